@@ -96,13 +96,14 @@ CREATE TABLE tickets (
     snoozed_until       INTEGER,
     snoozed_until_reply INTEGER NOT NULL DEFAULT 0,
     csat                INTEGER CHECK (csat IS NULL OR csat BETWEEN 1 AND 5),
+    next_due            INTEGER,                    -- the soonest running SLA due time; NULL when none runs
     message_id          TEXT,
     version             INTEGER NOT NULL DEFAULT 1,
     updated_at          INTEGER NOT NULL
 );
 CREATE INDEX tickets_account ON tickets (account_id, closed_at);
 CREATE INDEX tickets_step ON tickets (step, resolution_due);
-CREATE INDEX tickets_open_due ON tickets (resolution_due) WHERE step != 'closed';
+CREATE INDEX tickets_open_due ON tickets (next_due) WHERE closed_at IS NULL;
 CREATE INDEX tickets_opened ON tickets (opened_at);
 CREATE INDEX tickets_message_id ON tickets (message_id);
 

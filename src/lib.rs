@@ -1,4 +1,11 @@
 //! tend: a keyboard-driven customer-success cockpit in the terminal.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod domain;
+pub mod output;
+pub mod store;
+pub mod text;
+pub mod tui;

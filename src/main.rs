@@ -1,1 +1,27 @@
-fn main() {}
+use clap::Parser;
+use std::process::ExitCode;
+use tend::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Some(command) => cli::run(&cli, command),
+        None => tend::tui::run(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // one clear sentence: the outermost message, then its causes on the same line
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg.push_str(": ");
+                    msg.push_str(&c);
+                }
+            }
+            eprintln!("tend: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -89,6 +89,17 @@ impl HealthRules {
         }
     }
 
+    /// The inclusive score range of a tier.
+    pub fn score_range(&self, tier: Tier) -> (u32, u32) {
+        let t = &self.thresholds;
+        match tier {
+            Tier::Healthy => (t.healthy, 100),
+            Tier::Neutral => (t.neutral, t.healthy - 1),
+            Tier::AtRisk => (t.at_risk, t.neutral - 1),
+            Tier::Critical => (0, t.at_risk.saturating_sub(1)),
+        }
+    }
+
     pub fn score(&self, c: &Components) -> u32 {
         let w = &self.weights;
         let total = c.usage * w.usage
@@ -407,6 +418,17 @@ mod tests {
         assert_eq!(r.tier(40), Tier::AtRisk);
         assert_eq!(r.tier(39), Tier::Critical);
         assert_eq!(r.tier(0), Tier::Critical);
+    }
+
+    #[test]
+    fn score_ranges_match_tiers() {
+        let r = rules();
+        for tier in Tier::ALL {
+            let (lo, hi) = r.score_range(*tier);
+            assert_eq!(r.tier(lo), *tier);
+            assert_eq!(r.tier(hi), *tier);
+        }
+        assert_eq!(r.score_range(Tier::Neutral), (60, 79));
     }
 
     #[test]

@@ -16,3 +16,10 @@ pub type Timestamp = i64;
 pub const MINUTE: i64 = 60;
 pub const HOUR: i64 = 3600;
 pub const DAY: i64 = 86_400;
+
+/// "2026-11-22 14:05 UTC": how tend prints a moment.
+pub fn format_time(t: Timestamp) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| t.to_string())
+}

@@ -155,6 +155,21 @@ pub fn resolution(f: &ClockFacts, now: Timestamp) -> Clock {
     }
 }
 
+/// The soonest due time among the clocks still running, for ordering the queue and finding
+/// breaches with an index: the first response until it is given, the resolution until it is
+/// resolved and while the ticket is not waiting on the customer.
+pub fn next_due(f: &ClockFacts) -> Option<Timestamp> {
+    let first = f
+        .first_response_due
+        .filter(|_| f.first_response_at.is_none());
+    let resolution = (f.resolved_at.is_none() && f.waiting_since.is_none())
+        .then_some(f.resolution_due + f.paused_secs);
+    match (first, resolution) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// "3h 20m", "2d 4h", "45m", "0m": compact, for clocks.
 pub fn human_duration(secs: i64) -> String {
     let s = secs.abs();
@@ -286,6 +301,41 @@ mod tests {
                 over: 200
             }
         );
+    }
+
+    #[test]
+    fn next_due_is_the_soonest_running_clock() {
+        let f = ClockFacts {
+            first_response_due: Some(100),
+            resolution_due: 1000,
+            ..Default::default()
+        };
+        assert_eq!(next_due(&f), Some(100));
+        let answered = ClockFacts {
+            first_response_at: Some(50),
+            ..f
+        };
+        assert_eq!(next_due(&answered), Some(1000));
+        let paused = ClockFacts {
+            paused_secs: 30,
+            ..answered
+        };
+        assert_eq!(next_due(&paused), Some(1030));
+        let waiting = ClockFacts {
+            waiting_since: Some(60),
+            ..answered
+        };
+        assert_eq!(next_due(&waiting), None);
+        let waiting_unanswered = ClockFacts {
+            waiting_since: Some(60),
+            ..f
+        };
+        assert_eq!(next_due(&waiting_unanswered), Some(100));
+        let resolved = ClockFacts {
+            resolved_at: Some(900),
+            ..answered
+        };
+        assert_eq!(next_due(&resolved), None);
     }
 
     #[test]

@@ -1,0 +1,1168 @@
+//! The command line: clap definitions and the non-interactive commands.
+
+use crate::config::{self, Config};
+use crate::demo::DemoOptions;
+use crate::domain::health::{self, HealthRules};
+use crate::domain::sla::{self, Clock};
+use crate::domain::{
+    AccountStatus, Channel, Priority, Segment, Stage, Step, Tier, Timestamp, churn, format_time,
+};
+use crate::output::{self, Format, Table};
+use crate::store::{Account, AccountFilter, AccountSort, NewTicket, Store, Ticket, TicketFilter};
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tend",
+    version,
+    about = "A keyboard-driven customer-success cockpit in the terminal"
+)]
+pub struct Cli {
+    /// The database file [default: tend.db in the platform data directory]
+    #[arg(long, global = true, env = "TEND_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Who is acting, recorded with every change [default: $USER]
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+
+    /// Freeze the clock at this moment (for reproducible output)
+    #[arg(long, global = true, env = "TEND_NOW", value_name = "TIME", hide = true, value_parser = parse_time)]
+    pub now: Option<Timestamp>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fill an empty database with realistic sample data
+    Demo(DemoArgs),
+    /// List and show accounts
+    #[command(subcommand)]
+    Accounts(AccountsCmd),
+    /// List, show, create and move tickets along the SOP
+    #[command(subcommand)]
+    Tickets(TicketsCmd),
+    /// Recompute health scores and show their history
+    #[command(subcommand)]
+    Health(HealthCmd),
+    /// Check, back up and locate the database
+    #[command(subcommand)]
+    Db(DbCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of accounts
+    #[arg(long, default_value_t = 60)]
+    pub accounts: usize,
+    /// Number of tickets
+    #[arg(long, default_value_t = 300)]
+    pub tickets: usize,
+    /// Days of signal history
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(i64).range(1..=3650))]
+    pub days: i64,
+    /// Aim for about this many signals in all [default: each account's natural activity]
+    #[arg(long)]
+    pub signals: Option<usize>,
+    /// Days of past health snapshots to compute, for trends
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(0..=365))]
+    pub history: i64,
+    /// Random seed: the same seed gives the same data
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArg {
+    /// Output format: table, json or csv
+    #[arg(long, default_value = "table", value_parser = parse_format)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccountsCmd {
+    /// List accounts, worst health first by default
+    List {
+        #[arg(long, value_parser = parse_word::<Tier>)]
+        tier: Option<Tier>,
+        #[arg(long, value_parser = parse_word::<Stage>)]
+        stage: Option<Stage>,
+        #[arg(long, value_parser = parse_word::<Segment>)]
+        segment: Option<Segment>,
+        /// active or churned
+        #[arg(long, value_parser = parse_word::<AccountStatus>)]
+        status: Option<AccountStatus>,
+        /// health, mrr, name or renewal
+        #[arg(long, default_value = "health", value_parser = parse_sort)]
+        sort: AccountSort,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Show one account: health and the signals behind it, contacts, tickets
+    Show {
+        id: i64,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketsCmd {
+    /// The queue: open tickets, breached first, then by time left
+    List {
+        #[arg(long, value_parser = parse_word::<Step>)]
+        step: Option<Step>,
+        /// Only tickets past an SLA clock
+        #[arg(long)]
+        breached: bool,
+        /// Only tickets waiting on the customer
+        #[arg(long)]
+        waiting: bool,
+        /// Only snoozed tickets
+        #[arg(long)]
+        snoozed: bool,
+        /// Include closed and snoozed tickets
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        account: Option<i64>,
+        /// An assignee's name, or `mine`
+        #[arg(long)]
+        assignee: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Show one ticket: clocks, the current checklist, the timeline
+    Show {
+        id: i64,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// Open a ticket; the body is read from stdin
+    New {
+        #[arg(long)]
+        account: i64,
+        #[arg(long)]
+        subject: String,
+        /// chat, email, call or self-serve
+        #[arg(long, value_parser = parse_word::<Channel>)]
+        channel: Channel,
+        /// low, normal, high or urgent
+        #[arg(long, default_value = "normal", value_parser = parse_word::<Priority>)]
+        priority: Priority,
+        #[arg(long)]
+        contact: Option<i64>,
+        #[arg(long)]
+        assignee: Option<String>,
+        /// A tag; repeat for more
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+    },
+    /// Tick checklist items (numbered from 1) of the current step
+    Check {
+        id: i64,
+        #[arg(required = true)]
+        items: Vec<usize>,
+        /// Untick instead
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Move forward one SOP step (the checklist must be done, or give --reason)
+    Advance {
+        id: i64,
+        /// Why the checklist is overridden
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Move back one SOP step, with a reason
+    Back {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Escalate from tier 1 to tier 2
+    Escalate {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add a note to the timeline
+    Note { id: i64, text: String },
+    /// Wait on the customer: the resolution clock pauses
+    Wait { id: i64 },
+    /// Snooze until a time or until the customer replies
+    Snooze {
+        id: i64,
+        /// e.g. 2026-11-23T09:00, 2026-11-23, or +4h / +2d
+        #[arg(long, value_parser = parse_time, required_unless_present = "until_reply", conflicts_with = "until_reply")]
+        until: Option<Timestamp>,
+        #[arg(long)]
+        until_reply: bool,
+    },
+    /// End a wait or a snooze
+    Resume { id: i64 },
+    /// Record a message from the customer (stdin); it ends a wait and a snooze
+    CustomerReply { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HealthCmd {
+    /// Recompute every active account's health from its signals, and today's snapshot
+    Recompute {
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// The daily snapshots of one account
+    History {
+        id: i64,
+        #[command(flatten)]
+        format: FormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCmd {
+    /// Integrity check and schema version
+    Check {
+        #[command(flatten)]
+        format: FormatArg,
+    },
+    /// A consistent copy, safe while others write
+    Backup { path: PathBuf },
+    /// Print the database path in use
+    Path,
+}
+
+fn parse_word<T: std::str::FromStr<Err = crate::domain::UnknownWord>>(
+    s: &str,
+) -> Result<T, String> {
+    s.parse::<T>().map_err(|e| e.to_string())
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_sort(s: &str) -> Result<AccountSort, String> {
+    s.parse::<AccountSort>().map_err(|e| e.to_string())
+}
+
+/// A moment: RFC 3339, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM` (UTC), `YYYY-MM-DD` (09:00 UTC),
+/// or relative to now as `+30m`, `+4h`, `+2d`.
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    parse_time_at(s, chrono::Utc::now().timestamp())
+}
+
+pub fn parse_time_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
+    let s = s.trim();
+    let bad =
+        || format!("'{s}' is not a time; use 2026-11-23T09:00, 2026-11-23, or +4h / +2d / +30m");
+    if let Some(rel) = s.strip_prefix('+') {
+        let (n, unit) = rel.split_at(rel.len().saturating_sub(1));
+        let n: i64 = n.parse().map_err(|_| bad())?;
+        let secs = match unit {
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            _ => return Err(bad()),
+        };
+        return Ok(now + n * secs);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.timestamp());
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+            return Ok(t.and_utc().timestamp());
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d
+            .and_hms_opt(9, 0, 0)
+            .map(|t| t.and_utc().timestamp())
+            .ok_or_else(bad);
+    }
+    Err(bad())
+}
+
+/// Everything a command needs: the store, the rules, the clock.
+pub struct Context {
+    pub store: Store,
+    pub config: Config,
+    pub now: Timestamp,
+}
+
+pub fn actor_name(cli: &Cli) -> String {
+    cli.actor
+        .clone()
+        .filter(|a| !a.trim().is_empty())
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+pub fn db_path(cli: &Cli) -> PathBuf {
+    cli.db.clone().unwrap_or_else(config::default_db_path)
+}
+
+pub fn open(cli: &Cli) -> Result<Context> {
+    let config = Config::load()?;
+    let store = Store::open(&db_path(cli), &actor_name(cli))?;
+    let now = cli.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
+    Ok(Context { store, config, now })
+}
+
+/// Run a non-interactive command.
+pub fn run(cli: &Cli, command: &Command) -> Result<()> {
+    if let Command::Db(DbCmd::Path) = command {
+        println!("{}", db_path(cli).display());
+        return Ok(());
+    }
+    let ctx = open(cli)?;
+    match command {
+        Command::Demo(a) => demo(&ctx, a),
+        Command::Accounts(c) => accounts(&ctx, c),
+        Command::Tickets(c) => tickets(&ctx, c),
+        Command::Health(c) => health_cmd(&ctx, c),
+        Command::Db(c) => db(&ctx, c),
+    }
+}
+
+fn demo(ctx: &Context, a: &DemoArgs) -> Result<()> {
+    let opts = DemoOptions {
+        accounts: a.accounts,
+        tickets: a.tickets,
+        days: a.days,
+        signals: a.signals,
+        seed: a.seed,
+    };
+    let counts = ctx.store.load_demo(&opts, &ctx.config.sla, ctx.now)?;
+    let rules = &ctx.config.health;
+    if a.history > 0 {
+        ctx.store.backfill_snapshots(rules, ctx.now, a.history)?;
+    }
+    ctx.store.recompute_health(rules, ctx.now)?;
+    println!(
+        "Loaded sample data: {} accounts, {} contacts, {} tickets, {} signals; health computed.",
+        counts.accounts, counts.contacts, counts.tickets, counts.signals
+    );
+    println!("Next: `tend` opens the cockpit, `tend accounts list` lists the accounts.");
+    Ok(())
+}
+
+pub fn tier_of(rules: &HealthRules, a: &Account) -> Option<Tier> {
+    a.score.map(|s| rules.tier(s))
+}
+
+fn money(cents: i64) -> String {
+    let dollars = cents / 100;
+    let s = dollars.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("${out}")
+}
+
+fn day(t: Option<Timestamp>) -> String {
+    t.map(|t| crate::store::day_of(t))
+        .unwrap_or_else(|| "-".into())
+}
+
+#[derive(serde::Serialize)]
+struct AccountOut<'a> {
+    id: i64,
+    external_id: Option<&'a str>,
+    name: &'a str,
+    score: Option<u32>,
+    tier: Option<Tier>,
+    components: Option<health::Components>,
+    segment: Segment,
+    stage: Stage,
+    plan: &'a str,
+    mrr: f64,
+    status: AccountStatus,
+    owner: Option<&'a str>,
+    open_tickets: i64,
+    last_login: Option<String>,
+    renewal_date: Option<&'a str>,
+}
+
+fn account_out<'a>(rules: &HealthRules, a: &'a Account) -> AccountOut<'a> {
+    AccountOut {
+        id: a.id,
+        external_id: a.external_id.as_deref(),
+        name: &a.name,
+        score: a.score,
+        tier: tier_of(rules, a),
+        components: a.components,
+        segment: a.segment,
+        stage: a.stage,
+        plan: &a.plan,
+        mrr: a.mrr_cents as f64 / 100.0,
+        status: a.status,
+        owner: a.owner.as_deref(),
+        open_tickets: a.open_tickets,
+        last_login: a.last_login_at.map(format_time),
+        renewal_date: a.renewal_date.as_deref(),
+    }
+}
+
+fn accounts(ctx: &Context, cmd: &AccountsCmd) -> Result<()> {
+    let rules = &ctx.config.health;
+    match cmd {
+        AccountsCmd::List {
+            tier,
+            stage,
+            segment,
+            status,
+            sort,
+            limit,
+            format,
+        } => {
+            let filter = AccountFilter {
+                tier: *tier,
+                stage: *stage,
+                segment: *segment,
+                status: *status,
+                sort: *sort,
+                limit: *limit,
+                offset: 0,
+            };
+            let list = ctx.store.accounts(&filter, rules)?;
+            let out: Vec<AccountOut> = list.iter().map(|a| account_out(rules, a)).collect();
+            output::print_listing(format.format, &out, || {
+                let mut t = Table::new(vec![
+                    "ID",
+                    "TIER",
+                    "SCORE",
+                    "NAME",
+                    "SEGMENT",
+                    "STAGE",
+                    "MRR",
+                    "OPEN",
+                    "LAST LOGIN",
+                    "RENEWAL",
+                ]);
+                for a in &list {
+                    t.push(vec![
+                        a.id.to_string(),
+                        match (a.status, tier_of(rules, a)) {
+                            (AccountStatus::Churned, _) => "Churned".into(),
+                            (_, Some(t)) => t.label().into(),
+                            (_, None) => "-".into(),
+                        },
+                        a.score.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                        a.name.clone(),
+                        a.segment.label().into(),
+                        a.stage.label().into(),
+                        money(a.mrr_cents),
+                        a.open_tickets.to_string(),
+                        day(a.last_login_at),
+                        a.renewal_date.clone().unwrap_or_else(|| "-".into()),
+                    ]);
+                }
+                t
+            })?;
+            Ok(())
+        }
+        AccountsCmd::Show { id, format } => show_account(ctx, *id, format.format),
+    }
+}
+
+fn not_found_hint(e: crate::store::StoreError) -> anyhow::Error {
+    match &e {
+        crate::store::StoreError::NotFound {
+            what: "account", ..
+        } => {
+            anyhow::anyhow!("{e}; `tend accounts list` shows the account ids")
+        }
+        crate::store::StoreError::NotFound { what: "ticket", .. } => {
+            anyhow::anyhow!("{e}; `tend tickets list --all` shows the ticket ids")
+        }
+        _ => e.into(),
+    }
+}
+
+fn show_account(ctx: &Context, id: i64, format: Format) -> Result<()> {
+    let rules = &ctx.config.health;
+    let a = ctx.store.account(id).map_err(not_found_hint)?;
+    let facts = ctx.store.health_facts(id, ctx.now)?;
+    let now_health = rules.evaluate(&facts);
+    let readings = health::signal_readings(&facts);
+    let signs = churn::warning_signs(&ctx.store.churn_facts(id, ctx.now)?);
+    let contacts = ctx.store.contacts(id)?;
+    let open = ctx.store.tickets(
+        &TicketFilter {
+            account: Some(id),
+            all: false,
+            ..Default::default()
+        },
+        ctx.now,
+    )?;
+    let history = ctx.store.health_history(id)?;
+    if format == Format::Json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            account: AccountOut<'a>,
+            health_now: health::Health,
+            recommended_action: &'static str,
+            signals: &'a [health::SignalReading],
+            warning_signs: &'a [churn::WarningSign],
+            contacts: &'a [crate::store::Contact],
+            open_tickets: Vec<i64>,
+            history: &'a [crate::store::Snapshot],
+        }
+        let out = Out {
+            account: account_out(rules, &a),
+            health_now: now_health,
+            recommended_action: health::recommended_action(now_health.tier),
+            signals: &readings,
+            warning_signs: &signs,
+            contacts: &contacts,
+            open_tickets: open.iter().map(|t| t.id).collect(),
+            history: &history,
+        };
+        println!("{}", output::json(&out));
+        return Ok(());
+    }
+    let clean = crate::text::one_line;
+    let mut s = String::new();
+    s.push_str(&format!("Account {}: {}\n", a.id, clean(&a.name)));
+    s.push_str(&format!(
+        "  {} · {} · {} plan · {} MRR · owner {} · signed up {} · renews {}\n",
+        a.segment.label(),
+        a.stage.label(),
+        clean(&a.plan),
+        money(a.mrr_cents),
+        a.owner.as_deref().map(clean).unwrap_or_else(|| "-".into()),
+        a.signup_date,
+        a.renewal_date.as_deref().unwrap_or("-")
+    ));
+    if a.status == AccountStatus::Churned {
+        s.push_str(&format!(
+            "  CHURNED on {}: {}\n",
+            a.churned_on.as_deref().unwrap_or("?"),
+            a.churn_reason.as_deref().map(clean).unwrap_or_default()
+        ));
+    }
+    let c = now_health.components;
+    s.push_str(&format!(
+        "\nHealth {} ({}) — {}\n",
+        now_health.score,
+        now_health.tier.label(),
+        health::recommended_action(now_health.tier)
+    ));
+    let w = rules.weights;
+    s.push_str(&format!(
+        "  usage {} x{}% + engagement {} x{}% + satisfaction {} x{}% + payment {} x{}%\n",
+        c.usage,
+        w.usage,
+        c.engagement,
+        w.engagement,
+        c.satisfaction,
+        w.satisfaction,
+        c.payment,
+        w.payment
+    ));
+    s.push_str("\nSignals\n");
+    for r in &readings {
+        s.push_str(&format!(
+            "  [{:<8}] {:<19} {}\n",
+            r.level.label(),
+            r.signal,
+            r.reading
+        ));
+    }
+    if !signs.is_empty() {
+        s.push_str(&format!(
+            "\nChurn warning signs: {}\n",
+            signs
+                .iter()
+                .map(|w| w.label())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    s.push_str("\nContacts\n");
+    if contacts.is_empty() {
+        s.push_str("  none\n");
+    }
+    for c in &contacts {
+        s.push_str(&format!(
+            "  {} <{}> {}\n",
+            clean(&c.name),
+            c.email.as_deref().map(clean).unwrap_or_default(),
+            c.role.as_deref().map(clean).unwrap_or_default()
+        ));
+    }
+    s.push_str(&format!("\nOpen tickets ({})\n", open.len()));
+    for t in &open {
+        s.push_str(&format!(
+            "  #{} {} · {} · {}\n",
+            t.id,
+            t.step.label(),
+            clock_label(&sla::resolution(&t.clock_facts(), ctx.now)),
+            clean(&t.subject)
+        ));
+    }
+    if let (Some(first), Some(last)) = (history.first(), history.last()) {
+        s.push_str(&format!(
+            "\nHealth history: {} snapshots, {} on {} -> {} on {}\n",
+            history.len(),
+            first.score,
+            first.day,
+            last.score,
+            last.day
+        ));
+    }
+    print!("{s}");
+    Ok(())
+}
+
+/// "2h 10m left", "BREACHED 3h", "paused (5h left)", "met", "by appointment".
+pub fn clock_label(c: &Clock) -> String {
+    match c {
+        Clock::Running { left, .. } => format!("{} left", sla::human_duration(*left)),
+        Clock::Paused { left } => format!("paused, {} left", sla::human_duration(*left)),
+        Clock::Breached { over, .. } => format!("BREACHED {}", sla::human_duration(*over)),
+        Clock::Met { .. } => "met".into(),
+        Clock::MetLate { over, .. } => format!("met late by {}", sla::human_duration(*over)),
+        Clock::NoTarget => "by appointment".into(),
+    }
+}
+
+/// The soonest running clock, for the queue's SLA column.
+pub fn queue_clock(t: &Ticket, now: Timestamp) -> Clock {
+    let f = t.clock_facts();
+    let first = sla::first_response(&f, now);
+    let res = sla::resolution(&f, now);
+    if t.step == Step::Closed {
+        return res;
+    }
+    match (first, res) {
+        (a @ (Clock::Running { .. } | Clock::Breached { .. }), b) if a.urgency() <= b.urgency() => {
+            a
+        }
+        (_, b) => b,
+    }
+}
+
+/// "■■□□ Resolve": the four-step progress with the step's name.
+pub fn step_progress(step: Step) -> String {
+    let done = step.index();
+    let bar: String = (0..4)
+        .map(|i| {
+            if i < done {
+                '■'
+            } else if i == done {
+                '▶'
+            } else {
+                '□'
+            }
+        })
+        .collect();
+    format!("{bar} {}", step.label())
+}
+
+fn age(opened: Timestamp, now: Timestamp) -> String {
+    sla::human_duration((now - opened).max(0))
+}
+
+#[derive(serde::Serialize)]
+struct TicketOut<'a> {
+    #[serde(flatten)]
+    ticket: &'a Ticket,
+    first_response_clock: Clock,
+    resolution_clock: Clock,
+    breached: bool,
+    checklist: Vec<ChecklistItemOut>,
+}
+
+#[derive(serde::Serialize)]
+struct ChecklistItemOut {
+    item: usize,
+    label: &'static str,
+    done: bool,
+}
+
+fn ticket_out<'a>(ctx: &Context, t: &'a Ticket) -> Result<TicketOut<'a>> {
+    let f = t.clock_facts();
+    let fr = sla::first_response(&f, ctx.now);
+    let res = sla::resolution(&f, ctx.now);
+    let done = ctx.store.checklist(t.id, t.step)?;
+    Ok(TicketOut {
+        ticket: t,
+        first_response_clock: fr,
+        resolution_clock: res,
+        breached: t.step != Step::Closed && (fr.is_breached() || res.is_breached()),
+        checklist: t
+            .step
+            .checklist()
+            .iter()
+            .enumerate()
+            .map(|(i, label)| ChecklistItemOut {
+                item: i + 1,
+                label,
+                done: done.get(i).copied().unwrap_or(false),
+            })
+            .collect(),
+    })
+}
+
+fn read_stdin_if_piped() -> Result<String> {
+    let mut body = String::new();
+    if !std::io::stdin().is_terminal() {
+        std::io::stdin()
+            .read_to_string(&mut body)
+            .context("cannot read the body from stdin")?;
+    }
+    Ok(body)
+}
+
+fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
+    let s = &ctx.store;
+    let now = ctx.now;
+    match cmd {
+        TicketsCmd::List {
+            step,
+            breached,
+            waiting,
+            snoozed,
+            all,
+            account,
+            assignee,
+            limit,
+            format,
+        } => {
+            if let Some(a) = account {
+                s.account(*a).map_err(not_found_hint)?;
+            }
+            let assignee = assignee.as_ref().map(|a| {
+                if a == "mine" {
+                    s.actor().to_string()
+                } else {
+                    a.clone()
+                }
+            });
+            let filter = TicketFilter {
+                step: *step,
+                breached: *breached,
+                waiting: *waiting,
+                snoozed: *snoozed,
+                all: *all,
+                account: *account,
+                assignee,
+                limit: *limit,
+                offset: 0,
+            };
+            let list = s.tickets(&filter, now)?;
+            let rules = &ctx.config.health;
+            if format.format == Format::Json {
+                let out = list
+                    .iter()
+                    .map(|t| ticket_out(ctx, t))
+                    .collect::<Result<Vec<_>>>()?;
+                println!("{}", output::json(&out));
+                return Ok(());
+            }
+            output::print_listing(format.format, &list, || {
+                let mut t = Table::new(vec![
+                    "ID", "SLA", "STEP", "PRI", "TIER", "ACCOUNT", "SUBJECT", "AGE", "ASSIGNEE",
+                ]);
+                for tk in &list {
+                    let mut sla = clock_label(&queue_clock(tk, now));
+                    if tk.waiting_since.is_some() {
+                        sla.push_str(" (waiting)");
+                    }
+                    t.push(vec![
+                        tk.id.to_string(),
+                        sla,
+                        step_progress(tk.step),
+                        tk.priority.label().into(),
+                        format!("T{}", tk.support_tier),
+                        format!(
+                            "{} ({})",
+                            tk.account_name,
+                            tk.account_score
+                                .map(|s| rules.tier(s).label())
+                                .unwrap_or("-")
+                        ),
+                        tk.subject.clone(),
+                        age(tk.opened_at, now),
+                        tk.assignee.clone().unwrap_or_else(|| "-".into()),
+                    ]);
+                }
+                t
+            })?;
+            Ok(())
+        }
+        TicketsCmd::Show { id, format } => {
+            let t = s.ticket(*id).map_err(not_found_hint)?;
+            let events = s.ticket_events(*id)?;
+            let out = ticket_out(ctx, &t)?;
+            if format.format == Format::Json {
+                #[derive(serde::Serialize)]
+                struct Out<'a> {
+                    #[serde(flatten)]
+                    ticket: TicketOut<'a>,
+                    timeline: &'a [crate::store::TicketEvent],
+                }
+                println!(
+                    "{}",
+                    output::json(&Out {
+                        ticket: out,
+                        timeline: &events
+                    })
+                );
+                return Ok(());
+            }
+            print!("{}", render_ticket(ctx, &t, &out, &events));
+            Ok(())
+        }
+        TicketsCmd::New {
+            account,
+            subject,
+            channel,
+            priority,
+            contact,
+            assignee,
+            tags,
+        } => {
+            if subject.trim().is_empty() {
+                bail!("a ticket needs a subject");
+            }
+            let body = read_stdin_if_piped()?;
+            let t = NewTicket {
+                external_id: None,
+                account_id: *account,
+                contact_id: *contact,
+                subject: subject.trim().to_string(),
+                body,
+                channel: *channel,
+                priority: *priority,
+                assignee: assignee.clone(),
+                tags: tags
+                    .iter()
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+                opened_at: now,
+            };
+            let id = s
+                .create_ticket(&t, &ctx.config.sla)
+                .map_err(not_found_hint)?;
+            println!(
+                "Opened ticket {id} for account {account}; first response {}.",
+                ctx.config.sla.first_response_label(*channel)
+            );
+            Ok(())
+        }
+        TicketsCmd::Check { id, items, undo } => {
+            let t = s.ticket(*id).map_err(not_found_hint)?;
+            for item in items {
+                crate::domain::sop::checklist_item(t.step, *item)?;
+            }
+            for item in items {
+                s.set_checklist_item(*id, item - 1, !undo, now)?;
+            }
+            let done = s.checklist(*id, t.step)?;
+            let n = done.iter().filter(|d| **d).count();
+            println!(
+                "Ticket {id}, {}: {n} of {} checklist items done.",
+                t.step.label(),
+                done.len()
+            );
+            Ok(())
+        }
+        TicketsCmd::Advance { id, reason } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            let m = s.advance_ticket(*id, reason.as_deref(), now)?;
+            let how = if m.is_override() {
+                " (checklist overridden)"
+            } else {
+                ""
+            };
+            println!("Ticket {id}: {} -> {}{how}.", m.from.label(), m.to.label());
+            Ok(())
+        }
+        TicketsCmd::Back { id, reason } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            let m = s.move_ticket_back(*id, Some(reason), now)?;
+            println!(
+                "Ticket {id}: back from {} to {}.",
+                m.from.label(),
+                m.to.label()
+            );
+            Ok(())
+        }
+        TicketsCmd::Escalate { id, reason } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            s.escalate_ticket(*id, Some(reason), now)?;
+            println!("Ticket {id} escalated to tier 2.");
+            Ok(())
+        }
+        TicketsCmd::Note { id, text } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            s.add_note(*id, text, now)?;
+            println!("Note added to ticket {id}.");
+            Ok(())
+        }
+        TicketsCmd::Wait { id } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            s.wait_on_customer(*id, now)?;
+            println!("Ticket {id} is waiting on the customer; its resolution clock is paused.");
+            Ok(())
+        }
+        TicketsCmd::Snooze {
+            id,
+            until,
+            until_reply: _,
+        } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            s.snooze_ticket(*id, *until, now)?;
+            match until {
+                Some(u) => println!("Ticket {id} snoozed until {}.", format_time(*u)),
+                None => println!("Ticket {id} snoozed until the customer replies."),
+            }
+            Ok(())
+        }
+        TicketsCmd::Resume { id } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            s.resume_ticket(*id, now)?;
+            println!("Ticket {id} is back in the queue.");
+            Ok(())
+        }
+        TicketsCmd::CustomerReply { id } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            let body = read_stdin_if_piped()?;
+            s.customer_reply(*id, &body, now)?;
+            println!("Customer reply recorded on ticket {id}.");
+            Ok(())
+        }
+    }
+}
+
+fn render_ticket(
+    ctx: &Context,
+    t: &Ticket,
+    out: &TicketOut,
+    events: &[crate::store::TicketEvent],
+) -> String {
+    let clean = crate::text::one_line;
+    let mut s = String::new();
+    s.push_str(&format!("Ticket {}: {}\n", t.id, clean(&t.subject)));
+    s.push_str(&format!(
+        "  account {} ({}) · {} · {} priority · tier {} · assignee {} · tags {}\n",
+        t.account_id,
+        clean(&t.account_name),
+        t.channel.label(),
+        t.priority.label(),
+        t.support_tier,
+        t.assignee
+            .as_deref()
+            .map(clean)
+            .unwrap_or_else(|| "-".into()),
+        if t.tags.is_empty() {
+            "-".into()
+        } else {
+            clean(&t.tags.join(", "))
+        }
+    ));
+    s.push_str(&format!("  {}\n", step_progress(t.step)));
+    s.push_str(&format!("  opened {}\n", format_time(t.opened_at)));
+    s.push_str(&format!(
+        "  first response ({}): {}\n",
+        ctx.config.sla.first_response_label(t.channel),
+        clock_label(&out.first_response_clock)
+    ));
+    s.push_str(&format!(
+        "  resolution: {}\n",
+        clock_label(&out.resolution_clock)
+    ));
+    if let Some(w) = t.waiting_since {
+        s.push_str(&format!(
+            "  waiting on the customer since {}\n",
+            format_time(w)
+        ));
+    }
+    if t.snoozed_until_reply {
+        s.push_str("  snoozed until the customer replies\n");
+    } else if let Some(u) = t.snoozed_until.filter(|u| *u > ctx.now) {
+        s.push_str(&format!("  snoozed until {}\n", format_time(u)));
+    }
+    if !t.body.trim().is_empty() {
+        s.push('\n');
+        for line in crate::text::multi_line(&t.body).lines() {
+            s.push_str(&format!("  | {line}\n"));
+        }
+    }
+    if !out.checklist.is_empty() {
+        s.push_str(&format!("\n{} checklist\n", t.step.label()));
+        for i in &out.checklist {
+            s.push_str(&format!(
+                "  {}. [{}] {}\n",
+                i.item,
+                if i.done { "x" } else { " " },
+                i.label
+            ));
+        }
+    }
+    s.push_str("\nTimeline\n");
+    for e in events {
+        let mut what = e.kind.clone();
+        if let (Some(f), Some(to)) = (&e.from_step, &e.to_step) {
+            what = format!("{what} {f} -> {to}");
+        }
+        let body = clean(&e.body);
+        s.push_str(&format!(
+            "  {}  {:<10} {}{}\n",
+            format_time(e.at),
+            clean(&e.actor),
+            what,
+            if body.is_empty() {
+                String::new()
+            } else {
+                format!(": {body}")
+            }
+        ));
+    }
+    s
+}
+
+fn health_cmd(ctx: &Context, cmd: &HealthCmd) -> Result<()> {
+    match cmd {
+        HealthCmd::Recompute { format } => {
+            let summary = ctx.store.recompute_health(&ctx.config.health, ctx.now)?;
+            match format.format {
+                Format::Json => println!("{}", output::json(&summary)),
+                _ => println!(
+                    "Recomputed health for {} active accounts (snapshot for {}); {} changed tier.",
+                    summary.accounts, summary.day, summary.tier_changes
+                ),
+            }
+            Ok(())
+        }
+        HealthCmd::History { id, format } => {
+            let history = ctx.store.health_history(*id).map_err(not_found_hint)?;
+            let rules = &ctx.config.health;
+            output::print_listing(format.format, &history, || {
+                let mut t = Table::new(vec![
+                    "DAY",
+                    "SCORE",
+                    "TIER",
+                    "USAGE",
+                    "ENGAGEMENT",
+                    "SATISFACTION",
+                    "PAYMENT",
+                ]);
+                for h in &history {
+                    t.push(vec![
+                        h.day.clone(),
+                        h.score.to_string(),
+                        rules.tier(h.score).label().into(),
+                        h.usage.to_string(),
+                        h.engagement.to_string(),
+                        h.satisfaction.to_string(),
+                        h.payment.to_string(),
+                    ]);
+                }
+                t
+            })?;
+            Ok(())
+        }
+    }
+}
+
+fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
+    match cmd {
+        DbCmd::Check { format } => {
+            let c = ctx.store.check()?;
+            match format.format {
+                Format::Json => println!("{}", output::json(&c)),
+                _ => {
+                    println!(
+                        "{}: integrity {}, schema version {} (this tend writes {}), journal {}.",
+                        ctx.store
+                            .path()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                        if c.ok { "ok" } else { "FAILED" },
+                        c.schema_version,
+                        c.supported_version,
+                        c.journal_mode
+                    );
+                    for p in &c.problems {
+                        println!("  {p}");
+                    }
+                }
+            }
+            if !c.ok {
+                bail!("the integrity check found problems");
+            }
+            Ok(())
+        }
+        DbCmd::Backup { path } => {
+            if path.exists() {
+                bail!(
+                    "{} already exists; choose a new file for the backup",
+                    path.display()
+                );
+            }
+            ctx.store.backup(path)?;
+            println!("Backed up to {}.", path.display());
+            Ok(())
+        }
+        DbCmd::Path => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse() {
+        let now = 1_000_000;
+        assert_eq!(parse_time_at("+2h", now), Ok(now + 7200));
+        assert_eq!(parse_time_at("+1d", now), Ok(now + 86_400));
+        assert_eq!(parse_time_at("2026-11-23", now), Ok(1_795_424_400));
+        assert_eq!(
+            parse_time_at("2026-11-23T09:00:00Z", now),
+            Ok(1_795_424_400)
+        );
+        assert_eq!(parse_time_at("2026-11-23 09:00", now), Ok(1_795_424_400));
+        assert!(parse_time_at("tomorrow-ish", now).is_err());
+        assert!(parse_time_at("+3w", now).is_err());
+    }
+
+    #[test]
+    fn progress_marks_each_step() {
+        assert_eq!(step_progress(Step::Acknowledge), "▶□□□ Acknowledge");
+        assert_eq!(step_progress(Step::Resolve), "■■▶□ Resolve");
+        assert_eq!(step_progress(Step::Closed), "■■■■ Closed");
+    }
+
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(money(123_456_789), "$1,234,567");
+        assert_eq!(money(99), "$0");
+        assert_eq!(money(100_000), "$1,000");
+    }
+}

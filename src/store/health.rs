@@ -1,0 +1,306 @@
+//! Health facts read from signals and tickets, the recompute, and the daily snapshots.
+
+use super::{Result, Store};
+use crate::domain::churn::ChurnFacts;
+use crate::domain::health::{
+    FeatureFacts, Health, HealthFacts, HealthRules, LoginFacts, SatisfactionFacts,
+};
+use crate::domain::{DAY, PaymentStatus, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Snapshot {
+    pub day: String,
+    pub score: u32,
+    pub usage: u32,
+    pub engagement: u32,
+    pub satisfaction: u32,
+    pub payment: u32,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RecomputeSummary {
+    pub accounts: usize,
+    pub day: String,
+    pub tier_changes: usize,
+}
+
+/// A signal row as the account detail shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SignalRow {
+    pub at: Timestamp,
+    pub kind: String,
+    pub feature: Option<String>,
+    pub core: Option<bool>,
+    pub score: Option<i64>,
+    pub payment: Option<String>,
+}
+
+/// The SQL test for "an open ticket past a running SLA clock", in step with `domain::sla::next_due`.
+pub(crate) const BREACHED_SQL: &str =
+    "(t.closed_at IS NULL AND t.next_due IS NOT NULL AND t.next_due < ?)";
+
+fn latest_score(
+    conn: &Connection,
+    account: i64,
+    kind: &str,
+    since: Timestamp,
+    now: Timestamp,
+) -> Result<Option<u32>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT score FROM signals WHERE account_id = ?1 AND kind = ?2 AND at > ?3 AND at <= ?4 ORDER BY at DESC LIMIT 1",
+        )?
+        .query_row(params![account, kind, since, now], |r| r.get::<_, Option<u32>>(0))
+        .optional()?
+        .flatten())
+}
+
+fn latest_payment(conn: &Connection, account: i64, now: Timestamp) -> Result<PaymentStatus> {
+    let status: Option<String> = conn
+        .prepare_cached(
+            "SELECT payment FROM signals WHERE account_id = ?1 AND kind = 'payment' AND at <= ?2 ORDER BY at DESC LIMIT 1",
+        )?
+        .query_row(params![account, now], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(status
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(PaymentStatus::Current))
+}
+
+pub(crate) fn health_facts(conn: &Connection, account: i64, now: Timestamp) -> Result<HealthFacts> {
+    // A login "within 30 days" is one whose whole-day age is 30 or less: at > now - 31 days.
+    let last_login: Option<Timestamp> = conn
+        .prepare_cached(
+            "SELECT max(at) FROM signals WHERE account_id = ?1 AND kind = 'login' AND at <= ?2",
+        )?
+        .query_row(params![account, now], |r| r.get(0))?;
+    let (logins_30d, w0, w1, w2, w3): (u32, u32, u32, u32, u32) = conn
+        .prepare_cached(
+            "SELECT count(*), \
+             coalesce(max(?2 - at < 7 * 86400), 0), \
+             coalesce(max(?2 - at >= 7 * 86400 AND ?2 - at < 14 * 86400), 0), \
+             coalesce(max(?2 - at >= 14 * 86400 AND ?2 - at < 21 * 86400), 0), \
+             coalesce(max(?2 - at >= 21 * 86400), 0) \
+             FROM signals WHERE account_id = ?1 AND kind = 'login' AND at > ?2 - 31 * 86400 AND at <= ?2",
+        )?
+        .query_row(params![account, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let logins = LoginFacts {
+        days_since_last: last_login.map(|at| (now - at).div_euclid(DAY)),
+        active_weeks: w0 + w1 + w2 + w3,
+        logins_30d,
+    };
+    let (core_features, other_features): (u32, u32) = conn
+        .prepare_cached(
+            "SELECT count(DISTINCT CASE WHEN core = 1 THEN feature END), \
+             count(DISTINCT CASE WHEN coalesce(core, 0) = 0 THEN feature END) \
+             FROM signals WHERE account_id = ?1 AND kind = 'feature' AND at > ?2 - 31 * 86400 AND at <= ?2",
+        )?
+        .query_row(params![account, now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let since_90 = now - 90 * DAY;
+    let (tickets_30d, open_tickets, breached_open): (u32, u32, u32) = conn
+        .prepare_cached(&format!(
+            "SELECT coalesce(sum(t.opened_at > ?2 - 31 * 86400 AND t.opened_at <= ?2), 0), \
+             coalesce(sum(t.closed_at IS NULL), 0), coalesce(sum({}), 0) \
+             FROM tickets t WHERE t.account_id = ?1 AND (t.closed_at IS NULL OR t.opened_at > ?2 - 31 * 86400)",
+            BREACHED_SQL.replace('?', "?2")
+        ))?
+        .query_row(params![account, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(HealthFacts {
+        logins,
+        features: FeatureFacts {
+            core_features,
+            other_features,
+        },
+        satisfaction: SatisfactionFacts {
+            nps: latest_score(conn, account, "nps", since_90, now)?,
+            csat: latest_score(conn, account, "csat", since_90, now)?,
+            tickets_30d,
+            open_tickets,
+            breached_open,
+        },
+        payment: latest_payment(conn, account, now)?,
+    })
+}
+
+/// The UTC calendar day of a timestamp, as stored in snapshots.
+pub fn day_of(now: Timestamp) -> String {
+    chrono::DateTime::from_timestamp(now, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_else(|| "1970-01-01".into())
+}
+
+impl Store {
+    pub fn health_facts(&self, account: i64, now: Timestamp) -> Result<HealthFacts> {
+        self.account(account)?;
+        health_facts(&self.conn, account, now)
+    }
+
+    pub fn churn_facts(&self, account: i64, now: Timestamp) -> Result<ChurnFacts> {
+        let c = &self.conn;
+        let (last, prior): (u32, u32) = c.query_row(
+            "SELECT coalesce(sum(at > ?2 - 30 * 86400), 0), coalesce(sum(at <= ?2 - 30 * 86400), 0) \
+             FROM signals WHERE account_id = ?1 AND kind = 'login' AND at > ?2 - 60 * 86400 AND at <= ?2",
+            params![account, now],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (t7, t28, requests): (u32, u32, u32) = c.query_row(
+            "SELECT coalesce(sum(opened_at > ?2 - 7 * 86400), 0), \
+             coalesce(sum(opened_at <= ?2 - 7 * 86400 AND opened_at > ?2 - 35 * 86400), 0), \
+             coalesce(sum(opened_at > ?2 - 90 * 86400 AND (',' || tags || ',') LIKE '%,feature-request,%'), 0) \
+             FROM tickets WHERE account_id = ?1 AND opened_at > ?2 - 90 * 86400 AND opened_at <= ?2",
+            params![account, now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let worst = |kind: &str| -> Result<Option<u32>> {
+            Ok(c.query_row(
+                "SELECT min(score) FROM signals WHERE account_id = ?1 AND kind = ?2 AND at > ?3 - 30 * 86400 AND at <= ?3",
+                params![account, kind, now],
+                |r| r.get(0),
+            )?)
+        };
+        Ok(ChurnFacts {
+            logins_last_30d: last,
+            logins_prior_30d: prior,
+            tickets_last_7d: t7,
+            tickets_prior_28d: t28,
+            worst_nps_30d: worst("nps")?,
+            worst_csat_30d: worst("csat")?,
+            payment: latest_payment(c, account, now)?,
+            feature_requests_90d: requests,
+        })
+    }
+
+    /// Recompute every active account's health from its signals, store it on the account and
+    /// as today's snapshot (replacing one already taken today), in one transaction.
+    pub fn recompute_health(
+        &self,
+        rules: &HealthRules,
+        now: Timestamp,
+    ) -> Result<RecomputeSummary> {
+        let day = day_of(now);
+        let tx = self.conn.unchecked_transaction()?;
+        let ids: Vec<(i64, Option<u32>)> = tx
+            .prepare("SELECT id, health_score FROM accounts WHERE status = 'active' ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tier_changes = 0;
+        for (id, previous) in &ids {
+            let facts = health_facts(&tx, *id, now)?;
+            let h = rules.evaluate(&facts);
+            if previous.is_some_and(|p| rules.tier(p) != h.tier) {
+                tier_changes += 1;
+            }
+            store_current_health(&tx, *id, &h, now)?;
+            store_snapshot(&tx, *id, &h, &day)?;
+        }
+        Store::audit(
+            &tx,
+            &self.actor,
+            now,
+            "health",
+            0,
+            "recompute",
+            &format!("{} accounts, day {day}", ids.len()),
+        )?;
+        tx.commit()?;
+        Ok(RecomputeSummary {
+            accounts: ids.len(),
+            day,
+            tier_changes,
+        })
+    }
+
+    /// Snapshots for each of the `days` days before `now`, computed from the signals as they
+    /// stood at the end of that day: the history the sample data needs for trends.
+    pub fn backfill_snapshots(
+        &self,
+        rules: &HealthRules,
+        now: Timestamp,
+        days: i64,
+    ) -> Result<usize> {
+        let tx = self.conn.unchecked_transaction()?;
+        let ids: Vec<i64> = tx
+            .prepare("SELECT id FROM accounts WHERE status = 'active' ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut written = 0;
+        for d in 1..=days {
+            let at = now - d * DAY;
+            let day = day_of(at);
+            for id in &ids {
+                let h = rules.evaluate(&health_facts(&tx, *id, at)?);
+                store_snapshot(&tx, *id, &h, &day)?;
+                written += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
+    pub fn health_history(&self, account: i64) -> Result<Vec<Snapshot>> {
+        self.account(account)?;
+        let mut stmt = self.conn.prepare(
+            "SELECT day, score, usage, engagement, satisfaction, payment FROM health_snapshots WHERE account_id = ?1 ORDER BY day",
+        )?;
+        let rows = stmt
+            .query_map([account], |r| {
+                Ok(Snapshot {
+                    day: r.get(0)?,
+                    score: r.get(1)?,
+                    usage: r.get(2)?,
+                    engagement: r.get(3)?,
+                    satisfaction: r.get(4)?,
+                    payment: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The most recent signals of an account, newest first.
+    pub fn recent_signals(&self, account: i64, limit: usize) -> Result<Vec<SignalRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, kind, feature, core, score, payment FROM signals WHERE account_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![account, limit as i64], |r| {
+                Ok(SignalRow {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    feature: r.get(2)?,
+                    core: r.get::<_, Option<i64>>(3)?.map(|c| c != 0),
+                    score: r.get(4)?,
+                    payment: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+fn store_current_health(conn: &Connection, id: i64, h: &Health, now: Timestamp) -> Result<()> {
+    let c = &h.components;
+    conn.prepare_cached(
+        "UPDATE accounts SET health_score = ?2, health_usage = ?3, health_engagement = ?4, health_satisfaction = ?5, \
+         health_payment = ?6, health_at = ?7, \
+         last_login_at = (SELECT max(at) FROM signals WHERE account_id = ?1 AND kind = 'login' AND at <= ?7) \
+         WHERE id = ?1",
+    )?
+    .execute(params![id, h.score, c.usage, c.engagement, c.satisfaction, c.payment, now])?;
+    Ok(())
+}
+
+fn store_snapshot(conn: &Connection, id: i64, h: &Health, day: &str) -> Result<()> {
+    let c = &h.components;
+    conn.prepare_cached(
+        "INSERT INTO health_snapshots (account_id, day, score, usage, engagement, satisfaction, payment) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score, usage = excluded.usage, \
+         engagement = excluded.engagement, satisfaction = excluded.satisfaction, payment = excluded.payment",
+    )?
+    .execute(params![id, day, h.score, c.usage, c.engagement, c.satisfaction, c.payment])?;
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! The store: the only place in tend that speaks SQL.
+
+mod accounts;
+mod demo;
+mod health;
+mod tickets;
+
+pub use accounts::*;
+pub use health::*;
+pub use tickets::*;
+
+use crate::domain::{Timestamp, UnknownWord};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+use std::fs::{self, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every migration, in order. A test checks that this list matches `migrations/`.
+pub const MIGRATION_FILES: &[(&str, &str)] = &[(
+    "0001_initial.sql",
+    include_str!("../../migrations/0001_initial.sql"),
+)];
+
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(MIGRATION_FILES.iter().map(|(_, sql)| M::up(sql)).collect())
+}
+
+/// The schema version this binary writes.
+pub fn schema_version() -> i64 {
+    MIGRATION_FILES.len() as i64
+}
+
+/// How long a writer waits for another's lock before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path} is not a SQLite database; tend left it unchanged")]
+    NotSqlite { path: String },
+    #[error("{path} is a SQLite database but not a tend database; tend left it unchanged")]
+    NotTend { path: String },
+    #[error(
+        "{path} has schema version {found}, newer than this tend understands ({supported}); upgrade tend — the database was left untouched"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("cannot create the database at {path}: {source}")]
+    Create {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the database could not be migrated: {0}")]
+    Migrate(#[from] rusqlite_migration::Error),
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Rule(String),
+    #[error(transparent)]
+    Word(#[from] UnknownWord),
+    #[error("database error: {0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+impl StoreError {
+    pub fn rule(e: impl ToString) -> Self {
+        StoreError::Rule(e.to_string())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An open tend database, and who is writing to it.
+pub struct Store {
+    pub(crate) conn: Connection,
+    path: Option<PathBuf>,
+    actor: String,
+}
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuse, before SQLite touches it, a file that is not a SQLite database.
+fn check_header(path: &Path) -> Result<()> {
+    let shown = path.display().to_string();
+    let mut f = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StoreError::Read {
+                path: shown,
+                source,
+            });
+        }
+    };
+    let mut head = Vec::with_capacity(16);
+    (&mut f)
+        .take(16)
+        .read_to_end(&mut head)
+        .map_err(|source| StoreError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+    if head.is_empty() || head.as_slice() == SQLITE_MAGIC {
+        Ok(())
+    } else {
+        Err(StoreError::NotSqlite { path: shown })
+    }
+}
+
+/// Create the file (and its folder) with owner-only permissions: it holds customer data.
+fn create_private(path: &Path) -> Result<()> {
+    let shown = path.display().to_string();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            fs::create_dir_all(dir).map_err(|source| StoreError::Create {
+                path: shown.clone(),
+                source,
+            })?;
+            let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+        }
+    }
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Create {
+            path: shown,
+            source,
+        }),
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path`, set the pragmas and migrate it.
+    pub fn open(path: &Path, actor: &str) -> Result<Store> {
+        check_header(path)?;
+        create_private(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        Self::prepare(conn, Some(path.to_path_buf()), actor)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory(actor: &str) -> Result<Store> {
+        Self::prepare(Connection::open_in_memory()?, None, actor)
+    }
+
+    fn prepare(mut conn: Connection, path: Option<PathBuf>, actor: &str) -> Result<Store> {
+        let shown = path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| ":memory:".into());
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Read-only checks first: nothing is written to a file we are going to refuse.
+        let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
+            Ok(v) => v,
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::NotADatabase =>
+            {
+                return Err(StoreError::NotSqlite { path: shown });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if version > schema_version() {
+            return Err(StoreError::TooNew {
+                path: shown,
+                found: version,
+                supported: schema_version(),
+            });
+        }
+        if version == 0 {
+            let tables: i64 = conn.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables > 0 {
+                return Err(StoreError::NotTend { path: shown });
+            }
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        if path.is_some() {
+            let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+        }
+        migrations().to_latest(&mut conn)?;
+        Ok(Store {
+            conn,
+            path,
+            actor: actor.to_string(),
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// `PRAGMA integrity_check` and the schema version.
+    pub fn check(&self) -> Result<DbCheck> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let problems: Vec<String> = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|s| s != "ok")
+            .collect();
+        let mut fk = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let fk_problems = fk.query_map([], |r| r.get::<_, String>(0))?.count();
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let journal: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        Ok(DbCheck {
+            ok: problems.is_empty() && fk_problems == 0,
+            problems,
+            foreign_key_problems: fk_problems,
+            schema_version: version,
+            supported_version: schema_version(),
+            journal_mode: journal,
+        })
+    }
+
+    /// A consistent copy through SQLite's online backup, safe while others write.
+    pub fn backup(&self, dest: &Path) -> Result<()> {
+        create_private(dest)?;
+        let mut out = Connection::open(dest)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
+        backup.run_to_completion(256, Duration::from_millis(5), None)?;
+        Ok(())
+    }
+
+    /// Record a write in the audit log. Called inside the write's transaction.
+    pub(crate) fn audit(
+        conn: &Connection,
+        actor: &str,
+        now: Timestamp,
+        entity: &str,
+        entity_id: i64,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, entity, entity_id, action, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![now, actor, entity, entity_id, action, detail],
+        )?;
+        Ok(())
+    }
+
+    /// The audit log, newest first.
+    pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, actor, entity, entity_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(AuditEntry {
+                    at: r.get(0)?,
+                    actor: r.get(1)?,
+                    entity: r.get(2)?,
+                    entity_id: r.get(3)?,
+                    action: r.get(4)?,
+                    detail: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Whether the database holds no accounts yet.
+    pub fn is_empty(&self) -> Result<bool> {
+        let any: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM accounts LIMIT 1", [], |r| r.get(0))
+            .optional()?;
+        Ok(any.is_none())
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DbCheck {
+    pub ok: bool,
+    pub problems: Vec<String>,
+    pub foreign_key_problems: usize,
+    pub schema_version: i64,
+    pub supported_version: i64,
+    pub journal_mode: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    pub actor: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub action: String,
+    pub detail: String,
+}
+
+/// Read a stored word column into its enum, as a SQL conversion error if it is not one.
+pub(crate) fn word<T: std::str::FromStr<Err = UnknownWord>>(s: String) -> rusqlite::Result<T> {
+    s.parse::<T>().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid_and_listed() {
+        migrations().validate().unwrap();
+        let mut on_disk: Vec<String> =
+            fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".sql"))
+                .collect();
+        on_disk.sort();
+        let listed: Vec<&str> = MIGRATION_FILES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(on_disk, listed);
+        for (i, (name, _)) in MIGRATION_FILES.iter().enumerate() {
+            assert!(
+                name.starts_with(&format!("{:04}_", i + 1)),
+                "{name} is out of order"
+            );
+        }
+    }
+
+    #[test]
+    fn in_memory_store_migrates_to_latest() {
+        let s = Store::open_in_memory("t").unwrap();
+        let v: i64 = s
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, schema_version());
+        assert!(s.is_empty().unwrap());
+        assert!(s.check().unwrap().ok);
+    }
+
+    #[test]
+    fn on_disk_pragmas_take() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/tend.db");
+        let s = Store::open(&path, "t").unwrap();
+        let fk: i64 = s
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let jm: String = s
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(jm, "wal");
+        let bt: i64 = s
+            .conn
+            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+            .unwrap();
+        assert!(bt >= 5000);
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        drop(s);
+        // reopening is idempotent
+        Store::open(&path, "t").unwrap();
+    }
+}
