@@ -297,7 +297,7 @@ pub fn generate<S: DemoSink>(
             stage,
             owner: Some(pick(&mut rng, OWNERS).to_string()),
             signup_date: date(signup),
-            renewal_date: Some(date(renewal)),
+            renewal_date: (!churned).then(|| date(renewal)),
             status: if churned {
                 AccountStatus::Churned
             } else {
@@ -572,7 +572,7 @@ fn ticket_for(
     let opened = now - age;
     let step = if recent {
         Step::SOP[rng.usize(0..4)]
-    } else if rng.u8(..20) == 0 {
+    } else if rng.u8(..40) == 0 {
         Step::SOP[rng.usize(1..4)]
     } else {
         Step::Closed

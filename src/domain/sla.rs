@@ -49,7 +49,8 @@ impl SlaTargets {
         match self.first_response_target(channel) {
             None => "by appointment".to_string(),
             Some(0) => "instant".to_string(),
-            Some(s) => format!("within {}", crate::domain::sla::human_duration(s)),
+            Some(s) if s % HOUR == 0 => format!("within {} h", s / HOUR),
+            Some(s) => format!("within {}", human_duration(s)),
         }
     }
 }
@@ -208,7 +209,8 @@ mod tests {
         assert_eq!(t.first_response_due(Channel::SelfServe, 1000), Some(1000));
         assert_eq!(t.resolution_due(1000), 1000 + 86_400);
         assert_eq!(t.first_response_label(Channel::Call), "by appointment");
-        assert_eq!(t.first_response_label(Channel::Chat), "within 1h");
+        assert_eq!(t.first_response_label(Channel::Chat), "within 1 h");
+        assert_eq!(t.first_response_label(Channel::Email), "within 24 h");
     }
 
     #[test]
