@@ -4,9 +4,7 @@ use crate::config::{self, Config};
 use crate::demo::DemoOptions;
 use crate::domain::health::{self, HealthRules};
 use crate::domain::sla::{self, Clock};
-use crate::domain::{
-    AccountStatus, Channel, Priority, Segment, Stage, Step, Tier, Timestamp, churn, format_time,
-};
+use crate::domain::{AccountStatus, Channel, Priority, Segment, Stage, Step, Tier, Timestamp, churn, format_time};
 use crate::output::{self, Format, Table};
 use crate::store::{Account, AccountFilter, AccountSort, NewTicket, Store, Ticket, TicketFilter};
 use anyhow::{Context as _, Result, bail};
@@ -242,9 +240,7 @@ pub enum DbCmd {
     Path,
 }
 
-fn parse_word<T: std::str::FromStr<Err = crate::domain::UnknownWord>>(
-    s: &str,
-) -> Result<T, String> {
+fn parse_word<T: std::str::FromStr<Err = crate::domain::UnknownWord>>(s: &str) -> Result<T, String> {
     s.parse::<T>().map_err(|e| e.to_string())
 }
 
@@ -264,8 +260,7 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
 
 pub fn parse_time_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     let s = s.trim();
-    let bad =
-        || format!("'{s}' is not a time; use 2026-11-23T09:00, 2026-11-23, or +4h / +2d / +30m");
+    let bad = || format!("'{s}' is not a time; use 2026-11-23T09:00, 2026-11-23, or +4h / +2d / +30m");
     if let Some(rel) = s.strip_prefix('+') {
         let (n, unit) = rel.split_at(rel.len().saturating_sub(1));
         let n: i64 = n.parse().map_err(|_| bad())?;
@@ -291,10 +286,7 @@ pub fn parse_time_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
         }
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return d
-            .and_hms_opt(9, 0, 0)
-            .map(|t| t.and_utc().timestamp())
-            .ok_or_else(bad);
+        return d.and_hms_opt(9, 0, 0).map(|t| t.and_utc().timestamp()).ok_or_else(bad);
     }
     Err(bad())
 }
@@ -381,8 +373,7 @@ fn money(cents: i64) -> String {
 }
 
 fn day(t: Option<Timestamp>) -> String {
-    t.map(|t| crate::store::day_of(t))
-        .unwrap_or_else(|| "-".into())
+    t.map(|t| crate::store::day_of(t)).unwrap_or_else(|| "-".into())
 }
 
 #[derive(serde::Serialize)]
@@ -488,9 +479,7 @@ fn accounts(ctx: &Context, cmd: &AccountsCmd) -> Result<()> {
 
 fn not_found_hint(e: crate::store::StoreError) -> anyhow::Error {
     match &e {
-        crate::store::StoreError::NotFound {
-            what: "account", ..
-        } => {
+        crate::store::StoreError::NotFound { what: "account", .. } => {
             anyhow::anyhow!("{e}; `tend accounts list` shows the account ids")
         }
         crate::store::StoreError::NotFound { what: "ticket", .. } => {
@@ -572,32 +561,16 @@ fn show_account(ctx: &Context, id: i64, format: Format) -> Result<()> {
     let w = rules.weights;
     s.push_str(&format!(
         "  usage {} x{}% + engagement {} x{}% + satisfaction {} x{}% + payment {} x{}%\n",
-        c.usage,
-        w.usage,
-        c.engagement,
-        w.engagement,
-        c.satisfaction,
-        w.satisfaction,
-        c.payment,
-        w.payment
+        c.usage, w.usage, c.engagement, w.engagement, c.satisfaction, w.satisfaction, c.payment, w.payment
     ));
     s.push_str("\nSignals\n");
     for r in &readings {
-        s.push_str(&format!(
-            "  [{:<8}] {:<19} {}\n",
-            r.level.label(),
-            r.signal,
-            r.reading
-        ));
+        s.push_str(&format!("  [{:<8}] {:<19} {}\n", r.level.label(), r.signal, r.reading));
     }
     if !signs.is_empty() {
         s.push_str(&format!(
             "\nChurn warning signs: {}\n",
-            signs
-                .iter()
-                .map(|w| w.label())
-                .collect::<Vec<_>>()
-                .join(", ")
+            signs.iter().map(|w| w.label()).collect::<Vec<_>>().join(", ")
         ));
     }
     s.push_str("\nContacts\n");
@@ -657,9 +630,7 @@ pub fn queue_clock(t: &Ticket, now: Timestamp) -> Clock {
         return res;
     }
     match (first, res) {
-        (a @ (Clock::Running { .. } | Clock::Breached { .. }), b) if a.urgency() <= b.urgency() => {
-            a
-        }
+        (a @ (Clock::Running { .. } | Clock::Breached { .. }), b) if a.urgency() <= b.urgency() => a,
         (_, b) => b,
     }
 }
@@ -754,13 +725,9 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
             if let Some(a) = account {
                 s.account(*a).map_err(not_found_hint)?;
             }
-            let assignee = assignee.as_ref().map(|a| {
-                if a == "mine" {
-                    s.actor().to_string()
-                } else {
-                    a.clone()
-                }
-            });
+            let assignee = assignee
+                .as_ref()
+                .map(|a| if a == "mine" { s.actor().to_string() } else { a.clone() });
             let filter = TicketFilter {
                 step: *step,
                 breached: *breached,
@@ -775,10 +742,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
             let list = s.tickets(&filter, now)?;
             let rules = &ctx.config.health;
             if format.format == Format::Json {
-                let out = list
-                    .iter()
-                    .map(|t| ticket_out(ctx, t))
-                    .collect::<Result<Vec<_>>>()?;
+                let out = list.iter().map(|t| ticket_out(ctx, t)).collect::<Result<Vec<_>>>()?;
                 println!("{}", output::json(&out));
                 return Ok(());
             }
@@ -800,9 +764,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                         format!(
                             "{} ({})",
                             tk.account_name,
-                            tk.account_score
-                                .map(|s| rules.tier(s).label())
-                                .unwrap_or("-")
+                            tk.account_score.map(|s| rules.tier(s).label()).unwrap_or("-")
                         ),
                         tk.subject.clone(),
                         age(tk.opened_at, now),
@@ -865,9 +827,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                     .collect(),
                 opened_at: now,
             };
-            let id = s
-                .create_ticket(&t, &ctx.config.sla)
-                .map_err(not_found_hint)?;
+            let id = s.create_ticket(&t, &ctx.config.sla).map_err(not_found_hint)?;
             println!(
                 "Opened ticket {id} for account {account}; first response {}.",
                 ctx.config.sla.first_response_label(*channel)
@@ -894,22 +854,14 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
         TicketsCmd::Advance { id, reason } => {
             s.ticket(*id).map_err(not_found_hint)?;
             let m = s.advance_ticket(*id, reason.as_deref(), now)?;
-            let how = if m.is_override() {
-                " (checklist overridden)"
-            } else {
-                ""
-            };
+            let how = if m.is_override() { " (checklist overridden)" } else { "" };
             println!("Ticket {id}: {} -> {}{how}.", m.from.label(), m.to.label());
             Ok(())
         }
         TicketsCmd::Back { id, reason } => {
             s.ticket(*id).map_err(not_found_hint)?;
             let m = s.move_ticket_back(*id, Some(reason), now)?;
-            println!(
-                "Ticket {id}: back from {} to {}.",
-                m.from.label(),
-                m.to.label()
-            );
+            println!("Ticket {id}: back from {} to {}.", m.from.label(), m.to.label());
             Ok(())
         }
         TicketsCmd::Escalate { id, reason } => {
@@ -959,12 +911,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
     }
 }
 
-fn render_ticket(
-    ctx: &Context,
-    t: &Ticket,
-    out: &TicketOut,
-    events: &[crate::store::TicketEvent],
-) -> String {
+fn render_ticket(ctx: &Context, t: &Ticket, out: &TicketOut, events: &[crate::store::TicketEvent]) -> String {
     let clean = crate::text::one_line;
     let mut s = String::new();
     s.push_str(&format!("Ticket {}: {}\n", t.id, clean(&t.subject)));
@@ -975,10 +922,7 @@ fn render_ticket(
         t.channel.label(),
         t.priority.label(),
         t.support_tier,
-        t.assignee
-            .as_deref()
-            .map(clean)
-            .unwrap_or_else(|| "-".into()),
+        t.assignee.as_deref().map(clean).unwrap_or_else(|| "-".into()),
         if t.tags.is_empty() {
             "-".into()
         } else {
@@ -992,15 +936,9 @@ fn render_ticket(
         ctx.config.sla.first_response_label(t.channel),
         clock_label(&out.first_response_clock)
     ));
-    s.push_str(&format!(
-        "  resolution: {}\n",
-        clock_label(&out.resolution_clock)
-    ));
+    s.push_str(&format!("  resolution: {}\n", clock_label(&out.resolution_clock)));
     if let Some(w) = t.waiting_since {
-        s.push_str(&format!(
-            "  waiting on the customer since {}\n",
-            format_time(w)
-        ));
+        s.push_str(&format!("  waiting on the customer since {}\n", format_time(w)));
     }
     if t.snoozed_until_reply {
         s.push_str("  snoozed until the customer replies\n");
@@ -1099,10 +1037,7 @@ fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
                 _ => {
                     println!(
                         "{}: integrity {}, schema version {} (this tend writes {}), journal {}.",
-                        ctx.store
-                            .path()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_default(),
+                        ctx.store.path().map(|p| p.display().to_string()).unwrap_or_default(),
                         if c.ok { "ok" } else { "FAILED" },
                         c.schema_version,
                         c.supported_version,
@@ -1120,10 +1055,7 @@ fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
         }
         DbCmd::Backup { path } => {
             if path.exists() {
-                bail!(
-                    "{} already exists; choose a new file for the backup",
-                    path.display()
-                );
+                bail!("{} already exists; choose a new file for the backup", path.display());
             }
             ctx.store.backup(path)?;
             println!("Backed up to {}.", path.display());
@@ -1143,10 +1075,7 @@ mod tests {
         assert_eq!(parse_time_at("+2h", now), Ok(now + 7200));
         assert_eq!(parse_time_at("+1d", now), Ok(now + 86_400));
         assert_eq!(parse_time_at("2026-11-23", now), Ok(1_795_424_400));
-        assert_eq!(
-            parse_time_at("2026-11-23T09:00:00Z", now),
-            Ok(1_795_424_400)
-        );
+        assert_eq!(parse_time_at("2026-11-23T09:00:00Z", now), Ok(1_795_424_400));
         assert_eq!(parse_time_at("2026-11-23 09:00", now), Ok(1_795_424_400));
         assert!(parse_time_at("tomorrow-ish", now).is_err());
         assert!(parse_time_at("+3w", now).is_err());

@@ -17,10 +17,7 @@ pub struct Config {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the configuration file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("the configuration file {path} is not valid: {message}")]
     Invalid { path: String, message: String },
 }
@@ -59,10 +56,7 @@ impl Config {
             path: shown.clone(),
             source,
         })?;
-        Config::parse(&text).map_err(|message| ConfigError::Invalid {
-            path: shown,
-            message,
-        })
+        Config::parse(&text).map_err(|message| ConfigError::Invalid { path: shown, message })
     }
 
     pub fn parse(text: &str) -> Result<Config, String> {
@@ -97,10 +91,6 @@ mod tests {
     fn bad_config_is_refused_clearly() {
         let e = Config::parse("[health.weights]\nusage = 90\n").unwrap_err();
         assert_eq!(e, "the health weights add up to 140, not 100");
-        assert!(
-            Config::parse("[nonsense]\n")
-                .unwrap_err()
-                .contains("unknown field")
-        );
+        assert!(Config::parse("[nonsense]\n").unwrap_err().contains("unknown field"));
     }
 }

@@ -4,8 +4,7 @@
 
 use crate::domain::sla::SlaTargets;
 use crate::domain::{
-    AccountStatus, Channel, DAY, HOUR, PaymentStatus, Priority, Segment, SignalKind, Stage, Step,
-    Timestamp,
+    AccountStatus, Channel, DAY, HOUR, PaymentStatus, Priority, Segment, SignalKind, Stage, Step, Timestamp,
 };
 use crate::store::{NewAccount, NewTicket};
 
@@ -66,13 +65,7 @@ pub struct DemoTicket {
 pub trait DemoSink {
     type Error;
     fn account(&mut self, a: &NewAccount) -> Result<i64, Self::Error>;
-    fn contact(
-        &mut self,
-        account: i64,
-        name: &str,
-        email: &str,
-        role: &str,
-    ) -> Result<i64, Self::Error>;
+    fn contact(&mut self, account: i64, name: &str, email: &str, role: &str) -> Result<i64, Self::Error>;
     fn signal(&mut self, s: &DemoSignal) -> Result<(), Self::Error>;
     fn ticket(&mut self, t: &DemoTicket, sla: &SlaTargets) -> Result<i64, Self::Error>;
 }
@@ -132,13 +125,12 @@ const SUFFIXES: &[&str] = &[
     "Energy",
 ];
 const FIRST: &[&str] = &[
-    "Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi",
-    "Liam", "Maya", "Nikhil", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Victor",
-    "Wen", "Yusuf", "Zoe",
+    "Ana", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Maya", "Nikhil",
+    "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Victor", "Wen", "Yusuf", "Zoe",
 ];
 const LAST: &[&str] = &[
-    "Alvarez", "Brooks", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jensen",
-    "Kowalski", "Lopez", "Murphy", "Novak", "Okafor", "Patel", "Quist", "Rossi", "Singh", "Tanaka",
+    "Alvarez", "Brooks", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Kowalski", "Lopez",
+    "Murphy", "Novak", "Okafor", "Patel", "Quist", "Rossi", "Singh", "Tanaka",
 ];
 const ROLES: &[&str] = &[
     "Founder",
@@ -175,36 +167,21 @@ const CHURN_REASONS: &[&str] = &[
 /// (subject, tags)
 const SUBJECTS: &[(&str, &str)] = &[
     ("Cannot log in after password reset", "login,account"),
-    (
-        "CSV export times out on large reports",
-        "export,performance",
-    ),
+    ("CSV export times out on large reports", "export,performance"),
     ("Invoice shows the wrong VAT number", "billing"),
     ("How do I invite my team?", "onboarding,how-to"),
     ("Dashboard numbers do not match our records", "data,reports"),
     ("Card declined on renewal", "billing,payment"),
     ("Please add SSO with Okta", "feature-request,security"),
-    (
-        "Integration with Shopify stopped syncing",
-        "integrations,bug",
-    ),
+    ("Integration with Shopify stopped syncing", "integrations,bug"),
     ("Automation ran twice overnight", "automations,bug"),
-    (
-        "Request: dark mode for the mobile app",
-        "feature-request,mobile",
-    ),
+    ("Request: dark mode for the mobile app", "feature-request,mobile"),
     ("Slow page loads since Monday", "performance"),
-    (
-        "Need help setting up our first report",
-        "onboarding,reports",
-    ),
+    ("Need help setting up our first report", "onboarding,reports"),
     ("Can we get an annual plan discount?", "billing,pricing"),
     ("Emails from the app land in spam", "notifications,bug"),
     ("Data import failed with an encoding error", "import,bug"),
-    (
-        "Feature request: custom fields on contacts",
-        "feature-request",
-    ),
+    ("Feature request: custom fields on contacts", "feature-request"),
     ("Two-factor codes not arriving", "login,security"),
     ("Cancel our subscription", "billing,churn-risk"),
 ];
@@ -260,10 +237,7 @@ pub fn generate<S: DemoSink>(
         let (plan, mrr) = match segment {
             Segment::Enterprise => ("Enterprise", 150_000 + rng.i64(0..350_000)),
             Segment::Smb => ("Growth", 20_000 + rng.i64(0..60_000)),
-            Segment::SelfServe => (
-                if rng.bool() { "Starter" } else { "Pro" },
-                2_900 + rng.i64(0..9_000),
-            ),
+            Segment::SelfServe => (if rng.bool() { "Starter" } else { "Pro" }, 2_900 + rng.i64(0..9_000)),
         };
         let stage = Stage::ALL[(i / 3) % Stage::ALL.len()];
         let signup_days_ago = match stage {
@@ -312,28 +286,11 @@ pub fn generate<S: DemoSink>(
         for c in 0..(1 + i % 3) {
             let first = pick(&mut rng, FIRST);
             let last = pick(&mut rng, LAST);
-            let email = format!(
-                "{}.{}@{domain}",
-                first.to_ascii_lowercase(),
-                last.to_ascii_lowercase()
-            );
-            contacts.push(sink.contact(
-                id,
-                &format!("{first} {last}"),
-                &email,
-                ROLES[(i + c) % ROLES.len()],
-            )?);
+            let email = format!("{}.{}@{domain}", first.to_ascii_lowercase(), last.to_ascii_lowercase());
+            contacts.push(sink.contact(id, &format!("{first} {last}"), &email, ROLES[(i + c) % ROLES.len()])?);
             counts.contacts += 1;
         }
-        counts.signals += signals_for(
-            &mut rng,
-            sink,
-            id,
-            profile,
-            now,
-            days.min(signup_days_ago),
-            per_account,
-        )?;
+        counts.signals += signals_for(&mut rng, sink, id, profile, now, days.min(signup_days_ago), per_account)?;
         accounts.push((id, profile, churned, contacts));
     }
 
@@ -412,10 +369,7 @@ fn signals_for<S: DemoSink>(
             }
         }
     };
-    let scale = budget
-        .map(|b| b as f32 / (days as f32 * 1.6))
-        .unwrap_or(1.0)
-        .max(0.05);
+    let scale = budget.map(|b| b as f32 / (days as f32 * 1.6)).unwrap_or(1.0).max(0.05);
     let (core_used, other_used) = match profile {
         Profile::Thriving => (3 + rng.usize(0..3), 2),
         Profile::Steady => (1 + rng.usize(0..2), 2),
@@ -445,12 +399,11 @@ fn signals_for<S: DemoSink>(
         }
         if logins > 0 {
             // feature use on active days, inside the window the profile allows
-            let core_here =
-                if profile == Profile::Failing || (profile == Profile::Slipping && d < 31) {
-                    0
-                } else {
-                    core_used
-                };
+            let core_here = if profile == Profile::Failing || (profile == Profile::Slipping && d < 31) {
+                0
+            } else {
+                core_used
+            };
             if core_here > 0 {
                 emit(
                     sink,
@@ -458,9 +411,7 @@ fn signals_for<S: DemoSink>(
                         account,
                         kind: SignalKind::Feature,
                         at: day_start - rng.i64(0..10 * HOUR),
-                        feature: Some(
-                            CORE_FEATURES[rng.usize(0..core_here.min(CORE_FEATURES.len()))],
-                        ),
+                        feature: Some(CORE_FEATURES[rng.usize(0..core_here.min(CORE_FEATURES.len()))]),
                         core: Some(true),
                         score: None,
                         payment: None,
@@ -562,10 +513,10 @@ fn ticket_for(
         7..=8 => Priority::High,
         _ => Priority::Urgent,
     };
-    // a quarter of tickets are recent (last 3 days) and mostly open; the rest are history
+    // a quarter of tickets are recent (last 30 hours, most in the last few) and mostly open; the rest are history
     let recent = n % 4 == 0;
     let age = if recent {
-        rng.i64(10 * 60..3 * DAY)
+        10 * 60 + (rng.f64().powi(2) * (30 * HOUR) as f64) as i64
     } else {
         rng.i64(3 * DAY..days * DAY)
     };
@@ -577,14 +528,7 @@ fn ticket_for(
     } else {
         Step::Closed
     };
-    let ack = opened
-        + rng.i64(
-            5 * 60..(if channel == Channel::Chat {
-                2 * HOUR
-            } else {
-                30 * HOUR
-            }),
-        );
+    let ack = opened + rng.i64(5 * 60..(if channel == Channel::Chat { 2 * HOUR } else { 30 * HOUR }));
     let (acknowledged_at, first_response_at) = if step == Step::Acknowledge || ack > now {
         (
             None,
@@ -597,20 +541,15 @@ fn ticket_for(
     } else {
         (
             Some(ack),
-            Some(if channel == Channel::SelfServe {
-                opened
-            } else {
-                ack
-            }),
+            Some(if channel == Channel::SelfServe { opened } else { ack }),
         )
     };
     let resolved = ack + rng.i64(HOUR..40 * HOUR);
     let resolved_at = matches!(step, Step::FollowUp | Step::Closed).then_some(resolved.min(now));
     let closed_at = (step == Step::Closed).then(|| (resolved + rng.i64(HOUR..48 * HOUR)).min(now));
-    let waiting_since = (step == Step::Diagnose && rng.u8(..4) == 0)
-        .then(|| now - rng.i64(HOUR..20 * HOUR).min(age / 2));
-    let snoozed_until =
-        (step == Step::Resolve && rng.u8(..5) == 0).then(|| now + rng.i64(2 * HOUR..3 * DAY));
+    let waiting_since =
+        (step == Step::Diagnose && rng.u8(..4) == 0).then(|| now - rng.i64(HOUR..20 * HOUR).min(age / 2));
+    let snoozed_until = (step == Step::Resolve && rng.u8(..5) == 0).then(|| now + rng.i64(2 * HOUR..3 * DAY));
     let csat = (step == Step::Closed && rng.u8(..3) == 0).then(|| match rng.u8(..10) {
         0 => 2,
         1..=2 => 3,
@@ -643,11 +582,7 @@ fn ticket_for(
         waiting_since,
         snoozed_until,
         csat,
-        checked: if step == Step::Closed {
-            0
-        } else {
-            rng.usize(0..3)
-        },
+        checked: if step == Step::Closed { 0 } else { rng.usize(0..3) },
         escalation: None,
     }
 }

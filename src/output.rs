@@ -20,9 +20,7 @@ impl std::str::FromStr for Format {
             "table" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "csv" => Ok(Format::Csv),
-            _ => Err(format!(
-                "'{s}' is not a valid format; valid values: table, json, csv"
-            )),
+            _ => Err(format!("'{s}' is not a valid format; valid values: table, json, csv")),
         }
     }
 }
@@ -42,8 +40,7 @@ impl Table {
     }
 
     pub fn push(&mut self, row: Vec<String>) {
-        self.rows
-            .push(row.into_iter().map(|c| text::one_line(&c)).collect());
+        self.rows.push(row.into_iter().map(|c| text::one_line(&c)).collect());
     }
 
     pub fn render(&self) -> String {
@@ -81,9 +78,7 @@ impl Table {
         for row in &self.rows {
             w.write_record(row)?;
         }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 }
@@ -91,8 +86,7 @@ impl Table {
 /// JSON with every character a terminal could act on written as a \u escape: the same data,
 /// safe to print.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
-    let raw =
-        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let raw = serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
         let risky = ('\u{80}'..='\u{9f}').contains(&c)
@@ -107,11 +101,7 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
 }
 
 /// Print a listing in the chosen format.
-pub fn print_listing<T: Serialize>(
-    format: Format,
-    items: &[T],
-    table: impl FnOnce() -> Table,
-) -> std::io::Result<()> {
+pub fn print_listing<T: Serialize>(format: Format, items: &[T], table: impl FnOnce() -> Table) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => writeln!(out, "{}", json(items)),

@@ -102,10 +102,8 @@ impl HealthRules {
 
     pub fn score(&self, c: &Components) -> u32 {
         let w = &self.weights;
-        let total = c.usage * w.usage
-            + c.engagement * w.engagement
-            + c.satisfaction * w.satisfaction
-            + c.payment * w.payment;
+        let total =
+            c.usage * w.usage + c.engagement * w.engagement + c.satisfaction * w.satisfaction + c.payment * w.payment;
         // round half up, in integers so the result never depends on float rounding
         (total + 50) / 100
     }

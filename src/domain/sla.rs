@@ -113,14 +113,8 @@ pub fn first_response(f: &ClockFacts, now: Timestamp) -> Clock {
     match f.first_response_at {
         Some(at) if at <= due => Clock::Met { at },
         Some(at) => Clock::MetLate { at, over: at - due },
-        None if now > due => Clock::Breached {
-            over: now - due,
-            due,
-        },
-        None => Clock::Running {
-            left: due - now,
-            due,
-        },
+        None if now > due => Clock::Breached { over: now - due, due },
+        None => Clock::Running { left: due - now, due },
     }
 }
 
@@ -144,15 +138,9 @@ pub fn resolution(f: &ClockFacts, now: Timestamp) -> Clock {
         return Clock::Paused { left: due - now };
     }
     if now > due {
-        Clock::Breached {
-            over: now - due,
-            due,
-        }
+        Clock::Breached { over: now - due, due }
     } else {
-        Clock::Running {
-            left: due - now,
-            due,
-        }
+        Clock::Running { left: due - now, due }
     }
 }
 
@@ -160,11 +148,8 @@ pub fn resolution(f: &ClockFacts, now: Timestamp) -> Clock {
 /// breaches with an index: the first response until it is given, the resolution until it is
 /// resolved and while the ticket is not waiting on the customer.
 pub fn next_due(f: &ClockFacts) -> Option<Timestamp> {
-    let first = f
-        .first_response_due
-        .filter(|_| f.first_response_at.is_none());
-    let resolution = (f.resolved_at.is_none() && f.waiting_since.is_none())
-        .then_some(f.resolution_due + f.paused_secs);
+    let first = f.first_response_due.filter(|_| f.first_response_at.is_none());
+    let resolution = (f.resolved_at.is_none() && f.waiting_since.is_none()).then_some(f.resolution_due + f.paused_secs);
     match (first, resolution) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
@@ -201,10 +186,7 @@ mod tests {
     fn first_response_targets_by_channel() {
         let t = SlaTargets::default();
         assert_eq!(t.first_response_due(Channel::Chat, 1000), Some(1000 + 3600));
-        assert_eq!(
-            t.first_response_due(Channel::Email, 1000),
-            Some(1000 + 86_400)
-        );
+        assert_eq!(t.first_response_due(Channel::Email, 1000), Some(1000 + 86_400));
         assert_eq!(t.first_response_due(Channel::Call, 1000), None);
         assert_eq!(t.first_response_due(Channel::SelfServe, 1000), Some(1000));
         assert_eq!(t.resolution_due(1000), 1000 + 86_400);
@@ -219,18 +201,9 @@ mod tests {
             first_response_due: Some(100),
             ..Default::default()
         };
-        assert_eq!(
-            first_response(&f, 40),
-            Clock::Running { left: 60, due: 100 }
-        );
-        assert_eq!(
-            first_response(&f, 100),
-            Clock::Running { left: 0, due: 100 }
-        );
-        assert_eq!(
-            first_response(&f, 101),
-            Clock::Breached { over: 1, due: 100 }
-        );
+        assert_eq!(first_response(&f, 40), Clock::Running { left: 60, due: 100 });
+        assert_eq!(first_response(&f, 100), Clock::Running { left: 0, due: 100 });
+        assert_eq!(first_response(&f, 101), Clock::Breached { over: 1, due: 100 });
         let met = ClockFacts {
             first_response_at: Some(90),
             ..f
@@ -240,10 +213,7 @@ mod tests {
             first_response_at: Some(130),
             ..f
         };
-        assert_eq!(
-            first_response(&late, 500),
-            Clock::MetLate { at: 130, over: 30 }
-        );
+        assert_eq!(first_response(&late, 500), Clock::MetLate { at: 130, over: 30 });
         assert_eq!(first_response(&ClockFacts::default(), 5), Clock::NoTarget);
     }
 
@@ -253,13 +223,7 @@ mod tests {
             resolution_due: 1000,
             ..Default::default()
         };
-        assert_eq!(
-            resolution(&f, 400),
-            Clock::Running {
-                left: 600,
-                due: 1000
-            }
-        );
+        assert_eq!(resolution(&f, 400), Clock::Running { left: 600, due: 1000 });
         assert_eq!(resolution(&f, 1001), Clock::Breached { over: 1, due: 1000 });
         // waiting since 400: at 2000 the clock still has the 600 it had when the wait began
         let waiting = ClockFacts {
@@ -269,24 +233,9 @@ mod tests {
         assert_eq!(resolution(&waiting, 2000), Clock::Paused { left: 600 });
         assert!(!resolution(&waiting, 2000).is_breached());
         // the wait ended after 500 s: due moves to 1500
-        let resumed = ClockFacts {
-            paused_secs: 500,
-            ..f
-        };
-        assert_eq!(
-            resolution(&resumed, 1400),
-            Clock::Running {
-                left: 100,
-                due: 1500
-            }
-        );
-        assert_eq!(
-            resolution(&resumed, 1600),
-            Clock::Breached {
-                over: 100,
-                due: 1500
-            }
-        );
+        let resumed = ClockFacts { paused_secs: 500, ..f };
+        assert_eq!(resolution(&resumed, 1400), Clock::Running { left: 100, due: 1500 });
+        assert_eq!(resolution(&resumed, 1600), Clock::Breached { over: 100, due: 1500 });
         let resolved = ClockFacts {
             resolved_at: Some(1400),
             ..resumed
@@ -296,13 +245,7 @@ mod tests {
             resolved_at: Some(1700),
             ..resumed
         };
-        assert_eq!(
-            resolution(&late, 9999),
-            Clock::MetLate {
-                at: 1700,
-                over: 200
-            }
-        );
+        assert_eq!(resolution(&late, 9999), Clock::MetLate { at: 1700, over: 200 });
     }
 
     #[test]

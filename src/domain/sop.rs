@@ -8,12 +8,7 @@ use thiserror::Error;
 
 impl Step {
     /// The four working steps, in order.
-    pub const SOP: [Step; 4] = [
-        Step::Acknowledge,
-        Step::Diagnose,
-        Step::Resolve,
-        Step::FollowUp,
-    ];
+    pub const SOP: [Step; 4] = [Step::Acknowledge, Step::Diagnose, Step::Resolve, Step::FollowUp];
 
     pub fn next(self) -> Option<Step> {
         match self {
@@ -49,26 +44,10 @@ impl Step {
     /// The step's checklist.
     pub fn checklist(self) -> &'static [&'static str] {
         match self {
-            Step::Acknowledge => &[
-                "Respond within target time",
-                "Show empathy",
-                "Confirm understanding",
-            ],
-            Step::Diagnose => &[
-                "Gather needed info",
-                "Check user context",
-                "Identify root cause",
-            ],
-            Step::Resolve => &[
-                "Provide clear solution",
-                "Include next steps",
-                "Offer additional help",
-            ],
-            Step::FollowUp => &[
-                "Confirm resolution",
-                "Ask for feedback",
-                "Update docs if common",
-            ],
+            Step::Acknowledge => &["Respond within target time", "Show empathy", "Confirm understanding"],
+            Step::Diagnose => &["Gather needed info", "Check user context", "Identify root cause"],
+            Step::Resolve => &["Provide clear solution", "Include next steps", "Offer additional help"],
+            Step::FollowUp => &["Confirm resolution", "Ask for feedback", "Update docs if common"],
             Step::Closed => &[],
         }
     }
@@ -78,9 +57,7 @@ impl Step {
 pub enum SopError {
     #[error("the ticket is closed; move it back with a reason to reopen it")]
     Closed,
-    #[error(
-        "the {step} checklist is not done (missing: {missing}); tick the items or give an override reason"
-    )]
+    #[error("the {step} checklist is not done (missing: {missing}); tick the items or give an override reason")]
     ChecklistIncomplete { step: &'static str, missing: String },
     #[error("moving a ticket back needs a reason")]
     BackNeedsReason,
@@ -117,10 +94,7 @@ impl Move {
 }
 
 fn given(reason: Option<&str>) -> Option<String> {
-    reason
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_string)
+    reason.map(str::trim).filter(|r| !r.is_empty()).map(str::to_string)
 }
 
 /// Forward one step. `done[i]` says whether checklist item i of the current step is done.
@@ -218,10 +192,7 @@ mod tests {
 
     #[test]
     fn checklists_are_the_frameworks() {
-        assert_eq!(
-            Step::Acknowledge.checklist()[0],
-            "Respond within target time"
-        );
+        assert_eq!(Step::Acknowledge.checklist()[0], "Respond within target time");
         assert_eq!(Step::Diagnose.checklist()[2], "Identify root cause");
         assert_eq!(Step::Resolve.checklist()[1], "Include next steps");
         assert_eq!(Step::FollowUp.checklist()[2], "Update docs if common");
@@ -254,18 +225,12 @@ mod tests {
     #[test]
     fn back_needs_reason() {
         assert_eq!(back(Step::Resolve, None), Err(SopError::BackNeedsReason));
-        assert_eq!(
-            back(Step::Acknowledge, Some("x")),
-            Err(SopError::AtFirstStep)
-        );
+        assert_eq!(back(Step::Acknowledge, Some("x")), Err(SopError::AtFirstStep));
         let m = back(Step::Resolve, Some("fix did not work")).unwrap();
         assert_eq!(m.to, Step::Diagnose);
         assert!(m.is_back());
         assert!(!m.is_override());
-        assert_eq!(
-            back(Step::Closed, Some("reopened")).unwrap().to,
-            Step::FollowUp
-        );
+        assert_eq!(back(Step::Closed, Some("reopened")).unwrap().to, Step::FollowUp);
     }
 
     #[test]

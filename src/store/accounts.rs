@@ -43,14 +43,12 @@ fn account_from_row(r: &Row) -> rusqlite::Result<Account> {
         r.get::<_, Option<u32>>(16)?,
         r.get::<_, Option<u32>>(17)?,
     ) {
-        (Some(_), Some(usage), Some(engagement), Some(satisfaction), Some(payment)) => {
-            Some(Components {
-                usage,
-                engagement,
-                satisfaction,
-                payment,
-            })
-        }
+        (Some(_), Some(usage), Some(engagement), Some(satisfaction), Some(payment)) => Some(Components {
+            usage,
+            engagement,
+            satisfaction,
+            payment,
+        }),
         _ => None,
     };
     Ok(Account {
@@ -239,11 +237,7 @@ impl Store {
     }
 }
 
-pub(crate) fn insert_account_row(
-    conn: &rusqlite::Connection,
-    a: &NewAccount,
-    now: Timestamp,
-) -> Result<i64> {
+pub(crate) fn insert_account_row(conn: &rusqlite::Connection, a: &NewAccount, now: Timestamp) -> Result<i64> {
     conn.prepare_cached(
         "INSERT INTO accounts (external_id, name, segment, plan, mrr_cents, stage, owner, signup_date, renewal_date, \
          status, churned_on, churn_reason, created_at, updated_at) \

@@ -21,7 +21,9 @@ impl DemoSink for BulkWriter<'_> {
 
     fn contact(&mut self, account: i64, name: &str, email: &str, role: &str) -> Result<i64> {
         self.conn
-            .prepare_cached("INSERT INTO contacts (account_id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, 0)")?
+            .prepare_cached(
+                "INSERT INTO contacts (account_id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, 0)",
+            )?
             .execute(params![account, name, email, role])?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -66,9 +68,7 @@ impl DemoSink for BulkWriter<'_> {
             }
             let when = match step {
                 Step::Acknowledge => t.acknowledged_at,
-                Step::Diagnose => t
-                    .acknowledged_at
-                    .map(|a| a + (t.resolved_at.unwrap_or(a) - a) / 2),
+                Step::Diagnose => t.acknowledged_at.map(|a| a + (t.resolved_at.unwrap_or(a) - a) / 2),
                 Step::Resolve => t.resolved_at,
                 _ => t.closed_at,
             }
@@ -96,8 +96,10 @@ impl DemoSink for BulkWriter<'_> {
             at = when;
         }
         for item in 0..t.checked.min(t.step.checklist().len()) {
-            c.prepare_cached("INSERT INTO ticket_checklist (ticket_id, step, item, done_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)")?
-                .execute(params![id, t.step.as_str(), item as i64, at, actor])?;
+            c.prepare_cached(
+                "INSERT INTO ticket_checklist (ticket_id, step, item, done_at, actor) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![id, t.step.as_str(), item as i64, at, actor])?;
         }
         if t.support_tier == 2 {
             add_event(
@@ -112,16 +114,7 @@ impl DemoSink for BulkWriter<'_> {
             )?;
         }
         if let Some(w) = t.waiting_since {
-            add_event(
-                c,
-                id,
-                w,
-                &actor,
-                "wait",
-                "waiting on the customer",
-                Some(t.step),
-                None,
-            )?;
+            add_event(c, id, w, &actor, "wait", "waiting on the customer", Some(t.step), None)?;
         }
         let facts = ClockFacts {
             first_response_due: sla_targets.first_response_due(t.new.channel, opened),
@@ -156,10 +149,8 @@ impl DemoSink for BulkWriter<'_> {
             t.closed_at.unwrap_or(at)
         ])?;
         if let (Some(score), Some(closed)) = (t.csat, t.closed_at) {
-            c.prepare_cached(
-                "INSERT INTO signals (account_id, kind, at, score) VALUES (?1, 'csat', ?2, ?3)",
-            )?
-            .execute(params![t.new.account_id, closed, score])?;
+            c.prepare_cached("INSERT INTO signals (account_id, kind, at, score) VALUES (?1, 'csat', ?2, ?3)")?
+                .execute(params![t.new.account_id, closed, score])?;
         }
         Ok(id)
     }
@@ -175,15 +166,8 @@ fn now_of(a: &super::NewAccount) -> Timestamp {
 
 impl Store {
     /// Fill an empty database with the sample set, in one transaction.
-    pub fn load_demo(
-        &self,
-        opts: &DemoOptions,
-        sla: &SlaTargets,
-        now: Timestamp,
-    ) -> Result<DemoCounts> {
-        let existing: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?;
+    pub fn load_demo(&self, opts: &DemoOptions, sla: &SlaTargets, now: Timestamp) -> Result<DemoCounts> {
+        let existing: i64 = self.conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?;
         if existing > 0 {
             return Err(StoreError::Rule(format!(
                 "the database already holds {existing} accounts; tend demo fills only an empty database (choose another with --db)"

@@ -2,9 +2,7 @@
 
 use super::{Result, Store};
 use crate::domain::churn::ChurnFacts;
-use crate::domain::health::{
-    FeatureFacts, Health, HealthFacts, HealthRules, LoginFacts, SatisfactionFacts,
-};
+use crate::domain::health::{FeatureFacts, Health, HealthFacts, HealthRules, LoginFacts, SatisfactionFacts};
 use crate::domain::{DAY, PaymentStatus, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -38,16 +36,9 @@ pub struct SignalRow {
 }
 
 /// The SQL test for "an open ticket past a running SLA clock", in step with `domain::sla::next_due`.
-pub(crate) const BREACHED_SQL: &str =
-    "(t.closed_at IS NULL AND t.next_due IS NOT NULL AND t.next_due < ?)";
+pub(crate) const BREACHED_SQL: &str = "(t.closed_at IS NULL AND t.next_due IS NOT NULL AND t.next_due < ?)";
 
-fn latest_score(
-    conn: &Connection,
-    account: i64,
-    kind: &str,
-    since: Timestamp,
-    now: Timestamp,
-) -> Result<Option<u32>> {
+fn latest_score(conn: &Connection, account: i64, kind: &str, since: Timestamp, now: Timestamp) -> Result<Option<u32>> {
     Ok(conn
         .prepare_cached(
             "SELECT score FROM signals WHERE account_id = ?1 AND kind = ?2 AND at > ?3 AND at <= ?4 ORDER BY at DESC LIMIT 1",
@@ -65,17 +56,13 @@ fn latest_payment(conn: &Connection, account: i64, now: Timestamp) -> Result<Pay
         .query_row(params![account, now], |r| r.get(0))
         .optional()?
         .flatten();
-    Ok(status
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(PaymentStatus::Current))
+    Ok(status.and_then(|s| s.parse().ok()).unwrap_or(PaymentStatus::Current))
 }
 
 pub(crate) fn health_facts(conn: &Connection, account: i64, now: Timestamp) -> Result<HealthFacts> {
     // A login "within 30 days" is one whose whole-day age is 30 or less: at > now - 31 days.
     let last_login: Option<Timestamp> = conn
-        .prepare_cached(
-            "SELECT max(at) FROM signals WHERE account_id = ?1 AND kind = 'login' AND at <= ?2",
-        )?
+        .prepare_cached("SELECT max(at) FROM signals WHERE account_id = ?1 AND kind = 'login' AND at <= ?2")?
         .query_row(params![account, now], |r| r.get(0))?;
     let (logins_30d, w0, w1, w2, w3): (u32, u32, u32, u32, u32) = conn
         .prepare_cached(
@@ -86,7 +73,9 @@ pub(crate) fn health_facts(conn: &Connection, account: i64, now: Timestamp) -> R
              coalesce(max(?2 - at >= 21 * 86400), 0) \
              FROM signals WHERE account_id = ?1 AND kind = 'login' AND at > ?2 - 31 * 86400 AND at <= ?2",
         )?
-        .query_row(params![account, now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        .query_row(params![account, now], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
     let logins = LoginFacts {
         days_since_last: last_login.map(|at| (now - at).div_euclid(DAY)),
         active_weeks: w0 + w1 + w2 + w3,
@@ -175,11 +164,7 @@ impl Store {
 
     /// Recompute every active account's health from its signals, store it on the account and
     /// as today's snapshot (replacing one already taken today), in one transaction.
-    pub fn recompute_health(
-        &self,
-        rules: &HealthRules,
-        now: Timestamp,
-    ) -> Result<RecomputeSummary> {
+    pub fn recompute_health(&self, rules: &HealthRules, now: Timestamp) -> Result<RecomputeSummary> {
         let day = day_of(now);
         let tx = self.conn.unchecked_transaction()?;
         let ids: Vec<(i64, Option<u32>)> = tx
@@ -215,12 +200,7 @@ impl Store {
 
     /// Snapshots for each of the `days` days before `now`, computed from the signals as they
     /// stood at the end of that day: the history the sample data needs for trends.
-    pub fn backfill_snapshots(
-        &self,
-        rules: &HealthRules,
-        now: Timestamp,
-        days: i64,
-    ) -> Result<usize> {
+    pub fn backfill_snapshots(&self, rules: &HealthRules, now: Timestamp, days: i64) -> Result<usize> {
         let tx = self.conn.unchecked_transaction()?;
         let ids: Vec<i64> = tx
             .prepare("SELECT id FROM accounts WHERE status = 'active' ORDER BY id")?
@@ -289,7 +269,15 @@ fn store_current_health(conn: &Connection, id: i64, h: &Health, now: Timestamp) 
          last_login_at = (SELECT max(at) FROM signals WHERE account_id = ?1 AND kind = 'login' AND at <= ?7) \
          WHERE id = ?1",
     )?
-    .execute(params![id, h.score, c.usage, c.engagement, c.satisfaction, c.payment, now])?;
+    .execute(params![
+        id,
+        h.score,
+        c.usage,
+        c.engagement,
+        c.satisfaction,
+        c.payment,
+        now
+    ])?;
     Ok(())
 }
 
@@ -301,6 +289,14 @@ fn store_snapshot(conn: &Connection, id: i64, h: &Health, day: &str) -> Result<(
          ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score, usage = excluded.usage, \
          engagement = excluded.engagement, satisfaction = excluded.satisfaction, payment = excluded.payment",
     )?
-    .execute(params![id, day, h.score, c.usage, c.engagement, c.satisfaction, c.payment])?;
+    .execute(params![
+        id,
+        day,
+        h.score,
+        c.usage,
+        c.engagement,
+        c.satisfaction,
+        c.payment
+    ])?;
     Ok(())
 }

@@ -19,10 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every migration, in order. A test checks that this list matches `migrations/`.
-pub const MIGRATION_FILES: &[(&str, &str)] = &[(
-    "0001_initial.sql",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+pub const MIGRATION_FILES: &[(&str, &str)] = &[("0001_initial.sql", include_str!("../../migrations/0001_initial.sql"))];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATION_FILES.iter().map(|(_, sql)| M::up(sql)).collect())
@@ -45,21 +42,11 @@ pub enum StoreError {
     #[error(
         "{path} has schema version {found}, newer than this tend understands ({supported}); upgrade tend — the database was left untouched"
     )]
-    TooNew {
-        path: String,
-        found: i64,
-        supported: i64,
-    },
+    TooNew { path: String, found: i64, supported: i64 },
     #[error("cannot create the database at {path}: {source}")]
-    Create {
-        path: String,
-        source: std::io::Error,
-    },
+    Create { path: String, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("the database could not be migrated: {0}")]
     Migrate(#[from] rusqlite_migration::Error),
     #[error("{what} {id} does not exist")]
@@ -96,10 +83,7 @@ fn check_header(path: &Path) -> Result<()> {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(source) => {
-            return Err(StoreError::Read {
-                path: shown,
-                source,
-            });
+            return Err(StoreError::Read { path: shown, source });
         }
     };
     let mut head = Vec::with_capacity(16);
@@ -129,18 +113,10 @@ fn create_private(path: &Path) -> Result<()> {
             let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
         }
     }
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
+    match OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(source) => Err(StoreError::Create {
-            path: shown,
-            source,
-        }),
+        Err(source) => Err(StoreError::Create { path: shown, source }),
     }
 }
 
@@ -151,9 +127,7 @@ impl Store {
         create_private(path)?;
         let conn = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
         )?;
         Self::prepare(conn, Some(path.to_path_buf()), actor)
     }
@@ -172,9 +146,7 @@ impl Store {
         // Read-only checks first: nothing is written to a file we are going to refuse.
         let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
             Ok(v) => v,
-            Err(rusqlite::Error::SqliteFailure(e, _))
-                if e.code == rusqlite::ErrorCode::NotADatabase =>
-            {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
                 return Err(StoreError::NotSqlite { path: shown });
             }
             Err(e) => return Err(e.into()),
@@ -232,12 +204,8 @@ impl Store {
             .collect();
         let mut fk = self.conn.prepare("PRAGMA foreign_key_check")?;
         let fk_problems = fk.query_map([], |r| r.get::<_, String>(0))?.count();
-        let version: i64 = self
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let journal: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let journal: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
         Ok(DbCheck {
             ok: problems.is_empty() && fk_problems == 0,
             problems,
@@ -276,9 +244,9 @@ impl Store {
 
     /// The audit log, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT at, actor, entity, entity_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, actor, entity, entity_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?1")?;
         let rows = stmt
             .query_map([limit as i64], |r| {
                 Ok(AuditEntry {
@@ -326,9 +294,8 @@ pub struct AuditEntry {
 
 /// Read a stored word column into its enum, as a SQL conversion error if it is not one.
 pub(crate) fn word<T: std::str::FromStr<Err = UnknownWord>>(s: String) -> rusqlite::Result<T> {
-    s.parse::<T>().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
+    s.parse::<T>()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 #[cfg(test)]
@@ -338,30 +305,23 @@ mod tests {
     #[test]
     fn migrations_are_valid_and_listed() {
         migrations().validate().unwrap();
-        let mut on_disk: Vec<String> =
-            fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.ends_with(".sql"))
-                .collect();
+        let mut on_disk: Vec<String> = fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
         on_disk.sort();
         let listed: Vec<&str> = MIGRATION_FILES.iter().map(|(n, _)| *n).collect();
         assert_eq!(on_disk, listed);
         for (i, (name, _)) in MIGRATION_FILES.iter().enumerate() {
-            assert!(
-                name.starts_with(&format!("{:04}_", i + 1)),
-                "{name} is out of order"
-            );
+            assert!(name.starts_with(&format!("{:04}_", i + 1)), "{name} is out of order");
         }
     }
 
     #[test]
     fn in_memory_store_migrates_to_latest() {
         let s = Store::open_in_memory("t").unwrap();
-        let v: i64 = s
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .unwrap();
+        let v: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(v, schema_version());
         assert!(s.is_empty().unwrap());
         assert!(s.check().unwrap().ok);
@@ -372,20 +332,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/tend.db");
         let s = Store::open(&path, "t").unwrap();
-        let fk: i64 = s
-            .conn
-            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
-            .unwrap();
+        let fk: i64 = s.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
         assert_eq!(fk, 1);
-        let jm: String = s
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .unwrap();
+        let jm: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(jm, "wal");
-        let bt: i64 = s
-            .conn
-            .query_row("PRAGMA busy_timeout", [], |r| r.get(0))
-            .unwrap();
+        let bt: i64 = s.conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap();
         assert!(bt >= 5000);
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);

@@ -150,9 +150,8 @@ pub struct NewTicket {
 
 impl Store {
     pub fn tickets(&self, filter: &TicketFilter, now: Timestamp) -> Result<Vec<Ticket>> {
-        let mut sql = format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE 1 = 1"
-        );
+        let mut sql =
+            format!("SELECT {TICKET_COLUMNS} FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE 1 = 1");
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if let Some(step) = filter.step {
             sql.push_str(" AND t.step = ?");
@@ -183,7 +182,9 @@ impl Store {
             sql.push_str(" AND t.assignee = ?");
             args.push(assignee.clone().into());
         }
-        sql.push_str(" ORDER BY t.closed_at IS NOT NULL, t.next_due IS NULL, t.next_due, t.opened_at, t.id LIMIT ? OFFSET ?");
+        sql.push_str(
+            " ORDER BY t.closed_at IS NOT NULL, t.next_due IS NULL, t.next_due, t.opened_at, t.id LIMIT ? OFFSET ?",
+        );
         args.push(filter.limit.map(|l| l as i64).unwrap_or(-1).into());
         args.push((filter.offset as i64).into());
         let mut stmt = self.conn.prepare(&sql)?;
@@ -227,9 +228,7 @@ impl Store {
         if let Some(c) = t.contact_id {
             let owner: Option<i64> = self
                 .conn
-                .query_row("SELECT account_id FROM contacts WHERE id = ?1", [c], |r| {
-                    r.get(0)
-                })
+                .query_row("SELECT account_id FROM contacts WHERE id = ?1", [c], |r| r.get(0))
                 .optional()?;
             match owner {
                 None => {
@@ -259,27 +258,13 @@ impl Store {
             None,
             Some(Step::Acknowledge),
         )?;
-        Store::audit(
-            &tx,
-            &self.actor,
-            t.opened_at,
-            "ticket",
-            id,
-            "create",
-            &t.subject,
-        )?;
+        Store::audit(&tx, &self.actor, t.opened_at, "ticket", id, "create", &t.subject)?;
         tx.commit()?;
         Ok(id)
     }
 
     /// Tick (or untick) a checklist item (0-based) of the ticket's current step.
-    pub fn set_checklist_item(
-        &self,
-        id: i64,
-        item: usize,
-        done: bool,
-        now: Timestamp,
-    ) -> Result<Step> {
+    pub fn set_checklist_item(&self, id: i64, item: usize, done: bool, now: Timestamp) -> Result<Step> {
         let tx = self.conn.unchecked_transaction()?;
         let t = load_ticket(&tx, id)?;
         let number = sop::checklist_item(t.step, item + 1).map_err(StoreError::rule)?;
@@ -296,16 +281,7 @@ impl Store {
             )?;
         }
         let body = format!("{} {label}", if done { "done:" } else { "undone:" });
-        add_event(
-            &tx,
-            id,
-            now,
-            &self.actor,
-            "checklist",
-            &body,
-            Some(t.step),
-            None,
-        )?;
+        add_event(&tx, id, now, &self.actor, "checklist", &body, Some(t.step), None)?;
         touch(&tx, id, now)?;
         Store::audit(&tx, &self.actor, now, "ticket", id, "checklist", &body)?;
         tx.commit()?;
@@ -335,10 +311,7 @@ impl Store {
                 }
             }
             Step::Resolve => {
-                tx.execute(
-                    "UPDATE tickets SET resolved_at = ?2 WHERE id = ?1",
-                    params![id, now],
-                )?;
+                tx.execute("UPDATE tickets SET resolved_at = ?2 WHERE id = ?1", params![id, now])?;
                 f.resolved_at = Some(now);
             }
             Step::FollowUp => {
@@ -358,16 +331,7 @@ impl Store {
             Some(r) => ("override", format!("checklist overridden: {r}")),
             None => ("step", String::new()),
         };
-        add_event(
-            &tx,
-            id,
-            now,
-            &self.actor,
-            kind,
-            &body,
-            Some(m.from),
-            Some(m.to),
-        )?;
+        add_event(&tx, id, now, &self.actor, kind, &body, Some(m.from), Some(m.to))?;
         Store::audit(
             &tx,
             &self.actor,
@@ -375,9 +339,7 @@ impl Store {
             "ticket",
             id,
             "advance",
-            &format!("{} -> {} {}", m.from, m.to, body)
-                .trim_end()
-                .to_string(),
+            &format!("{} -> {} {}", m.from, m.to, body).trim_end().to_string(),
         )?;
         tx.commit()?;
         Ok(m)
@@ -401,25 +363,13 @@ impl Store {
                 f.resolved_at = None;
             }
             Step::Acknowledge => {
-                tx.execute(
-                    "UPDATE tickets SET acknowledged_at = NULL WHERE id = ?1",
-                    [id],
-                )?;
+                tx.execute("UPDATE tickets SET acknowledged_at = NULL WHERE id = ?1", [id])?;
             }
             _ => {}
         }
         set_step(&tx, id, m.to, &f, now)?;
         let body = m.reason.clone().unwrap_or_default();
-        add_event(
-            &tx,
-            id,
-            now,
-            &self.actor,
-            "back",
-            &body,
-            Some(m.from),
-            Some(m.to),
-        )?;
+        add_event(&tx, id, now, &self.actor, "back", &body, Some(m.from), Some(m.to))?;
         Store::audit(
             &tx,
             &self.actor,
@@ -441,16 +391,7 @@ impl Store {
             "UPDATE tickets SET support_tier = 2, version = version + 1, updated_at = ?2 WHERE id = ?1",
             params![id, now],
         )?;
-        add_event(
-            &tx,
-            id,
-            now,
-            &self.actor,
-            "escalation",
-            &reason,
-            Some(t.step),
-            None,
-        )?;
+        add_event(&tx, id, now, &self.actor, "escalation", &reason, Some(t.step), None)?;
         Store::audit(&tx, &self.actor, now, "ticket", id, "escalate", &reason)?;
         tx.commit()?;
         Ok(reason)
@@ -484,10 +425,7 @@ impl Store {
         }
         let mut f = t.clock_facts();
         f.waiting_since = Some(now);
-        tx.execute(
-            "UPDATE tickets SET waiting_since = ?2 WHERE id = ?1",
-            params![id, now],
-        )?;
+        tx.execute("UPDATE tickets SET waiting_since = ?2 WHERE id = ?1", params![id, now])?;
         set_step(&tx, id, t.step, &f, now)?;
         add_event(
             &tx,
@@ -522,16 +460,7 @@ impl Store {
             Some(u) => format!("snoozed until {}", crate::domain::format_time(u)),
             None => "snoozed until the customer replies".to_string(),
         };
-        add_event(
-            &tx,
-            id,
-            now,
-            &self.actor,
-            "snooze",
-            &body,
-            Some(t.step),
-            None,
-        )?;
+        add_event(&tx, id, now, &self.actor, "snooze", &body, Some(t.step), None)?;
         Store::audit(&tx, &self.actor, now, "ticket", id, "snooze", &body)?;
         tx.commit()?;
         Ok(())
@@ -542,9 +471,7 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let t = load_ticket(&tx, id)?;
         if t.waiting_since.is_none() && !t.is_snoozed(now) {
-            return Err(StoreError::Rule(format!(
-                "ticket {id} is neither waiting nor snoozed"
-            )));
+            return Err(StoreError::Rule(format!("ticket {id} is neither waiting nor snoozed")));
         }
         end_wait_and_snooze(&tx, &t, now)?;
         add_event(&tx, id, now, &self.actor, "resume", "", Some(t.step), None)?;
@@ -558,16 +485,7 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let t = load_ticket(&tx, id)?;
         end_wait_and_snooze(&tx, &t, now)?;
-        add_event(
-            &tx,
-            id,
-            now,
-            &self.actor,
-            "inbound",
-            text,
-            Some(t.step),
-            None,
-        )?;
+        add_event(&tx, id, now, &self.actor, "inbound", text, Some(t.step), None)?;
         Store::audit(&tx, &self.actor, now, "ticket", id, "customer-reply", "")?;
         tx.commit()?;
         Ok(())
@@ -592,13 +510,15 @@ fn load_ticket(conn: &Connection, id: i64) -> Result<Ticket> {
         ticket_from_row,
     )
     .optional()?
-    .ok_or_else(|| StoreError::NotFound { what: "ticket", id: id.to_string() })
+    .ok_or_else(|| StoreError::NotFound {
+        what: "ticket",
+        id: id.to_string(),
+    })
 }
 
 fn checklist_done(conn: &Connection, id: i64, step: Step) -> Result<Vec<bool>> {
     let mut done = vec![false; step.checklist().len()];
-    let mut stmt = conn
-        .prepare_cached("SELECT item FROM ticket_checklist WHERE ticket_id = ?1 AND step = ?2")?;
+    let mut stmt = conn.prepare_cached("SELECT item FROM ticket_checklist WHERE ticket_id = ?1 AND step = ?2")?;
     for item in stmt.query_map(params![id, step.as_str()], |r| r.get::<_, i64>(0))? {
         if let Some(slot) = usize::try_from(item?).ok().and_then(|i| done.get_mut(i)) {
             *slot = true;
@@ -609,11 +529,7 @@ fn checklist_done(conn: &Connection, id: i64, step: Step) -> Result<Vec<bool>> {
 
 /// Write the step and the clock summary that follows from the facts, and bump the version.
 fn set_step(conn: &Connection, id: i64, step: Step, f: &ClockFacts, now: Timestamp) -> Result<()> {
-    let next_due = if step == Step::Closed {
-        None
-    } else {
-        sla::next_due(f)
-    };
+    let next_due = if step == Step::Closed { None } else { sla::next_due(f) };
     conn.execute(
         "UPDATE tickets SET step = ?2, next_due = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1",
         params![id, step.as_str(), next_due, now],
