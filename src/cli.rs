@@ -373,7 +373,7 @@ fn money(cents: i64) -> String {
 }
 
 fn day(t: Option<Timestamp>) -> String {
-    t.map(|t| crate::store::day_of(t)).unwrap_or_else(|| "-".into())
+    t.map(crate::store::day_of).unwrap_or_else(|| "-".into())
 }
 
 #[derive(serde::Serialize)]

@@ -224,7 +224,7 @@ pub fn csat_value(csat: u32) -> u32 {
 /// What the customer says: the mean of the NPS and CSAT values present, 70 (passive) when neither is.
 pub fn feedback_value(f: &SatisfactionFacts) -> u32 {
     match (f.nps.map(nps_value), f.csat.map(csat_value)) {
-        (Some(a), Some(b)) => (a + b + 1) / 2,
+        (Some(a), Some(b)) => (a + b).div_ceil(2),
         (Some(a), None) | (None, Some(a)) => a,
         (None, None) => 70,
     }

@@ -339,7 +339,7 @@ impl Store {
             "ticket",
             id,
             "advance",
-            &format!("{} -> {} {}", m.from, m.to, body).trim_end().to_string(),
+            format!("{} -> {} {}", m.from, m.to, body).trim_end(),
         )?;
         tx.commit()?;
         Ok(m)
