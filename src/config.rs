@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn bad_config_is_refused_clearly() {
         let e = Config::parse("[health.weights]\nusage = 90\n").unwrap_err();
-        assert_eq!(e, "the health weights add up to 140, not 100");
+        assert_eq!(e, "the health weights add up to 150, not 100");
         assert!(Config::parse("[nonsense]\n").unwrap_err().contains("unknown field"));
     }
 }
