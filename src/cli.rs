@@ -82,6 +82,20 @@ pub struct FormatArg {
     pub format: Format,
 }
 
+#[derive(Debug, Args)]
+pub struct ShowFormatArg {
+    /// Output format: table or json
+    #[arg(long, default_value = "table", value_parser = parse_show_format)]
+    pub format: Format,
+}
+
+fn parse_show_format(s: &str) -> Result<Format, String> {
+    match s.parse::<Format>()? {
+        Format::Csv => Err("'csv' is not available for one item; valid values: table, json".into()),
+        f => Ok(f),
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum AccountsCmd {
     /// List accounts, worst health first by default
@@ -107,7 +121,7 @@ pub enum AccountsCmd {
     Show {
         id: i64,
         #[command(flatten)]
-        format: FormatArg,
+        format: ShowFormatArg,
     },
 }
 
@@ -143,7 +157,7 @@ pub enum TicketsCmd {
     Show {
         id: i64,
         #[command(flatten)]
-        format: FormatArg,
+        format: ShowFormatArg,
     },
     /// Open a ticket; the body is read from stdin
     New {
@@ -198,11 +212,13 @@ pub enum TicketsCmd {
     /// Wait on the customer: the resolution clock pauses
     Wait { id: i64 },
     /// Snooze until a time or until the customer replies
+    #[command(group(clap::ArgGroup::new("when").required(true).args(["until", "until_reply"])))]
     Snooze {
         id: i64,
         /// e.g. 2026-11-23T09:00, 2026-11-23, or +4h / +2d
-        #[arg(long, value_parser = parse_time, required_unless_present = "until_reply", conflicts_with = "until_reply")]
-        until: Option<Timestamp>,
+        #[arg(long, value_parser = check_time)]
+        until: Option<String>,
+        /// Until the customer replies
         #[arg(long)]
         until_reply: bool,
     },
@@ -258,6 +274,14 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     parse_time_at(s, chrono::Utc::now().timestamp())
 }
 
+/// Check a time's form while parsing arguments; it is resolved against the command's clock later.
+fn check_time(s: &str) -> Result<String, String> {
+    parse_time_at(s, 0).map(|_| s.to_string())
+}
+
+/// The latest moment tend accepts: the end of year 9999.
+const LATEST: Timestamp = 253_402_300_799;
+
 pub fn parse_time_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     let s = s.trim();
     let bad = || format!("'{s}' is not a time; use 2026-11-23T09:00, 2026-11-23, or +4h / +2d / +30m");
@@ -270,10 +294,14 @@ pub fn parse_time_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
             "d" => 86_400,
             _ => return Err(bad()),
         };
-        return Ok(now + n * secs);
+        return n
+            .checked_mul(secs)
+            .and_then(|d| now.checked_add(d))
+            .filter(|t| (0..=LATEST).contains(t))
+            .ok_or_else(|| format!("'{s}' is too far away; give a time before the year 10000"));
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.timestamp());
+        return Some(t.timestamp()).filter(|t| (0..=LATEST).contains(t)).ok_or_else(bad);
     }
     for f in [
         "%Y-%m-%dT%H:%M:%S",
@@ -888,9 +916,14 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
             until_reply: _,
         } => {
             s.ticket(*id).map_err(not_found_hint)?;
-            s.snooze_ticket(*id, *until, now)?;
+            let until = until
+                .as_deref()
+                .map(|u| parse_time_at(u, now))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            s.snooze_ticket(*id, until, now)?;
             match until {
-                Some(u) => println!("Ticket {id} snoozed until {}.", format_time(*u)),
+                Some(u) => println!("Ticket {id} snoozed until {}.", format_time(u)),
                 None => println!("Ticket {id} snoozed until the customer replies."),
             }
             Ok(())
@@ -1079,6 +1112,8 @@ mod tests {
         assert_eq!(parse_time_at("2026-11-23 09:00", now), Ok(1_795_424_400));
         assert!(parse_time_at("tomorrow-ish", now).is_err());
         assert!(parse_time_at("+3w", now).is_err());
+        assert!(parse_time_at("+99999999999999999d", now).is_err());
+        assert!(parse_time_at("+9999999999999m", now).is_err());
     }
 
     #[test]

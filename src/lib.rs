@@ -1,6 +1,7 @@
 //! tend: a keyboard-driven customer-success cockpit in the terminal.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod demo;

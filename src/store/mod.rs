@@ -3,10 +3,12 @@
 mod accounts;
 mod demo;
 mod health;
+mod review;
 mod tickets;
 
 pub use accounts::*;
 pub use health::*;
+pub use review::*;
 pub use tickets::*;
 
 use crate::domain::{Timestamp, UnknownWord};

@@ -1,0 +1,1276 @@
+//! The cockpit's model, its messages and `update`: the only place state changes.
+//! Effects (database reads and writes) leave `update` as `Cmd`s for the worker.
+
+pub mod data;
+pub mod keys;
+pub mod review;
+
+use crate::domain::health::HealthRules;
+use crate::domain::sla::SlaTargets;
+use crate::domain::{DAY, HOUR, Segment, Stage, Step, Tier, Timestamp};
+use crate::store::{Account, Ticket};
+use data::{AccountDetail, Cmd, Reply, Snapshot, TicketDetail, TicketOp};
+use keys::{Action, Key, KeyMap, Scope};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+use review::{ReviewItem, Target};
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Today,
+    Accounts,
+    Tickets,
+}
+
+impl View {
+    pub const ALL: [View; 3] = [View::Today, View::Accounts, View::Tickets];
+    pub fn label(self) -> &'static str {
+        match self {
+            View::Today => "Today",
+            View::Accounts => "Accounts",
+            View::Tickets => "Tickets",
+        }
+    }
+    pub fn scope(self) -> Scope {
+        match self {
+            View::Today => Scope::Today,
+            View::Accounts => Scope::Accounts,
+            View::Tickets => Scope::Tickets,
+        }
+    }
+    pub fn parse(s: &str) -> Option<View> {
+        match s.to_ascii_lowercase().as_str() {
+            "today" => Some(View::Today),
+            "accounts" => Some(View::Accounts),
+            "tickets" => Some(View::Tickets),
+            _ => None,
+        }
+    }
+}
+
+/// What a text input is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InputPurpose {
+    OverrideReason(i64),
+    BackReason(i64),
+    EscalateReason(i64),
+    Note(i64),
+    SnoozeUntil(i64),
+}
+
+impl InputPurpose {
+    pub fn title(self) -> String {
+        match self {
+            InputPurpose::OverrideReason(id) => format!("#{id}: the checklist is not done — why advance anyway?"),
+            InputPurpose::BackReason(id) => format!("#{id}: why move back a step?"),
+            InputPurpose::EscalateReason(id) => format!("#{id}: why escalate to tier 2?"),
+            InputPurpose::Note(id) => format!("#{id}: note"),
+            InputPurpose::SnoozeUntil(id) => format!("#{id}: snooze until (2026-11-23T09:00, 2026-11-23, +4h, +2d)"),
+        }
+    }
+}
+
+pub enum Mode {
+    Normal,
+    /// Typing a filter for the current list.
+    Filter,
+    Palette {
+        query: String,
+        selected: usize,
+    },
+    Help,
+    Input {
+        purpose: InputPurpose,
+        area: Box<TextArea<'static>>,
+    },
+    SnoozeMenu {
+        ticket: i64,
+        selected: usize,
+    },
+    ConfirmQuit,
+    Welcome,
+}
+
+/// Accounts table columns that can be sorted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountColumn {
+    Score,
+    Trend,
+    Name,
+    Segment,
+    Stage,
+    Mrr,
+    Open,
+    LastLogin,
+    Renewal,
+}
+
+impl AccountColumn {
+    pub const ALL: [AccountColumn; 9] = [
+        AccountColumn::Score,
+        AccountColumn::Trend,
+        AccountColumn::Name,
+        AccountColumn::Segment,
+        AccountColumn::Stage,
+        AccountColumn::Mrr,
+        AccountColumn::Open,
+        AccountColumn::LastLogin,
+        AccountColumn::Renewal,
+    ];
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountColumn::Score => "health",
+            AccountColumn::Trend => "trend",
+            AccountColumn::Name => "name",
+            AccountColumn::Segment => "segment",
+            AccountColumn::Stage => "stage",
+            AccountColumn::Mrr => "MRR",
+            AccountColumn::Open => "open tickets",
+            AccountColumn::LastLogin => "last login",
+            AccountColumn::Renewal => "renewal",
+        }
+    }
+}
+
+/// The queue's preset filters, cycled with one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueFilter {
+    Open,
+    Breached,
+    Waiting,
+    Snoozed,
+    Mine,
+    TierTwo,
+    Step(Step),
+}
+
+impl QueueFilter {
+    pub const CYCLE: [QueueFilter; 10] = [
+        QueueFilter::Open,
+        QueueFilter::Breached,
+        QueueFilter::Waiting,
+        QueueFilter::Snoozed,
+        QueueFilter::Mine,
+        QueueFilter::TierTwo,
+        QueueFilter::Step(Step::Acknowledge),
+        QueueFilter::Step(Step::Diagnose),
+        QueueFilter::Step(Step::Resolve),
+        QueueFilter::Step(Step::FollowUp),
+    ];
+    pub fn label(self) -> String {
+        match self {
+            QueueFilter::Open => "open".into(),
+            QueueFilter::Breached => "breached".into(),
+            QueueFilter::Waiting => "waiting".into(),
+            QueueFilter::Snoozed => "snoozed".into(),
+            QueueFilter::Mine => "mine".into(),
+            QueueFilter::TierTwo => "tier 2".into(),
+            QueueFilter::Step(s) => format!("step: {}", s.label()),
+        }
+    }
+}
+
+/// A named filter from the config file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedView {
+    pub name: String,
+    /// accounts or tickets
+    pub view: String,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default)]
+    pub stage: Option<String>,
+    #[serde(default)]
+    pub segment: Option<String>,
+    /// open, breached, waiting, snoozed, mine, tier-2, or a step name
+    #[serde(default)]
+    pub queue: Option<String>,
+}
+
+/// An entry of the command palette.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaletteEntry {
+    Action(Action),
+    SavedView(usize),
+    Queue(QueueFilter),
+    Tier(Option<Tier>),
+}
+
+impl PaletteEntry {
+    pub fn label(&self, app: &App) -> String {
+        match self {
+            PaletteEntry::Action(a) => a.description().to_string(),
+            PaletteEntry::SavedView(i) => {
+                format!(
+                    "View: {}",
+                    app.saved_views.get(*i).map(|v| v.name.as_str()).unwrap_or("?")
+                )
+            }
+            PaletteEntry::Queue(q) => format!("Tickets: show {}", q.label()),
+            PaletteEntry::Tier(Some(t)) => format!("Accounts: only {}", t.label()),
+            PaletteEntry::Tier(None) => "Accounts: all tiers".into(),
+        }
+    }
+}
+
+/// Messages into `update`.
+pub enum Msg {
+    Key(KeyEvent),
+    Resize,
+    /// The slow tick: clocks move, and the worker checks for others' changes.
+    Tick(Timestamp),
+    Reply(Reply),
+}
+
+pub struct App {
+    pub view: View,
+    pub mode: Mode,
+    pub keys: KeyMap,
+    pub rules: HealthRules,
+    pub sla: SlaTargets,
+    pub now: Timestamp,
+    pub db_label: String,
+    pub actor: String,
+    pub data: Snapshot,
+    pub loaded: bool,
+    pub welcome_done: bool,
+    // accounts
+    pub account_rows: Vec<usize>,
+    pub account_sel: usize,
+    pub account_filter: String,
+    pub account_sort: AccountColumn,
+    pub account_sort_desc: bool,
+    pub tier_filter: Option<Tier>,
+    pub stage_filter: Option<Stage>,
+    pub segment_filter: Option<Segment>,
+    pub account_detail: Option<AccountDetail>,
+    // tickets
+    pub ticket_rows: Vec<usize>,
+    pub ticket_sel: usize,
+    pub ticket_filter: String,
+    pub queue: QueueFilter,
+    pub queue_account: Option<i64>,
+    pub ticket_detail: Option<TicketDetail>,
+    pub checklist_cursor: usize,
+    // today
+    pub review: Vec<ReviewItem>,
+    pub review_sel: usize,
+    /// The detail pane is open (on narrow terminals it replaces the list).
+    pub detail_open: bool,
+    pub status: String,
+    pub status_is_error: bool,
+    pub quit: bool,
+    /// Text typed into an input that was closed without saving, by purpose: offered again.
+    pub drafts: HashMap<InputPurpose, String>,
+    pub saved_views: Vec<SavedView>,
+    pub saved_view_keys: Vec<(Key, usize)>,
+    /// Rows visible in the list last drawn, for paging.
+    pub page: usize,
+    pub wide: bool,
+}
+
+impl App {
+    pub fn new(
+        keys: KeyMap,
+        rules: HealthRules,
+        sla: SlaTargets,
+        db_label: String,
+        actor: String,
+        now: Timestamp,
+    ) -> App {
+        App {
+            view: View::Today,
+            mode: Mode::Normal,
+            keys,
+            rules,
+            sla,
+            now,
+            db_label,
+            actor,
+            data: Snapshot::default(),
+            loaded: false,
+            welcome_done: false,
+            account_rows: Vec::new(),
+            account_sel: 0,
+            account_filter: String::new(),
+            account_sort: AccountColumn::Score,
+            account_sort_desc: false,
+            tier_filter: None,
+            stage_filter: None,
+            segment_filter: None,
+            account_detail: None,
+            ticket_rows: Vec::new(),
+            ticket_sel: 0,
+            ticket_filter: String::new(),
+            queue: QueueFilter::Open,
+            queue_account: None,
+            ticket_detail: None,
+            checklist_cursor: 0,
+            review: Vec::new(),
+            review_sel: 0,
+            detail_open: false,
+            status: "Loading…".into(),
+            status_is_error: false,
+            quit: false,
+            drafts: HashMap::new(),
+            saved_views: Vec::new(),
+            saved_view_keys: Vec::new(),
+            page: 10,
+            wide: true,
+        }
+    }
+
+    pub fn with_saved_views(mut self, views: Vec<SavedView>) -> Result<App, String> {
+        for (i, v) in views.iter().enumerate() {
+            if View::parse(&v.view).is_none() || v.view == "today" {
+                return Err(format!(
+                    "saved view '{}' has view '{}'; use accounts or tickets",
+                    v.name, v.view
+                ));
+            }
+            if let Some(k) = &v.key {
+                self.saved_view_keys.push((Key::parse(k)?, i));
+            }
+        }
+        self.saved_views = views;
+        Ok(self)
+    }
+
+    pub fn accounts_total(&self) -> usize {
+        self.data.accounts.len()
+    }
+
+    pub fn selected_account(&self) -> Option<&Account> {
+        self.account_rows
+            .get(self.account_sel)
+            .and_then(|i| self.data.accounts.get(*i))
+    }
+
+    pub fn selected_ticket(&self) -> Option<&Ticket> {
+        self.ticket_rows
+            .get(self.ticket_sel)
+            .and_then(|i| self.data.tickets.get(*i))
+    }
+
+    pub fn selected_review(&self) -> Option<&ReviewItem> {
+        self.review.get(self.review_sel)
+    }
+
+    pub fn reviewed_count(&self) -> usize {
+        self.review
+            .iter()
+            .filter(|i| self.data.reviewed.contains(&i.key))
+            .count()
+    }
+
+    /// Whether there is typing that quitting would lose.
+    pub fn has_unsaved_edit(&self) -> bool {
+        matches!(&self.mode, Mode::Input { area, .. } if area.lines().iter().any(|l| !l.trim().is_empty()))
+    }
+
+    fn info(&mut self, s: impl Into<String>) {
+        self.status = s.into();
+        self.status_is_error = false;
+    }
+
+    fn error(&mut self, s: impl Into<String>) {
+        self.status = s.into();
+        self.status_is_error = true;
+    }
+
+    // ----- filtering and sorting -----
+
+    fn fuzzy(query: &str, haystacks: &[String]) -> Vec<Option<u32>> {
+        use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+        use nucleo_matcher::{Config, Matcher, Utf32Str};
+        let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        haystacks
+            .iter()
+            .map(|h| pattern.score(Utf32Str::new(h, &mut buf), &mut matcher))
+            .collect()
+    }
+
+    pub fn trend(&self, a: &Account) -> Option<i64> {
+        match (a.score, self.data.trend_from.get(&a.id)) {
+            (Some(now), Some(then)) => Some(i64::from(now) - i64::from(*then)),
+            _ => None,
+        }
+    }
+
+    pub fn refilter_accounts(&mut self) {
+        let keep_id = self.selected_account().map(|a| a.id);
+        let rules = self.rules;
+        let mut rows: Vec<usize> = self
+            .data
+            .accounts
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| {
+                self.tier_filter
+                    .is_none_or(|t| a.score.map(|s| rules.tier(s)) == Some(t))
+            })
+            .filter(|(_, a)| self.stage_filter.is_none_or(|s| a.stage == s))
+            .filter(|(_, a)| self.segment_filter.is_none_or(|s| a.segment == s))
+            .map(|(i, _)| i)
+            .collect();
+        let accounts = &self.data.accounts;
+        if !self.account_filter.is_empty() {
+            let hay: Vec<String> = rows
+                .iter()
+                .map(|i| {
+                    let a = &accounts[*i];
+                    format!(
+                        "{} {} {} {}",
+                        a.name,
+                        a.owner.as_deref().unwrap_or(""),
+                        a.plan,
+                        a.external_id.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            let scores = Self::fuzzy(&self.account_filter, &hay);
+            let mut scored: Vec<(usize, u32)> = rows
+                .iter()
+                .zip(scores)
+                .filter_map(|(i, s)| s.map(|s| (*i, s)))
+                .collect();
+            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            rows = scored.into_iter().map(|(i, _)| i).collect();
+        } else {
+            let col = self.account_sort;
+            let trend = |a: &Account| self.trend(a).unwrap_or(0);
+            rows.sort_by(|x, y| {
+                let (a, b) = (&accounts[*x], &accounts[*y]);
+                let o = match col {
+                    AccountColumn::Score => a.score.unwrap_or(u32::MAX).cmp(&b.score.unwrap_or(u32::MAX)),
+                    AccountColumn::Trend => trend(a).cmp(&trend(b)),
+                    AccountColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                    AccountColumn::Segment => a.segment.cmp(&b.segment),
+                    AccountColumn::Stage => a.stage.cmp(&b.stage),
+                    AccountColumn::Mrr => b.mrr_cents.cmp(&a.mrr_cents),
+                    AccountColumn::Open => b.open_tickets.cmp(&a.open_tickets),
+                    AccountColumn::LastLogin => a.last_login_at.unwrap_or(0).cmp(&b.last_login_at.unwrap_or(0)),
+                    AccountColumn::Renewal => a
+                        .renewal_date
+                        .as_deref()
+                        .unwrap_or("9999")
+                        .cmp(b.renewal_date.as_deref().unwrap_or("9999")),
+                };
+                let o = if self.account_sort_desc { o.reverse() } else { o };
+                o.then(a.id.cmp(&b.id))
+            });
+        }
+        self.account_rows = rows;
+        self.account_sel = keep_id
+            .and_then(|id| self.account_rows.iter().position(|i| self.data.accounts[*i].id == id))
+            .unwrap_or(0)
+            .min(self.account_rows.len().saturating_sub(1));
+    }
+
+    fn queue_keeps(&self, t: &Ticket) -> bool {
+        let now = self.now;
+        let snoozed = t.is_snoozed(now);
+        let ok = match self.queue {
+            QueueFilter::Open => !snoozed,
+            QueueFilter::Breached => t.next_due.is_some_and(|d| d < now),
+            QueueFilter::Waiting => t.waiting_since.is_some(),
+            QueueFilter::Snoozed => snoozed,
+            QueueFilter::Mine => !snoozed && t.assignee.as_deref() == Some(self.actor.as_str()),
+            QueueFilter::TierTwo => !snoozed && t.support_tier == 2,
+            QueueFilter::Step(s) => t.step == s,
+        };
+        ok && self.queue_account.is_none_or(|a| t.account_id == a)
+    }
+
+    pub fn refilter_tickets(&mut self) {
+        let keep_id = self.selected_ticket().map(|t| t.id);
+        let mut rows: Vec<usize> = self
+            .data
+            .tickets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| self.queue_keeps(t))
+            .map(|(i, _)| i)
+            .collect();
+        if !self.ticket_filter.is_empty() {
+            let tickets = &self.data.tickets;
+            let hay: Vec<String> = rows
+                .iter()
+                .map(|i| {
+                    let t = &tickets[*i];
+                    format!(
+                        "#{} {} {} {} {}",
+                        t.id,
+                        t.subject,
+                        t.account_name,
+                        t.assignee.as_deref().unwrap_or(""),
+                        t.tags.join(" ")
+                    )
+                })
+                .collect();
+            let scores = Self::fuzzy(&self.ticket_filter, &hay);
+            let mut scored: Vec<(usize, u32)> = rows
+                .iter()
+                .zip(scores)
+                .filter_map(|(i, s)| s.map(|s| (*i, s)))
+                .collect();
+            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            rows = scored.into_iter().map(|(i, _)| i).collect();
+        } else {
+            // most urgent first: breached, then by time left; waiting and unclocked last
+            let tickets = &self.data.tickets;
+            rows.sort_by_key(|i| {
+                let t = &tickets[*i];
+                (t.next_due.is_none(), t.next_due.unwrap_or(i64::MAX), t.opened_at, t.id)
+            });
+        }
+        self.ticket_rows = rows;
+        self.ticket_sel = keep_id
+            .and_then(|id| self.ticket_rows.iter().position(|i| self.data.tickets[*i].id == id))
+            .unwrap_or(0)
+            .min(self.ticket_rows.len().saturating_sub(1));
+    }
+
+    fn rebuild_review(&mut self) {
+        let keep = self.selected_review().map(|r| r.key.clone());
+        self.review = review::build(&self.data, &self.rules, self.now);
+        self.review_sel = keep
+            .and_then(|k| self.review.iter().position(|r| r.key == k))
+            .unwrap_or(0)
+            .min(self.review.len().saturating_sub(1));
+    }
+
+    /// The detail the current selection needs loaded, if it is not loaded yet.
+    fn detail_cmd(&self) -> Option<Cmd> {
+        match self.view {
+            View::Accounts => {
+                let id = self.selected_account()?.id;
+                (self.account_detail.as_ref().map(|d| d.account.id) != Some(id)).then_some(Cmd::LoadAccount(id))
+            }
+            View::Tickets => {
+                let id = self.selected_ticket()?.id;
+                (self.ticket_detail.as_ref().map(|d| d.ticket.id) != Some(id)).then_some(Cmd::LoadTicket(id))
+            }
+            View::Today => match self.selected_review()?.target {
+                Target::Ticket(id) => {
+                    (self.ticket_detail.as_ref().map(|d| d.ticket.id) != Some(id)).then_some(Cmd::LoadTicket(id))
+                }
+                Target::Account(id) => {
+                    (self.account_detail.as_ref().map(|d| d.account.id) != Some(id)).then_some(Cmd::LoadAccount(id))
+                }
+                Target::Task(_) => None,
+            },
+        }
+    }
+
+    /// The ticket the ticket keys act on: the selected one in Tickets, the item's in Today.
+    pub fn active_ticket(&self) -> Option<&Ticket> {
+        match self.view {
+            View::Tickets => self.selected_ticket(),
+            View::Today => match self.selected_review()?.target {
+                Target::Ticket(id) => self.data.tickets.iter().find(|t| t.id == id),
+                _ => None,
+            },
+            View::Accounts => None,
+        }
+    }
+
+    fn list_len(&self) -> usize {
+        match self.view {
+            View::Today => self.review.len(),
+            View::Accounts => self.account_rows.len(),
+            View::Tickets => self.ticket_rows.len(),
+        }
+    }
+
+    fn selection_mut(&mut self) -> &mut usize {
+        match self.view {
+            View::Today => &mut self.review_sel,
+            View::Accounts => &mut self.account_sel,
+            View::Tickets => &mut self.ticket_sel,
+        }
+    }
+
+    fn move_selection(&mut self, to: impl FnOnce(usize, usize) -> usize) {
+        let len = self.list_len();
+        let sel = self.selection_mut();
+        let new = if len == 0 { 0 } else { to(*sel, len).min(len - 1) };
+        if new != *sel {
+            *sel = new;
+            self.checklist_cursor = 0;
+        }
+    }
+
+    fn switch_view(&mut self, v: View) {
+        if self.view != v {
+            self.view = v;
+            self.detail_open = false;
+        }
+    }
+
+    pub fn filter_text_mut(&mut self) -> Option<&mut String> {
+        match self.view {
+            View::Accounts => Some(&mut self.account_filter),
+            View::Tickets => Some(&mut self.ticket_filter),
+            View::Today => None,
+        }
+    }
+
+    fn refilter(&mut self) {
+        match self.view {
+            View::Accounts => self.refilter_accounts(),
+            View::Tickets => self.refilter_tickets(),
+            View::Today => {}
+        }
+    }
+
+    pub fn palette_entries(&self) -> Vec<PaletteEntry> {
+        let mut v: Vec<PaletteEntry> = Action::ALL.iter().map(|a| PaletteEntry::Action(*a)).collect();
+        v.extend((0..self.saved_views.len()).map(PaletteEntry::SavedView));
+        v.extend(QueueFilter::CYCLE.iter().map(|q| PaletteEntry::Queue(*q)));
+        v.extend(Tier::ALL.iter().map(|t| PaletteEntry::Tier(Some(*t))));
+        v.push(PaletteEntry::Tier(None));
+        v
+    }
+
+    /// Palette entries matching the query, best first.
+    pub fn palette_matches(&self, query: &str) -> Vec<PaletteEntry> {
+        let entries = self.palette_entries();
+        if query.trim().is_empty() {
+            return entries;
+        }
+        let labels: Vec<String> = entries
+            .iter()
+            .map(|e| match e {
+                PaletteEntry::Action(a) => format!("{} {}", a.description(), a.name()),
+                other => other.label(self),
+            })
+            .collect();
+        let scores = Self::fuzzy(query, &labels);
+        let mut scored: Vec<(usize, u32)> = scores
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| (i, s)))
+            .collect();
+        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.into_iter().map(|(i, _)| entries[i].clone()).collect()
+    }
+
+    fn apply_saved_view(&mut self, i: usize) {
+        let Some(v) = self.saved_views.get(i).cloned() else {
+            return;
+        };
+        match View::parse(&v.view) {
+            Some(View::Accounts) => {
+                self.switch_view(View::Accounts);
+                self.tier_filter = v.tier.as_deref().and_then(|t| t.parse().ok());
+                self.stage_filter = v.stage.as_deref().and_then(|t| t.parse().ok());
+                self.segment_filter = v.segment.as_deref().and_then(|t| t.parse().ok());
+                self.account_filter = v.text.clone().unwrap_or_default();
+                self.refilter_accounts();
+            }
+            Some(View::Tickets) => {
+                self.switch_view(View::Tickets);
+                self.queue = match v.queue.as_deref() {
+                    Some("breached") => QueueFilter::Breached,
+                    Some("waiting") => QueueFilter::Waiting,
+                    Some("snoozed") => QueueFilter::Snoozed,
+                    Some("mine") => QueueFilter::Mine,
+                    Some("tier-2") | Some("tier 2") => QueueFilter::TierTwo,
+                    Some(s) => s.parse::<Step>().map(QueueFilter::Step).unwrap_or(QueueFilter::Open),
+                    None => QueueFilter::Open,
+                };
+                self.ticket_filter = v.text.clone().unwrap_or_default();
+                self.queue_account = None;
+                self.refilter_tickets();
+            }
+            _ => {}
+        }
+        self.info(format!("View: {}", v.name));
+    }
+
+    fn open_input(&mut self, purpose: InputPurpose) {
+        let mut area = TextArea::default();
+        if let Some(draft) = self.drafts.remove(&purpose) {
+            area = TextArea::new(draft.lines().map(str::to_string).collect());
+            area.move_cursor(ratatui_textarea::CursorMove::End);
+        }
+        self.mode = Mode::Input {
+            purpose,
+            area: Box::new(area),
+        };
+    }
+
+    /// Apply one message; return the effects to run.
+    pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        let mut cmds = match msg {
+            Msg::Key(k) => self.on_key(k),
+            Msg::Resize => Vec::new(),
+            Msg::Tick(now) => {
+                self.now = now;
+                vec![Cmd::Poll]
+            }
+            Msg::Reply(r) => self.on_reply(r),
+        };
+        if let Some(c) = self.detail_cmd() {
+            if !cmds.contains(&c) && self.loaded {
+                cmds.push(c);
+            }
+        }
+        cmds
+    }
+
+    fn on_reply(&mut self, r: Reply) -> Vec<Cmd> {
+        match r {
+            Reply::Snapshot(s) => {
+                let first = !self.loaded;
+                self.data = *s;
+                self.loaded = true;
+                self.refilter_accounts();
+                self.refilter_tickets();
+                self.rebuild_review();
+                if first {
+                    if self.data.accounts.is_empty() && !self.welcome_done {
+                        self.mode = Mode::Welcome;
+                    }
+                    self.info(format!(
+                        "{} accounts, {} open tickets, {} to review today",
+                        self.data.accounts.len(),
+                        self.data.tickets.len(),
+                        self.review.len()
+                    ));
+                }
+                // the details on screen may have changed too
+                let mut cmds = Vec::new();
+                if let Some(d) = &self.ticket_detail {
+                    cmds.push(Cmd::LoadTicket(d.ticket.id));
+                }
+                if let Some(d) = &self.account_detail {
+                    cmds.push(Cmd::LoadAccount(d.account.id));
+                }
+                cmds
+            }
+            Reply::Account(d) => {
+                self.account_detail = Some(*d);
+                Vec::new()
+            }
+            Reply::Ticket(d) => {
+                let items = d.ticket.step.checklist().len();
+                self.checklist_cursor = self.checklist_cursor.min(items.saturating_sub(1));
+                self.ticket_detail = Some(*d);
+                Vec::new()
+            }
+            Reply::Done(m) => {
+                self.info(m);
+                Vec::new()
+            }
+            Reply::Failed(m) => {
+                self.error(m);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent) -> Vec<Cmd> {
+        let key = Key::from_event(&k);
+        // Ctrl-C always offers a way out
+        if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
+            return self.request_quit();
+        }
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Normal => self.on_normal_key(key),
+            Mode::Help => {
+                // any key closes help
+                Vec::new()
+            }
+            Mode::ConfirmQuit => {
+                if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                    self.quit = true;
+                } else {
+                    self.info("Quit cancelled.");
+                }
+                Vec::new()
+            }
+            Mode::Welcome => match k.code {
+                KeyCode::Char('d') | KeyCode::Enter => {
+                    self.welcome_done = true;
+                    self.info("Loading sample data…");
+                    vec![Cmd::LoadDemo]
+                }
+                KeyCode::Char('i') => {
+                    self.mode = Mode::Welcome;
+                    self.info("Importing files arrives with `tend import`; for now add data with `tend tickets new` or load the sample data (d).");
+                    Vec::new()
+                }
+                KeyCode::Char('e') | KeyCode::Esc => {
+                    self.welcome_done = true;
+                    self.info("Starting empty. Add tickets with `tend tickets new`; press : for every action.");
+                    Vec::new()
+                }
+                KeyCode::Char('q') => {
+                    self.quit = true;
+                    Vec::new()
+                }
+                _ => {
+                    self.mode = Mode::Welcome;
+                    Vec::new()
+                }
+            },
+            Mode::Filter => {
+                match k.code {
+                    KeyCode::Esc => {
+                        if let Some(f) = self.filter_text_mut() {
+                            f.clear();
+                        }
+                        self.refilter();
+                    }
+                    KeyCode::Enter => {}
+                    KeyCode::Backspace => {
+                        if let Some(f) = self.filter_text_mut() {
+                            f.pop();
+                        }
+                        self.refilter();
+                        self.mode = Mode::Filter;
+                    }
+                    KeyCode::Down | KeyCode::Up => {
+                        self.move_selection(|s, _| {
+                            if k.code == KeyCode::Down {
+                                s + 1
+                            } else {
+                                s.saturating_sub(1)
+                            }
+                        });
+                        self.mode = Mode::Filter;
+                    }
+                    KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        if let Some(f) = self.filter_text_mut() {
+                            f.push(c);
+                        }
+                        self.refilter();
+                        self.mode = Mode::Filter;
+                    }
+                    _ => self.mode = Mode::Filter,
+                }
+                Vec::new()
+            }
+            Mode::Palette {
+                mut query,
+                mut selected,
+            } => {
+                match k.code {
+                    KeyCode::Esc => return Vec::new(),
+                    KeyCode::Enter => {
+                        let entry = self.palette_matches(&query).get(selected).cloned();
+                        return match entry {
+                            Some(PaletteEntry::Action(a)) => self.perform(a),
+                            Some(PaletteEntry::SavedView(i)) => {
+                                self.apply_saved_view(i);
+                                Vec::new()
+                            }
+                            Some(PaletteEntry::Queue(q)) => {
+                                self.switch_view(View::Tickets);
+                                self.queue = q;
+                                self.queue_account = None;
+                                self.refilter_tickets();
+                                Vec::new()
+                            }
+                            Some(PaletteEntry::Tier(t)) => {
+                                self.switch_view(View::Accounts);
+                                self.tier_filter = t;
+                                self.refilter_accounts();
+                                Vec::new()
+                            }
+                            None => Vec::new(),
+                        };
+                    }
+                    KeyCode::Down => selected += 1,
+                    KeyCode::Up => selected = selected.saturating_sub(1),
+                    KeyCode::Backspace => {
+                        query.pop();
+                        selected = 0;
+                    }
+                    KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        query.push(c);
+                        selected = 0;
+                    }
+                    _ => {}
+                }
+                let n = self.palette_matches(&query).len();
+                selected = selected.min(n.saturating_sub(1));
+                self.mode = Mode::Palette { query, selected };
+                Vec::new()
+            }
+            Mode::SnoozeMenu { ticket, mut selected } => {
+                let choose = match k.code {
+                    KeyCode::Esc => return Vec::new(),
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        selected = (selected + 1).min(3);
+                        None
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        selected = selected.saturating_sub(1);
+                        None
+                    }
+                    KeyCode::Enter => Some(selected),
+                    KeyCode::Char(c @ '1'..='4') => Some(c as usize - '1' as usize),
+                    _ => None,
+                };
+                match choose {
+                    Some(0) => vec![Cmd::Ticket(ticket, TicketOp::Snooze { until: None })],
+                    Some(1) => vec![Cmd::Ticket(
+                        ticket,
+                        TicketOp::Snooze {
+                            until: Some(tomorrow_morning(self.now)),
+                        },
+                    )],
+                    Some(2) => vec![Cmd::Ticket(
+                        ticket,
+                        TicketOp::Snooze {
+                            until: Some(next_week(self.now)),
+                        },
+                    )],
+                    Some(_) => {
+                        self.open_input(InputPurpose::SnoozeUntil(ticket));
+                        Vec::new()
+                    }
+                    None => {
+                        self.mode = Mode::SnoozeMenu { ticket, selected };
+                        Vec::new()
+                    }
+                }
+            }
+            Mode::Input { purpose, mut area } => {
+                let save = k.code == KeyCode::Enter && !k.modifiers.intersects(KeyModifiers::ALT | KeyModifiers::SHIFT);
+                if k.code == KeyCode::Esc {
+                    let text = area.lines().join("\n");
+                    if !text.trim().is_empty() {
+                        self.drafts.insert(purpose, text);
+                        self.info("Kept your text as a draft: it comes back when you open this again.");
+                    }
+                    return Vec::new();
+                }
+                if save {
+                    let text = area.lines().join("\n").trim().to_string();
+                    if text.is_empty() {
+                        self.error("Type something first, or Esc to cancel.");
+                        self.mode = Mode::Input { purpose, area };
+                        return Vec::new();
+                    }
+                    return match purpose {
+                        InputPurpose::OverrideReason(id) => {
+                            vec![Cmd::Ticket(id, TicketOp::Advance { reason: Some(text) })]
+                        }
+                        InputPurpose::BackReason(id) => vec![Cmd::Ticket(id, TicketOp::Back { reason: text })],
+                        InputPurpose::EscalateReason(id) => vec![Cmd::Ticket(id, TicketOp::Escalate { reason: text })],
+                        InputPurpose::Note(id) => vec![Cmd::Ticket(id, TicketOp::Note { text })],
+                        InputPurpose::SnoozeUntil(id) => match crate::cli::parse_time_at(&text, self.now) {
+                            Ok(until) => vec![Cmd::Ticket(id, TicketOp::Snooze { until: Some(until) })],
+                            Err(e) => {
+                                self.error(e);
+                                self.mode = Mode::Input { purpose, area };
+                                Vec::new()
+                            }
+                        },
+                    };
+                }
+                if k.code == KeyCode::Enter {
+                    area.insert_newline();
+                } else {
+                    area.input(k);
+                }
+                self.mode = Mode::Input { purpose, area };
+                Vec::new()
+            }
+        }
+    }
+
+    fn request_quit(&mut self) -> Vec<Cmd> {
+        if self.has_unsaved_edit() {
+            // keep the input open underneath the question: its text is in `mode`
+            if let Mode::Input { purpose, area } = std::mem::replace(&mut self.mode, Mode::Normal) {
+                self.drafts.insert(purpose, area.lines().join("\n"));
+            }
+            self.mode = Mode::ConfirmQuit;
+            self.info("An edit is unsaved: quit anyway? (y / n)");
+        } else {
+            self.quit = true;
+        }
+        Vec::new()
+    }
+
+    fn on_normal_key(&mut self, key: Key) -> Vec<Cmd> {
+        if let Some((_, i)) = self.saved_view_keys.iter().find(|(k, _)| *k == key).copied() {
+            self.apply_saved_view(i);
+            return Vec::new();
+        }
+        match self.keys.action(self.view.scope(), key) {
+            Some(a) => self.perform(a),
+            None => Vec::new(),
+        }
+    }
+
+    /// Do an action, from a key or the palette.
+    pub fn perform(&mut self, action: Action) -> Vec<Cmd> {
+        let page = self.page.max(1);
+        match action {
+            Action::Quit => return self.request_quit(),
+            Action::Help => self.mode = Mode::Help,
+            Action::Palette => {
+                self.mode = Mode::Palette {
+                    query: String::new(),
+                    selected: 0,
+                }
+            }
+            Action::Filter => {
+                if self.view == View::Today {
+                    self.info("Today is the review list; filter in Accounts or Tickets.");
+                } else {
+                    self.mode = Mode::Filter;
+                }
+            }
+            Action::Cancel => {
+                if self.detail_open {
+                    self.detail_open = false;
+                } else if let Some(f) = self.filter_text_mut().filter(|f| !f.is_empty()) {
+                    f.clear();
+                    self.refilter();
+                } else if self.view == View::Tickets && self.queue_account.is_some() {
+                    self.queue_account = None;
+                    self.refilter_tickets();
+                }
+            }
+            Action::ViewToday => self.switch_view(View::Today),
+            Action::ViewAccounts => self.switch_view(View::Accounts),
+            Action::ViewTickets => self.switch_view(View::Tickets),
+            Action::NextView | Action::PrevView => {
+                let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
+                let n = View::ALL.len();
+                let next = if action == Action::NextView {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.switch_view(View::ALL[next]);
+            }
+            Action::Down => self.move_selection(|s, _| s + 1),
+            Action::Up => self.move_selection(|s, _| s.saturating_sub(1)),
+            Action::Top => self.move_selection(|_, _| 0),
+            Action::Bottom => self.move_selection(|_, len| len.saturating_sub(1)),
+            Action::PageDown => self.move_selection(|s, _| s + page),
+            Action::PageUp => self.move_selection(|s, _| s.saturating_sub(page)),
+            Action::Open => self.detail_open = true,
+            Action::Refresh => {
+                self.info("Reloading…");
+                return vec![Cmd::LoadAll];
+            }
+            Action::SortNext | Action::SortReverse => {
+                if action == Action::SortNext {
+                    let i = AccountColumn::ALL
+                        .iter()
+                        .position(|c| *c == self.account_sort)
+                        .unwrap_or(0);
+                    self.account_sort = AccountColumn::ALL[(i + 1) % AccountColumn::ALL.len()];
+                    self.account_sort_desc = false;
+                } else {
+                    self.account_sort_desc = !self.account_sort_desc;
+                }
+                self.refilter_accounts();
+                self.info(format!(
+                    "Sorted by {}{}",
+                    self.account_sort.label(),
+                    if self.account_sort_desc { ", reversed" } else { "" }
+                ));
+            }
+            Action::CycleTier => {
+                self.tier_filter = cycle(Tier::ALL, self.tier_filter);
+                self.refilter_accounts();
+            }
+            Action::CycleStage => {
+                self.stage_filter = cycle(Stage::ALL, self.stage_filter);
+                self.refilter_accounts();
+            }
+            Action::CycleSegment => {
+                self.segment_filter = cycle(Segment::ALL, self.segment_filter);
+                self.refilter_accounts();
+            }
+            Action::AccountTickets => {
+                if let Some(a) = self.selected_account() {
+                    let (id, name) = (a.id, a.name.clone());
+                    self.switch_view(View::Tickets);
+                    self.queue = QueueFilter::Open;
+                    self.queue_account = Some(id);
+                    self.refilter_tickets();
+                    self.info(format!("Tickets of {name} (Esc shows all)"));
+                }
+            }
+            Action::CycleTicketFilter => {
+                let i = QueueFilter::CYCLE.iter().position(|q| *q == self.queue).unwrap_or(0);
+                self.queue = QueueFilter::CYCLE[(i + 1) % QueueFilter::CYCLE.len()];
+                self.refilter_tickets();
+                self.info(format!("Queue: {}", self.queue.label()));
+            }
+            Action::NextChecklistItem => self.checklist_cursor = (self.checklist_cursor + 1).min(2),
+            Action::PrevChecklistItem => self.checklist_cursor = self.checklist_cursor.saturating_sub(1),
+            Action::ToggleItem => {
+                let Some(t) = self.active_ticket() else {
+                    return self.no_ticket();
+                };
+                let id = t.id;
+                let Some(d) = self.ticket_detail.as_ref().filter(|d| d.ticket.id == id) else {
+                    return Vec::new();
+                };
+                if d.ticket.step == Step::Closed {
+                    self.error("The ticket is closed; there is no checklist.");
+                    return Vec::new();
+                }
+                let item = self.checklist_cursor.min(d.checklist.len().saturating_sub(1));
+                let done = !d.checklist.get(item).copied().unwrap_or(false);
+                return vec![Cmd::Ticket(id, TicketOp::SetItem { item, done })];
+            }
+            Action::Advance => {
+                let Some(t) = self.active_ticket() else {
+                    return self.no_ticket();
+                };
+                let id = t.id;
+                let complete = self
+                    .ticket_detail
+                    .as_ref()
+                    .filter(|d| d.ticket.id == id)
+                    .is_some_and(|d| d.checklist.iter().all(|x| *x));
+                if t.step == Step::Closed {
+                    self.error("The ticket is closed; move it back (b) to reopen it.");
+                } else if complete {
+                    return vec![Cmd::Ticket(id, TicketOp::Advance { reason: None })];
+                } else {
+                    self.open_input(InputPurpose::OverrideReason(id));
+                }
+            }
+            Action::MoveBack => match self.active_ticket() {
+                Some(t) => {
+                    let id = t.id;
+                    self.open_input(InputPurpose::BackReason(id))
+                }
+                None => return self.no_ticket(),
+            },
+            Action::Escalate => match self.active_ticket() {
+                Some(t) if t.support_tier == 2 => self.error("The ticket is already at tier 2."),
+                Some(t) => {
+                    let id = t.id;
+                    self.open_input(InputPurpose::EscalateReason(id))
+                }
+                None => return self.no_ticket(),
+            },
+            Action::Note => match self.active_ticket() {
+                Some(t) => {
+                    let id = t.id;
+                    self.open_input(InputPurpose::Note(id))
+                }
+                None => return self.no_ticket(),
+            },
+            Action::Wait => match self.active_ticket() {
+                Some(t) if t.waiting_since.is_some() => return vec![Cmd::Ticket(t.id, TicketOp::Resume)],
+                Some(t) => return vec![Cmd::Ticket(t.id, TicketOp::Wait)],
+                None => return self.no_ticket(),
+            },
+            Action::Snooze => match self.active_ticket() {
+                Some(t) => {
+                    self.mode = Mode::SnoozeMenu {
+                        ticket: t.id,
+                        selected: 0,
+                    }
+                }
+                None => return self.no_ticket(),
+            },
+            Action::Resume => match self.active_ticket() {
+                Some(t) => return vec![Cmd::Ticket(t.id, TicketOp::Resume)],
+                None => return self.no_ticket(),
+            },
+            Action::NextItem => self.move_selection(|s, _| s + 1),
+            Action::PrevItem => self.move_selection(|s, _| s.saturating_sub(1)),
+            Action::MarkReviewed => {
+                let Some(item) = self.selected_review() else {
+                    return Vec::new();
+                };
+                let key = item.key.clone();
+                let reviewed = !self.data.reviewed.contains(&key);
+                if reviewed {
+                    self.data.reviewed.insert(key.clone());
+                    // move on to the next item not yet reviewed
+                    let next = (self.review_sel + 1..self.review.len())
+                        .chain(0..self.review_sel)
+                        .find(|i| !self.data.reviewed.contains(&self.review[*i].key));
+                    if let Some(n) = next {
+                        self.review_sel = n;
+                    }
+                } else {
+                    self.data.reviewed.remove(&key);
+                }
+                let (done, all) = (self.reviewed_count(), self.review.len());
+                if done == all && all > 0 {
+                    self.info(format!("All {all} items reviewed — that's today's review done."));
+                } else {
+                    self.info(format!("{done} of {all} reviewed"));
+                }
+                return vec![Cmd::MarkReviewed {
+                    day: self.data.day.clone(),
+                    item: key,
+                    reviewed,
+                }];
+            }
+        }
+        Vec::new()
+    }
+
+    fn no_ticket(&mut self) -> Vec<Cmd> {
+        self.error("Select a ticket first (3 opens the queue).");
+        Vec::new()
+    }
+}
+
+fn cycle<T: Copy + PartialEq>(all: &[T], current: Option<T>) -> Option<T> {
+    match current {
+        None => all.first().copied(),
+        Some(c) => {
+            let i = all.iter().position(|x| *x == c).unwrap_or(0);
+            all.get(i + 1).copied()
+        }
+    }
+}
+
+/// 09:00 UTC the next day.
+pub fn tomorrow_morning(now: Timestamp) -> Timestamp {
+    now - now.rem_euclid(DAY) + DAY + 9 * HOUR
+}
+
+/// 09:00 UTC next Monday.
+pub fn next_week(now: Timestamp) -> Timestamp {
+    // 1970-01-01 was a Thursday: days since a Monday = (days + 3) % 7
+    let days = now.div_euclid(DAY);
+    let since_monday = (days + 3).rem_euclid(7);
+    (days - since_monday + 7) * DAY + 9 * HOUR
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snooze_presets() {
+        // 2026-11-22 is a Sunday
+        let now = 1_795_338_000; // 2026-11-22T09:00:00Z
+        assert_eq!(
+            crate::domain::format_time(tomorrow_morning(now)),
+            "2026-11-23 09:00 UTC"
+        );
+        assert_eq!(crate::domain::format_time(next_week(now)), "2026-11-23 09:00 UTC");
+        assert_eq!(crate::domain::format_time(next_week(now + DAY)), "2026-11-30 09:00 UTC");
+    }
+}

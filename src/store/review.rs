@@ -1,0 +1,100 @@
+//! What the cockpit's views read beyond the lists: the daily review's marks, tasks due,
+//! past tiers, and the change counter other processes bump.
+
+use super::{Result, Store};
+use crate::domain::Timestamp;
+use rusqlite::params;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Task {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    pub account_name: Option<String>,
+    pub title: String,
+    pub due_date: String,
+    pub status: String,
+}
+
+impl Store {
+    /// Items this actor marked reviewed on `day`.
+    pub fn review_marks(&self, day: &str) -> Result<HashSet<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT item FROM review_marks WHERE actor = ?1 AND day = ?2")?;
+        let marks = stmt
+            .query_map(params![self.actor, day], |r| r.get(0))?
+            .collect::<Result<HashSet<String>, _>>()?;
+        Ok(marks)
+    }
+
+    pub fn set_review_mark(&self, day: &str, item: &str, reviewed: bool, now: Timestamp) -> Result<()> {
+        if reviewed {
+            self.conn.execute(
+                "INSERT OR REPLACE INTO review_marks (actor, day, item, at) VALUES (?1, ?2, ?3, ?4)",
+                params![self.actor, day, item, now],
+            )?;
+        } else {
+            self.conn.execute(
+                "DELETE FROM review_marks WHERE actor = ?1 AND day = ?2 AND item = ?3",
+                params![self.actor, day, item],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Open tasks due on or before `day`, soonest first.
+    pub fn tasks_due(&self, day: &str, account: Option<i64>) -> Result<Vec<Task>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.id, t.account_id, a.name, t.title, t.due_date, t.status FROM tasks t \
+             LEFT JOIN accounts a ON a.id = t.account_id \
+             WHERE t.status = 'open' AND t.due_date <= ?1 AND (?2 IS NULL OR t.account_id = ?2) \
+             ORDER BY t.due_date, t.id",
+        )?;
+        let rows = stmt
+            .query_map(params![day, account], |r| {
+                Ok(Task {
+                    id: r.get(0)?,
+                    account_id: r.get(1)?,
+                    account_name: r.get(2)?,
+                    title: r.get(3)?,
+                    due_date: r.get(4)?,
+                    status: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Each account's earliest snapshot score on or after `day`: the start of a trend.
+    pub fn scores_since(&self, day: &str) -> Result<HashMap<i64, u32>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.account_id, s.score FROM health_snapshots s \
+             JOIN (SELECT account_id, min(day) AS day FROM health_snapshots WHERE day >= ?1 GROUP BY account_id) f \
+             ON f.account_id = s.account_id AND f.day = s.day",
+        )?;
+        let rows = stmt
+            .query_map([day], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Each account's latest snapshot score before `day`: where it stood at the last review.
+    pub fn scores_before(&self, day: &str) -> Result<HashMap<i64, u32>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT s.account_id, s.score FROM health_snapshots s \
+             JOIN (SELECT account_id, max(day) AS day FROM health_snapshots WHERE day < ?1 GROUP BY account_id) l \
+             ON l.account_id = s.account_id AND l.day = s.day",
+        )?;
+        let rows = stmt
+            .query_map([day], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        Ok(rows)
+    }
+
+    /// SQLite's counter of changes committed by other connections.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+}
