@@ -21,7 +21,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Every migration, in order. A test checks that this list matches `migrations/`.
-pub const MIGRATION_FILES: &[(&str, &str)] = &[("0001_initial.sql", include_str!("../../migrations/0001_initial.sql"))];
+pub const MIGRATION_FILES: &[(&str, &str)] = &[
+    ("0001_initial.sql", include_str!("../../migrations/0001_initial.sql")),
+    ("0002_daily_review.sql", include_str!("../../migrations/0002_daily_review.sql")),
+];
 
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATION_FILES.iter().map(|(_, sql)| M::up(sql)).collect())
