@@ -51,6 +51,23 @@ pub enum Command {
     /// Check, back up and locate the database
     #[command(subcommand)]
     Db(DbCmd),
+    /// Print a cockpit view as plain text, rendered by the cockpit's own code
+    Screen {
+        /// today, accounts or tickets
+        #[arg(value_parser = parse_view)]
+        view: crate::app::View,
+        #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        width: u16,
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        height: u16,
+        /// Select this account or ticket and show its detail
+        #[arg(long)]
+        select: Option<i64>,
+    },
+}
+
+fn parse_view(s: &str) -> Result<crate::app::View, String> {
+    crate::app::View::parse(s).ok_or_else(|| format!("'{s}' is not a view; valid values: today, accounts, tickets"))
 }
 
 #[derive(Debug, Args)]
@@ -351,6 +368,16 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         println!("{}", db_path(cli).display());
         return Ok(());
     }
+    if let Command::Screen {
+        view,
+        width,
+        height,
+        select,
+    } = command
+    {
+        print!("{}", crate::tui::screen(cli, *view, *width, *height, *select)?);
+        return Ok(());
+    }
     let ctx = open(cli)?;
     match command {
         Command::Demo(a) => demo(&ctx, a),
@@ -358,6 +385,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Tickets(c) => tickets(&ctx, c),
         Command::Health(c) => health_cmd(&ctx, c),
         Command::Db(c) => db(&ctx, c),
+        Command::Screen { .. } => Ok(()),
     }
 }
 

@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     pub health: HealthRules,
     pub sla: SlaTargets,
+    /// Key overrides: action name = "key" or ["key", ...].
+    pub keys: crate::app::keys::KeyOverrides,
+    /// Saved views: named filters, in the palette and on their own keys.
+    pub views: Vec<crate::app::SavedView>,
 }
 
 #[derive(Debug, thiserror::Error)]

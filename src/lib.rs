@@ -10,3 +10,4 @@ pub mod output;
 pub mod store;
 pub mod text;
 pub mod tui;
+pub mod ui;

@@ -741,12 +741,7 @@ impl App {
                     if self.data.accounts.is_empty() && !self.welcome_done {
                         self.mode = Mode::Welcome;
                     }
-                    self.info(format!(
-                        "{} accounts, {} open tickets, {} to review today",
-                        self.data.accounts.len(),
-                        self.data.tickets.len(),
-                        self.review.len()
-                    ));
+                    self.info(format!("{} to review today · ? help", self.review.len()));
                 }
                 // the details on screen may have changed too
                 let mut cmds = Vec::new();

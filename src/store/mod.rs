@@ -23,7 +23,10 @@ use std::time::Duration;
 /// Every migration, in order. A test checks that this list matches `migrations/`.
 pub const MIGRATION_FILES: &[(&str, &str)] = &[
     ("0001_initial.sql", include_str!("../../migrations/0001_initial.sql")),
-    ("0002_daily_review.sql", include_str!("../../migrations/0002_daily_review.sql")),
+    (
+        "0002_daily_review.sql",
+        include_str!("../../migrations/0002_daily_review.sql"),
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

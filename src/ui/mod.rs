@@ -1,0 +1,1076 @@
+//! `view(&App, &mut Frame)`: rendering only reads the model.
+
+pub mod theme;
+
+use crate::app::data::{AccountDetail, TicketDetail};
+use crate::app::keys::{Action, Scope};
+use crate::app::review::{ReviewKind, Target};
+use crate::app::{App, InputPurpose, Mode, QueueFilter, View};
+use crate::cli::{clock_label, queue_clock};
+use crate::domain::health::recommended_action;
+use crate::domain::sla::{self, Clock};
+use crate::domain::{AccountStatus, DAY, Segment, Stage, Step, Timestamp, format_time};
+use crate::store::{Account, Ticket};
+use crate::text::one_line;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use theme::{Theme, level_mark, tier_mark};
+
+/// Below this the cockpit shows only a note.
+pub const MIN_WIDTH: u16 = 50;
+pub const MIN_HEIGHT: u16 = 12;
+/// From this width the detail pane sits beside the list.
+pub const SPLIT_WIDTH: u16 = 160;
+/// From this height (and below SPLIT_WIDTH) the detail pane sits under the list.
+pub const STACK_HEIGHT: u16 = 34;
+
+pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "Terminal too small ({}x{}); need {MIN_WIDTH}x{MIN_HEIGHT}",
+            area.width, area.height
+        );
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    if matches!(app.mode, Mode::Welcome) {
+        welcome(app, theme, f, area);
+        return;
+    }
+    let [tabs, main, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    tab_bar(app, theme, f, tabs);
+    match app.view {
+        View::Today => today(app, theme, f, main),
+        View::Accounts => accounts(app, theme, f, main),
+        View::Tickets => tickets(app, theme, f, main),
+    }
+    status_bar(app, theme, f, status);
+    match &app.mode {
+        Mode::Help => help(app, theme, f, area),
+        Mode::Palette { query, selected } => palette(app, theme, f, area, query, *selected),
+        Mode::Input { purpose, area: text } => input(theme, f, area, *purpose, text),
+        Mode::SnoozeMenu { selected, .. } => snooze_menu(theme, f, area, *selected),
+        Mode::ConfirmQuit => confirm(theme, f, area),
+        _ => {}
+    }
+}
+
+fn key_hint(app: &App, a: Action) -> String {
+    app.keys
+        .keys_for(a)
+        .first()
+        .map(|k| k.label())
+        .unwrap_or_else(|| ":".into())
+}
+
+fn tab_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    for (i, v) in View::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, v.label());
+        if *v == app.view {
+            spans.push(Span::styled(label, theme.selected().add_modifier(Modifier::BOLD)));
+        } else {
+            spans.push(Span::raw(label));
+        }
+        spans.push(Span::raw("│"));
+    }
+    let right = format!(
+        " {} help  {} palette ",
+        key_hint(app, Action::Help),
+        key_hint(app, Action::Palette)
+    );
+    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right.len() as u16)]).areas(area);
+    f.render_widget(Line::from(spans), l);
+    f.render_widget(Paragraph::new(right).style(theme.dim()), r);
+}
+
+fn status_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    if matches!(app.mode, Mode::Filter) {
+        let text = match app.view {
+            View::Accounts => &app.account_filter,
+            _ => &app.ticket_filter,
+        };
+        let line = Line::from(vec![
+            Span::styled("/", theme.key()),
+            Span::raw(one_line(text)),
+            Span::styled("▏", theme.key()),
+            Span::styled("  Enter keeps · Esc clears", theme.dim()),
+        ]);
+        f.render_widget(line, area);
+        return;
+    }
+    let left = format!(
+        " {} · {} · {} accounts · {} open tickets ",
+        app.db_label,
+        one_line(&app.actor),
+        app.accounts_total(),
+        app.data.tickets.len()
+    );
+    let style = if app.status_is_error {
+        theme.error()
+    } else {
+        Style::default()
+    };
+    let line = Line::from(vec![
+        Span::styled(left, theme.dim()),
+        Span::styled(one_line(&app.status), style),
+    ]);
+    f.render_widget(line, area);
+}
+
+/// Rows [start, end) of a list of `len` that keep `sel` visible in `height` rows.
+fn window(len: usize, sel: usize, height: usize) -> (usize, usize) {
+    if height == 0 || len == 0 {
+        return (0, 0);
+    }
+    let start = if sel < height { 0 } else { sel + 1 - height };
+    (start, (start + height).min(len))
+}
+
+/// Where the list and the detail go: the detail opened with Enter fills the view; otherwise
+/// it sits beside the list on wide terminals, under it on tall ones, and waits for Enter on
+/// small ones.
+fn split(app: &App, area: Rect) -> (Option<Rect>, Option<Rect>) {
+    if app.detail_open {
+        (None, Some(area))
+    } else if area.width >= SPLIT_WIDTH {
+        let [l, r] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+        (Some(l), Some(r))
+    } else if area.height >= STACK_HEIGHT {
+        let [l, r] = Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+        (Some(l), Some(r))
+    } else {
+        (Some(area), None)
+    }
+}
+
+fn days_ago(t: Option<Timestamp>, now: Timestamp) -> String {
+    match t {
+        None => "never".into(),
+        Some(t) => {
+            let d = (now - t).div_euclid(DAY);
+            if d <= 0 { "today".into() } else { format!("{d}d") }
+        }
+    }
+}
+
+fn segment_short(s: Segment) -> &'static str {
+    match s {
+        Segment::Enterprise => "Ent",
+        Segment::Smb => "SMB",
+        Segment::SelfServe => "Self",
+    }
+}
+
+fn stage_short(s: Stage) -> &'static str {
+    match s {
+        Stage::Onboarding => "Onboard",
+        Stage::Adoption => "Adopt",
+        Stage::ValueRealization => "Value",
+        Stage::Expansion => "Expand",
+        Stage::Advocacy => "Advocate",
+    }
+}
+
+fn money(cents: i64) -> String {
+    let d = cents / 100;
+    if d >= 10_000 {
+        format!("${}k", d / 1000)
+    } else {
+        format!("${d}")
+    }
+}
+
+fn trend_mark(delta: Option<i64>) -> &'static str {
+    match delta {
+        Some(d) if d >= 5 => "↑",
+        Some(d) if d <= -5 => "↓",
+        Some(_) => "→",
+        None => " ",
+    }
+}
+
+fn accounts(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (list, detail) = split(app, area);
+    if let Some(area) = list {
+        let mut filters = Vec::new();
+        if let Some(t) = app.tier_filter {
+            filters.push(format!("tier {}", t.label()));
+        }
+        if let Some(s) = app.stage_filter {
+            filters.push(format!("stage {}", s.label()));
+        }
+        if let Some(s) = app.segment_filter {
+            filters.push(format!("segment {}", s.label()));
+        }
+        if !app.account_filter.is_empty() {
+            filters.push(format!("\"{}\"", one_line(&app.account_filter)));
+        }
+        let title = format!(
+            " Accounts {}/{} · sort {}{}{} ",
+            app.account_rows.len(),
+            app.accounts_total(),
+            app.account_sort.label(),
+            if app.account_sort_desc { " (rev)" } else { "" },
+            if filters.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", filters.join(", "))
+            }
+        );
+        let block = Block::bordered().title(title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if app.account_rows.is_empty() {
+            let msg = if app.accounts_total() == 0 {
+                "No accounts yet. Load sample data with `tend demo`, or press : for every action."
+            } else {
+                "No account matches. Esc clears the filter; t, l, e cycle tier, stage, segment."
+            };
+            f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), inner);
+        } else {
+            let wide = inner.width >= 90;
+            let height = inner.height.saturating_sub(1) as usize;
+            let (start, end) = window(app.account_rows.len(), app.account_sel, height);
+            let rows: Vec<Row> = (start..end)
+                .filter_map(|pos| app.account_rows.get(pos).map(|i| (pos, &app.data.accounts[*i])))
+                .map(|(pos, a)| account_row(app, theme, a, pos == app.account_sel, wide))
+                .collect();
+            let (header, widths) = if wide {
+                (
+                    vec![
+                        "Tier", "Scr", "Tr", "Name", "Segment", "Stage", "MRR", "Open", "Login", "Renewal",
+                    ],
+                    vec![
+                        Constraint::Length(11),
+                        Constraint::Length(3),
+                        Constraint::Length(2),
+                        Constraint::Fill(1),
+                        Constraint::Length(10),
+                        Constraint::Length(17),
+                        Constraint::Length(7),
+                        Constraint::Length(4),
+                        Constraint::Length(6),
+                        Constraint::Length(10),
+                    ],
+                )
+            } else {
+                (
+                    vec![
+                        "Tier", "Scr", "T", "Name", "Seg", "Stage", "MRR", "Opn", "Login", "Renew",
+                    ],
+                    vec![
+                        Constraint::Length(11),
+                        Constraint::Length(3),
+                        Constraint::Length(1),
+                        Constraint::Fill(1),
+                        Constraint::Length(4),
+                        Constraint::Length(8),
+                        Constraint::Length(6),
+                        Constraint::Length(3),
+                        Constraint::Length(5),
+                        Constraint::Length(7),
+                    ],
+                )
+            };
+            let table = Table::new(rows, widths)
+                .header(Row::new(header).style(theme.header()))
+                .column_spacing(1);
+            f.render_widget(table, inner);
+        }
+    }
+    if let Some(area) = detail {
+        match app.selected_account() {
+            Some(a) => match app.account_detail.as_ref().filter(|d| d.account.id == a.id) {
+                Some(d) => account_detail(app, theme, f, area, d),
+                None => loading(f, area, "account"),
+            },
+            None => {
+                f.render_widget(Block::bordered().title(" Account "), area);
+            }
+        }
+    }
+}
+
+fn account_row<'a>(app: &App, theme: &Theme, a: &'a Account, selected: bool, wide: bool) -> Row<'a> {
+    let tier = a.score.map(|s| app.rules.tier(s));
+    let (tier_text, tier_style) = match (a.status, tier) {
+        (AccountStatus::Churned, _) => ("x Churned".to_string(), theme.dim()),
+        (_, Some(t)) => (format!("{} {}", tier_mark(t), t.label()), theme.tier(t)),
+        (_, None) => ("- unscored".to_string(), theme.dim()),
+    };
+    let renewal = a.renewal_date.clone().unwrap_or_else(|| "-".into());
+    let renewal = if wide {
+        renewal
+    } else {
+        renewal.get(2..).unwrap_or("-").to_string()
+    };
+    let cells = vec![
+        Cell::from(tier_text).style(tier_style),
+        Cell::from(a.score.map(|s| s.to_string()).unwrap_or_else(|| "-".into())),
+        Cell::from(trend_mark(app.trend(a))),
+        Cell::from(one_line(&a.name)).style(tier.map(|t| theme.tier(t)).unwrap_or_default()),
+        Cell::from(if wide {
+            a.segment.label()
+        } else {
+            segment_short(a.segment)
+        }),
+        Cell::from(if wide { a.stage.label() } else { stage_short(a.stage) }),
+        Cell::from(money(a.mrr_cents)),
+        Cell::from(a.open_tickets.to_string()),
+        Cell::from(days_ago(a.last_login_at, app.now)),
+        Cell::from(if wide {
+            renewal
+        } else {
+            renewal.get(..5).unwrap_or("-").to_string()
+        }),
+    ];
+    let row = Row::new(cells);
+    if selected { row.style(theme.selected()) } else { row }
+}
+
+fn loading(f: &mut Frame, area: Rect, what: &str) {
+    f.render_widget(
+        Paragraph::new(format!("Loading the {what}…")).block(Block::bordered()),
+        area,
+    );
+}
+
+/// A text sparkline of scores, oldest first.
+pub fn sparkline(values: &[u32]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    values
+        .iter()
+        .map(|v| BARS[((*v).min(100) as usize * 7) / 100])
+        .collect()
+}
+
+fn bar(value: u32, width: usize) -> String {
+    let filled = (value.min(100) as usize * width + 50) / 100;
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}
+
+fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &AccountDetail) {
+    let a = &d.account;
+    let h = &d.health;
+    let mut lines: Vec<Line> = Vec::new();
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("{} {} {}", tier_mark(h.tier), h.tier.label(), h.score),
+            theme.tier(h.tier),
+        ),
+        Span::raw(" — "),
+        Span::styled(recommended_action(h.tier), theme.title()),
+    ]));
+    lines.push(Line::from(format!(
+        "{} · {} · {} · {}/mo · owner {}",
+        a.segment.label(),
+        a.stage.label(),
+        one_line(&a.plan),
+        money(a.mrr_cents),
+        a.owner.as_deref().map(one_line).unwrap_or_else(|| "-".into())
+    )));
+    lines.push(Line::from(format!(
+        "Signed up {} · renews {}",
+        a.signup_date,
+        a.renewal_date.as_deref().unwrap_or("-")
+    )));
+    if a.status == AccountStatus::Churned {
+        lines.push(Line::styled(
+            format!(
+                "CHURNED {} — {}",
+                a.churned_on.as_deref().unwrap_or(""),
+                a.churn_reason.as_deref().map(one_line).unwrap_or_default()
+            ),
+            theme.breach(),
+        ));
+    }
+    let scores: Vec<u32> = d.history.iter().rev().take(30).rev().map(|s| s.score).collect();
+    if !scores.is_empty() {
+        lines.push(Line::from(vec![
+            Span::raw("30-day trend "),
+            Span::styled(sparkline(&scores), theme.tier(h.tier)),
+            Span::raw(format!(" {} → {}", scores[0], scores[scores.len() - 1])),
+        ]));
+    }
+    lines.push(Line::styled("Health components", theme.header()));
+    let w = app.rules.weights;
+    let c = h.components;
+    for (name, value, weight) in [
+        ("Usage", c.usage, w.usage),
+        ("Engagement", c.engagement, w.engagement),
+        ("Satisfaction", c.satisfaction, w.satisfaction),
+        ("Payment", c.payment, w.payment),
+    ] {
+        let lvl = crate::domain::health::level(value);
+        lines.push(Line::from(vec![
+            Span::raw(format!("{name:<12} {value:>3} ")),
+            Span::styled(bar(value, 10), theme.level(lvl)),
+            Span::raw(format!(" x{weight}%")),
+        ]));
+    }
+    lines.push(Line::styled("Signals", theme.header()));
+    for r in &d.readings {
+        lines.push(Line::from(vec![
+            Span::styled(format!("[{}] ", level_mark(r.level)), theme.level(r.level)),
+            Span::raw(format!("{}: {}", r.signal, r.reading)),
+        ]));
+    }
+    if !d.warning_signs.is_empty() {
+        lines.push(Line::styled(
+            format!(
+                "Warning signs: {}",
+                d.warning_signs.iter().map(|s| s.label()).collect::<Vec<_>>().join(", ")
+            ),
+            theme.warn(),
+        ));
+    }
+    lines.push(Line::styled(
+        format!("Open tickets ({})", d.open_tickets.len()),
+        theme.header(),
+    ));
+    for t in d.open_tickets.iter().take(6) {
+        let clock = queue_clock(t, app.now);
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("#{} {} ", t.id, clock_label(&clock)),
+                if clock.is_breached() {
+                    theme.breach()
+                } else {
+                    Style::default()
+                },
+            ),
+            Span::raw(format!("{} · {}", t.step.label(), one_line(&t.subject))),
+        ]));
+    }
+    lines.push(Line::styled(format!("Tasks ({})", d.tasks.len()), theme.header()));
+    for t in d.tasks.iter().take(4) {
+        lines.push(Line::from(format!("{} {}", t.due_date, one_line(&t.title))));
+    }
+    lines.push(Line::styled("Contacts", theme.header()));
+    for c in &d.contacts {
+        lines.push(Line::from(format!(
+            "{} <{}> {}",
+            one_line(&c.name),
+            c.email.as_deref().map(one_line).unwrap_or_default(),
+            c.role.as_deref().map(one_line).unwrap_or_default()
+        )));
+    }
+    lines.push(Line::styled("Recent activity", theme.header()));
+    for s in &d.recent_signals {
+        let what = match s.kind.as_str() {
+            "login" => "login".to_string(),
+            "feature" => format!(
+                "used {}{}",
+                s.feature.as_deref().map(one_line).unwrap_or_default(),
+                if s.core == Some(true) { " (core)" } else { "" }
+            ),
+            "nps" => format!("NPS {}", s.score.unwrap_or(0)),
+            "csat" => format!("CSAT {}/5", s.score.unwrap_or(0)),
+            "payment" => format!("payment {}", s.payment.as_deref().unwrap_or("?")),
+            other => other.to_string(),
+        };
+        lines.push(Line::from(format!("{} {what}", format_time(s.at))));
+    }
+    let block = Block::bordered().title(format!(" #{} {} ", a.id, one_line(&a.name)));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}
+
+/// "■■▶□" progress for the queue.
+fn progress(step: Step) -> String {
+    let done = step.index();
+    (0..4)
+        .map(|i| {
+            if i < done {
+                '■'
+            } else if i == done {
+                '▶'
+            } else {
+                '□'
+            }
+        })
+        .collect()
+}
+
+fn step_short(s: Step) -> &'static str {
+    match s {
+        Step::Acknowledge => "Ack",
+        Step::Diagnose => "Diag",
+        Step::Resolve => "Res",
+        Step::FollowUp => "F/up",
+        Step::Closed => "Done",
+    }
+}
+
+fn short_clock(c: &Clock) -> String {
+    match c {
+        Clock::Running { left, .. } => sla::human_duration(*left),
+        Clock::Paused { left } => format!("‖{}", sla::human_duration(*left)),
+        Clock::Breached { over, .. } => format!("!{}", sla::human_duration(*over)),
+        Clock::Met { .. } | Clock::MetLate { .. } => "met".into(),
+        Clock::NoTarget => "appt".into(),
+    }
+}
+
+fn tickets(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (list, detail) = split(app, area);
+    if let Some(area) = list {
+        let mut title = format!(" Tickets {} · {}", app.ticket_rows.len(), app.queue.label());
+        if let Some(a) = app.queue_account {
+            let name = app
+                .data
+                .accounts
+                .iter()
+                .find(|x| x.id == a)
+                .map(|x| one_line(&x.name))
+                .unwrap_or_default();
+            title.push_str(&format!(" · account {name}"));
+        }
+        if !app.ticket_filter.is_empty() {
+            title.push_str(&format!(" · \"{}\"", one_line(&app.ticket_filter)));
+        }
+        title.push(' ');
+        let block = Block::bordered().title(title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if app.ticket_rows.is_empty() {
+            let msg = if app.queue == QueueFilter::Open && app.ticket_filter.is_empty() && app.queue_account.is_none() {
+                "The queue is empty. Nice."
+            } else {
+                "No ticket matches. f cycles the queue filter; Esc clears the text filter."
+            };
+            f.render_widget(Paragraph::new(msg), inner);
+        } else {
+            let wide = inner.width >= 90;
+            let height = inner.height.saturating_sub(1) as usize;
+            let (start, end) = window(app.ticket_rows.len(), app.ticket_sel, height);
+            let rows: Vec<Row> = (start..end)
+                .filter_map(|pos| app.ticket_rows.get(pos).map(|i| (pos, &app.data.tickets[*i])))
+                .map(|(pos, t)| ticket_row(app, theme, t, pos == app.ticket_sel, wide))
+                .collect();
+            let widths = if wide {
+                vec![
+                    Constraint::Length(5),
+                    Constraint::Length(10),
+                    Constraint::Length(16),
+                    Constraint::Length(6),
+                    Constraint::Length(2),
+                    Constraint::Length(18),
+                    Constraint::Fill(1),
+                    Constraint::Length(7),
+                    Constraint::Length(6),
+                ]
+            } else {
+                vec![
+                    Constraint::Length(4),
+                    Constraint::Length(7),
+                    Constraint::Length(9),
+                    Constraint::Length(3),
+                    Constraint::Length(2),
+                    Constraint::Length(12),
+                    Constraint::Fill(1),
+                    Constraint::Length(5),
+                    Constraint::Length(5),
+                ]
+            };
+            let header = Row::new(vec![
+                "#", "SLA", "Step", "Pri", "Tr", "Account", "Subject", "Age", "Who",
+            ])
+            .style(theme.header());
+            f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), inner);
+        }
+    }
+    if let Some(area) = detail {
+        match app.selected_ticket() {
+            Some(t) => match app.ticket_detail.as_ref().filter(|d| d.ticket.id == t.id) {
+                Some(d) => ticket_detail(app, theme, f, area, d),
+                None => loading(f, area, "ticket"),
+            },
+            None => f.render_widget(Block::bordered().title(" Ticket "), area),
+        }
+    }
+}
+
+fn ticket_row<'a>(app: &App, theme: &Theme, t: &'a Ticket, selected: bool, wide: bool) -> Row<'a> {
+    let clock = queue_clock(t, app.now);
+    let mut sla_text = short_clock(&clock);
+    if t.is_snoozed(app.now) {
+        sla_text = format!("z{sla_text}");
+    }
+    let sla_style = if clock.is_breached() {
+        theme.breach()
+    } else if clock.urgency() < 2 * 3600 {
+        theme.warn()
+    } else {
+        Style::default()
+    };
+    let tier = t.account_score.map(|s| app.rules.tier(s));
+    let step = if wide {
+        format!("{} {}", progress(t.step), t.step.label())
+    } else {
+        format!("{} {}", progress(t.step), step_short(t.step))
+    };
+    let pri = if wide {
+        t.priority.label().to_string()
+    } else {
+        t.priority.label().chars().take(3).collect()
+    };
+    let cells = vec![
+        Cell::from(t.id.to_string()),
+        Cell::from(sla_text).style(sla_style),
+        Cell::from(step),
+        Cell::from(pri),
+        Cell::from(format!("T{}", t.support_tier)),
+        Cell::from(format!(
+            "{}{}",
+            tier.map(tier_mark).unwrap_or(""),
+            one_line(&t.account_name)
+        ))
+        .style(tier.map(|x| theme.tier(x)).unwrap_or_default()),
+        Cell::from(one_line(&t.subject)),
+        Cell::from(sla::human_duration((app.now - t.opened_at).max(0))),
+        Cell::from(t.assignee.as_deref().map(one_line).unwrap_or_else(|| "-".into())),
+    ];
+    let row = Row::new(cells);
+    if selected { row.style(theme.selected()) } else { row }
+}
+
+fn clock_span(theme: &Theme, label: &str, c: &Clock) -> Line<'static> {
+    let style = match c {
+        Clock::Breached { .. } | Clock::MetLate { .. } => theme.breach(),
+        Clock::Met { .. } => theme.ok(),
+        Clock::Running { left, .. } if *left < 2 * 3600 => theme.warn(),
+        _ => Style::default(),
+    };
+    let due = match c {
+        Clock::Running { due, .. } | Clock::Breached { due, .. } => format!(" (due {})", format_time(*due)),
+        _ => String::new(),
+    };
+    Line::from(vec![
+        Span::raw(format!("{label}: ")),
+        Span::styled(format!("{}{due}", clock_label(c)), style),
+    ])
+}
+
+fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &TicketDetail) {
+    let t = &d.ticket;
+    let mut lines: Vec<Line> = Vec::new();
+    let tier = t.account_score.map(|s| app.rules.tier(s));
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!("{}{}", tier.map(tier_mark).unwrap_or(""), one_line(&t.account_name)),
+            tier.map(|x| theme.tier(x)).unwrap_or_default(),
+        ),
+        Span::raw(format!(
+            " · {} · {} · tier {} · {}",
+            t.channel.label(),
+            t.priority.label(),
+            t.support_tier,
+            t.assignee
+                .as_deref()
+                .map(one_line)
+                .unwrap_or_else(|| "unassigned".into())
+        )),
+    ]));
+    // the SOP as four boxes
+    let mut sop = Vec::new();
+    for s in Step::SOP {
+        let (mark, style) = if s.index() < t.step.index() {
+            ("✓", theme.ok())
+        } else if s == t.step {
+            ("▶", theme.title().add_modifier(Modifier::REVERSED))
+        } else {
+            (" ", theme.dim())
+        };
+        sop.push(Span::styled(format!("[{mark} {}]", s.label()), style));
+        sop.push(Span::raw(" "));
+    }
+    if t.step == Step::Closed {
+        sop.push(Span::styled("CLOSED", theme.ok()));
+    }
+    lines.push(Line::from(sop));
+    let f_ = t.clock_facts();
+    lines.push(clock_span(
+        theme,
+        &format!("First response ({})", app.sla.first_response_label(t.channel)),
+        &sla::first_response(&f_, app.now),
+    ));
+    lines.push(clock_span(theme, "Resolution (24 h)", &sla::resolution(&f_, app.now)));
+    if let Some(w) = t.waiting_since {
+        lines.push(Line::styled(
+            format!("‖ Waiting on the customer since {}", format_time(w)),
+            theme.warn(),
+        ));
+    }
+    if t.snoozed_until_reply {
+        lines.push(Line::styled("z Snoozed until the customer replies", theme.dim()));
+    } else if let Some(u) = t.snoozed_until.filter(|u| *u > app.now) {
+        lines.push(Line::styled(format!("z Snoozed until {}", format_time(u)), theme.dim()));
+    }
+    if !t.tags.is_empty() {
+        lines.push(Line::from(format!("Tags: {}", one_line(&t.tags.join(", ")))));
+    }
+    if t.step != Step::Closed {
+        let done = d.checklist.iter().filter(|x| **x).count();
+        lines.push(Line::styled(
+            format!("{} checklist {done}/{}", t.step.label(), d.checklist.len()),
+            theme.header(),
+        ));
+        for (i, item) in t.step.checklist().iter().enumerate() {
+            let ticked = d.checklist.get(i).copied().unwrap_or(false);
+            let cursor = i == app.checklist_cursor;
+            let text = format!(
+                "{} [{}] {item}",
+                if cursor { "›" } else { " " },
+                if ticked { "x" } else { " " }
+            );
+            let style = if cursor {
+                theme.selected()
+            } else if ticked {
+                theme.ok()
+            } else {
+                Style::default()
+            };
+            lines.push(Line::styled(text, style));
+        }
+        let k = |a| key_hint(app, a);
+        lines.push(Line::styled(
+            format!(
+                "{} tick · {}/{} item · {} advance · {} back · {} escalate · {} note · {} wait · {} snooze",
+                k(Action::ToggleItem),
+                k(Action::NextChecklistItem),
+                k(Action::PrevChecklistItem),
+                k(Action::Advance),
+                k(Action::MoveBack),
+                k(Action::Escalate),
+                k(Action::Note),
+                k(Action::Wait),
+                k(Action::Snooze)
+            ),
+            theme.dim(),
+        ));
+    }
+    if !t.body.trim().is_empty() {
+        lines.push(Line::styled("Message", theme.header()));
+        for l in crate::text::multi_line(&t.body).lines().take(6) {
+            lines.push(Line::from(l.to_string()));
+        }
+    }
+    lines.push(Line::styled("Timeline", theme.header()));
+    // newest last; keep the latest that fit
+    let room = (area.height as usize).saturating_sub(lines.len() + 2).max(3);
+    let skip = d.events.len().saturating_sub(room);
+    for e in d.events.iter().skip(skip) {
+        let mut what = e.kind.clone();
+        if let (Some(from), Some(to)) = (&e.from_step, &e.to_step) {
+            what = format!("{what} {from}→{to}");
+        }
+        let body = one_line(&e.body);
+        let style = match e.kind.as_str() {
+            "escalation" | "override" | "back" => theme.warn(),
+            _ => Style::default(),
+        };
+        lines.push(Line::styled(
+            format!(
+                "{} {} {what}{}",
+                format_time(e.at).trim_end_matches(" UTC"),
+                one_line(&e.actor),
+                if body.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {body}")
+                }
+            ),
+            style,
+        ));
+    }
+    let block = Block::bordered().title(format!(" #{} {} ", t.id, one_line(&t.subject)));
+    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}
+
+fn today(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (list, detail) = split(app, area);
+    if let Some(area) = list {
+        let done = app.reviewed_count();
+        let total = app.review.len();
+        let title = format!(" Today {} · {done} of {total} reviewed ", app.data.day);
+        let block = Block::bordered().title(title);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        if total == 0 {
+            f.render_widget(
+                Paragraph::new("Nothing needs you today: no breached or soon-due tickets, no follow-ups, no account in trouble, no task due.")
+                    .wrap(Wrap { trim: true }),
+                inner,
+            );
+        } else if done == total {
+            let mut counts = std::collections::BTreeMap::new();
+            for i in &app.review {
+                *counts.entry(i.kind).or_insert(0) += 1;
+            }
+            let mut lines = vec![
+                Line::styled(format!("Review done: all {total} items reviewed."), theme.ok()),
+                Line::raw(""),
+            ];
+            for (k, n) in counts {
+                lines.push(Line::raw(format!("  {n:>3}  {}", kind_words(k))));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(
+                    "{} on an item unmarks it; 2 and 3 open the lists.",
+                    key_hint(app, Action::MarkReviewed)
+                ),
+                theme.dim(),
+            ));
+            f.render_widget(Paragraph::new(lines), inner);
+        } else {
+            let [gauge, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+            let width = gauge.width.saturating_sub(2) as usize;
+            let filled = if total == 0 { 0 } else { done * width / total };
+            f.render_widget(
+                Line::styled(
+                    format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled)),
+                    theme.ok(),
+                ),
+                gauge,
+            );
+            let height = rest.height as usize;
+            let (start, end) = window(total, app.review_sel, height);
+            let lines: Vec<Line> = (start..end)
+                .map(|i| {
+                    let item = &app.review[i];
+                    let reviewed = app.data.reviewed.contains(&item.key);
+                    let mark = if reviewed { "✓" } else { " " };
+                    let kind_style = match item.kind {
+                        ReviewKind::Breached => theme.breach(),
+                        ReviewKind::SoonToBreach => theme.warn(),
+                        ReviewKind::Critical | ReviewKind::DroppedTier => {
+                            item.tier.map(|t| theme.tier(t)).unwrap_or_default()
+                        }
+                        _ => Style::default(),
+                    };
+                    let mut line = Line::from(vec![
+                        Span::raw(format!("{mark} ")),
+                        Span::styled(format!("{:<9} ", item.kind.label()), kind_style),
+                        Span::raw(one_line(&item.title)),
+                    ]);
+                    if reviewed {
+                        line = line.style(theme.dim());
+                    }
+                    if i == app.review_sel {
+                        line = line.style(theme.selected());
+                    }
+                    line
+                })
+                .collect();
+            f.render_widget(Paragraph::new(lines), rest);
+        }
+    }
+    if let Some(area) = detail {
+        match app.selected_review().map(|r| r.target) {
+            Some(Target::Ticket(id)) => match app.ticket_detail.as_ref().filter(|d| d.ticket.id == id) {
+                Some(d) => ticket_detail(app, theme, f, area, d),
+                None => loading(f, area, "ticket"),
+            },
+            Some(Target::Account(id)) => match app.account_detail.as_ref().filter(|d| d.account.id == id) {
+                Some(d) => account_detail(app, theme, f, area, d),
+                None => loading(f, area, "account"),
+            },
+            Some(Target::Task(_)) | None => {
+                let k = |a| key_hint(app, a);
+                let text = format!(
+                    "{} / {} walk the review · {} marks reviewed and moves on · Enter opens the detail",
+                    k(Action::NextItem),
+                    k(Action::PrevItem),
+                    k(Action::MarkReviewed)
+                );
+                f.render_widget(
+                    Paragraph::new(text).wrap(Wrap { trim: true }).block(Block::bordered()),
+                    area,
+                );
+            }
+        }
+    }
+}
+
+fn kind_words(k: ReviewKind) -> &'static str {
+    match k {
+        ReviewKind::Breached => "breached tickets",
+        ReviewKind::SoonToBreach => "tickets due within 2 h",
+        ReviewKind::FollowUpDue => "follow-ups",
+        ReviewKind::DroppedTier => "accounts that dropped a tier",
+        ReviewKind::Critical => "critical accounts",
+        ReviewKind::TaskDue => "tasks due",
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn help(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let scope = app.view.scope();
+    let rows: Vec<Row> = app
+        .keys
+        .help(scope)
+        .into_iter()
+        .map(|(s, keys, a)| {
+            Row::new(vec![
+                Cell::from(keys).style(theme.key()),
+                Cell::from(a.description()),
+                Cell::from(if s == Scope::Global { "" } else { s.label() }).style(theme.dim()),
+            ])
+        })
+        .collect();
+    let n = rows.len() as u16;
+    let popup = centered(area, 86, n + 3);
+    f.render_widget(Clear, popup);
+    let table = Table::new(
+        rows,
+        [Constraint::Length(16), Constraint::Fill(1), Constraint::Length(8)],
+    )
+    .block(Block::bordered().title(format!(" Keys: {} (any key closes) ", app.view.label())));
+    f.render_widget(table, popup);
+}
+
+fn palette(app: &App, theme: &Theme, f: &mut Frame, area: Rect, query: &str, selected: usize) {
+    let popup = centered(area, 70, 16);
+    f.render_widget(Clear, popup);
+    let block = Block::bordered().title(" Command palette (Enter runs, Esc closes) ");
+    let inner = block.inner(popup);
+    f.render_widget(block, popup);
+    let [q, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    f.render_widget(
+        Line::from(vec![
+            Span::styled(": ", theme.key()),
+            Span::raw(one_line(query)),
+            Span::styled("▏", theme.key()),
+        ]),
+        q,
+    );
+    let matches = app.palette_matches(query);
+    let (start, end) = window(matches.len(), selected, list.height as usize);
+    let lines: Vec<Line> = (start..end)
+        .map(|i| {
+            let e = &matches[i];
+            let key = match e {
+                crate::app::PaletteEntry::Action(a) => {
+                    app.keys.keys_for(*a).first().map(|k| k.label()).unwrap_or_default()
+                }
+                crate::app::PaletteEntry::SavedView(v) => {
+                    app.saved_views.get(*v).and_then(|v| v.key.clone()).unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            let line = Line::from(vec![
+                Span::raw(format!("{:<56}", e.label(app))),
+                Span::styled(key, theme.key()),
+            ]);
+            if i == selected {
+                line.style(theme.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines), list);
+}
+
+fn input(theme: &Theme, f: &mut Frame, area: Rect, purpose: InputPurpose, text: &ratatui_textarea::TextArea<'static>) {
+    let popup = centered(area, 76, 8);
+    f.render_widget(Clear, popup);
+    let block = Block::bordered().title(format!(" {} ", purpose.title()));
+    let inner = block.inner(popup);
+    f.render_widget(block, popup);
+    let [t, hint] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(inner);
+    f.render_widget(text, t);
+    f.render_widget(
+        Line::styled(
+            "Enter saves · Alt-Enter new line · Esc keeps it as a draft",
+            theme.dim(),
+        ),
+        hint,
+    );
+}
+
+fn snooze_menu(theme: &Theme, f: &mut Frame, area: Rect, selected: usize) {
+    let popup = centered(area, 44, 7);
+    f.render_widget(Clear, popup);
+    let options = [
+        "1 Until the customer replies",
+        "2 Tomorrow morning (09:00)",
+        "3 Next week (Monday 09:00)",
+        "4 A date…",
+    ];
+    let lines: Vec<Line> = options
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            if i == selected {
+                Line::styled(*o, theme.selected())
+            } else {
+                Line::raw(*o)
+            }
+        })
+        .collect();
+    f.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Snooze ")), popup);
+}
+
+fn confirm(theme: &Theme, f: &mut Frame, area: Rect) {
+    let popup = centered(area, 50, 4);
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::raw("An edit is unsaved. Quit anyway?"),
+            Line::styled("y quits · any other key goes back", theme.dim()),
+        ])
+        .block(Block::bordered().borders(Borders::ALL).title(" Quit ")),
+        popup,
+    );
+}
+
+fn welcome(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let lines = vec![
+        Line::styled("Welcome to tend", theme.title()),
+        Line::raw(""),
+        Line::raw("Your customers' health and your support queue, in one terminal."),
+        Line::raw(format!("This database is empty: {}", app.db_label)),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("  d  ", theme.key()),
+            Span::raw("Load sample data (60 accounts, 300 tickets) — the fastest way to look around"),
+        ]),
+        Line::from(vec![Span::styled("  i  ", theme.key()), Span::raw("Import a file")]),
+        Line::from(vec![Span::styled("  e  ", theme.key()), Span::raw("Start empty")]),
+        Line::from(vec![Span::styled("  q  ", theme.key()), Span::raw("Quit")]),
+        Line::raw(""),
+        Line::styled(
+            one_line(&app.status),
+            if app.status_is_error {
+                theme.error()
+            } else {
+                theme.dim()
+            },
+        ),
+    ];
+    let popup = centered(area, 84, 14);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered()),
+        popup,
+    );
+}
