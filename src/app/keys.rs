@@ -53,8 +53,8 @@ actions! {
     ViewTickets => "view-tickets", "Go to Tickets";
     NextView => "next-view", "Next view";
     PrevView => "prev-view", "Previous view";
-    Down => "down", "Move down";
-    Up => "up", "Move up";
+    Down => "down", "Move down (scrolls an open detail)";
+    Up => "up", "Move up (scrolls an open detail)";
     Top => "top", "Jump to the first row";
     Bottom => "bottom", "Jump to the last row";
     PageDown => "page-down", "Page down";

@@ -263,6 +263,8 @@ pub struct App {
     pub review_sel: usize,
     /// The detail pane is open (on narrow terminals it replaces the list).
     pub detail_open: bool,
+    /// Lines scrolled in an open detail pane.
+    pub detail_scroll: u16,
     pub status: String,
     pub status_is_error: bool,
     pub quit: bool,
@@ -315,6 +317,7 @@ impl App {
             review: Vec::new(),
             review_sel: 0,
             detail_open: false,
+            detail_scroll: 0,
             status: "Loading…".into(),
             status_is_error: false,
             quit: false,
@@ -613,6 +616,7 @@ impl App {
         if self.view != v {
             self.view = v;
             self.detail_open = false;
+            self.detail_scroll = 0;
         }
     }
 
@@ -740,8 +744,10 @@ impl App {
                 if first {
                     if self.data.accounts.is_empty() && !self.welcome_done {
                         self.mode = Mode::Welcome;
+                        self.info("");
+                    } else {
+                        self.info(format!("{} to review today · ? help", self.review.len()));
                     }
-                    self.info(format!("{} to review today · ? help", self.review.len()));
                 }
                 // the details on screen may have changed too
                 let mut cmds = Vec::new();
@@ -758,13 +764,27 @@ impl App {
                 Vec::new()
             }
             Reply::Ticket(d) => {
+                let same = self
+                    .ticket_detail
+                    .as_ref()
+                    .is_some_and(|o| o.ticket.id == d.ticket.id && o.ticket.step == d.ticket.step);
                 let items = d.ticket.step.checklist().len();
-                self.checklist_cursor = self.checklist_cursor.min(items.saturating_sub(1));
+                self.checklist_cursor = if same {
+                    self.checklist_cursor.min(items.saturating_sub(1))
+                } else {
+                    0
+                };
                 self.ticket_detail = Some(*d);
                 Vec::new()
             }
             Reply::Done(m) => {
-                self.info(m);
+                if m.starts_with("Loaded sample data") {
+                    // first value: the coloured account list
+                    self.switch_view(View::Accounts);
+                    self.info(format!("{m} Enter opens an account; 3 is the ticket queue."));
+                } else {
+                    self.info(m);
+                }
                 Vec::new()
             }
             Reply::Failed(m) => {
@@ -1055,13 +1075,22 @@ impl App {
                 };
                 self.switch_view(View::ALL[next]);
             }
+            // with the detail open, moving keys scroll it
+            Action::Down if self.detail_open => self.detail_scroll = self.detail_scroll.saturating_add(1),
+            Action::Up if self.detail_open => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+            Action::PageDown if self.detail_open => self.detail_scroll = self.detail_scroll.saturating_add(page as u16),
+            Action::PageUp if self.detail_open => self.detail_scroll = self.detail_scroll.saturating_sub(page as u16),
+            Action::Top if self.detail_open => self.detail_scroll = 0,
             Action::Down => self.move_selection(|s, _| s + 1),
             Action::Up => self.move_selection(|s, _| s.saturating_sub(1)),
             Action::Top => self.move_selection(|_, _| 0),
             Action::Bottom => self.move_selection(|_, len| len.saturating_sub(1)),
             Action::PageDown => self.move_selection(|s, _| s + page),
             Action::PageUp => self.move_selection(|s, _| s.saturating_sub(page)),
-            Action::Open => self.detail_open = true,
+            Action::Open => {
+                self.detail_open = true;
+                self.detail_scroll = 0;
+            }
             Action::Refresh => {
                 self.info("Reloading…");
                 return vec![Cmd::LoadAll];

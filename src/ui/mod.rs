@@ -478,7 +478,14 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
         lines.push(Line::from(format!("{} {what}", format_time(s.at))));
     }
     let block = Block::bordered().title(format!(" #{} {} ", a.id, one_line(&a.name)));
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    let scroll = if app.detail_open { app.detail_scroll } else { 0 };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }
 
 /// "■■▶□" progress for the queue.
@@ -790,7 +797,14 @@ fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Ticket
         ));
     }
     let block = Block::bordered().title(format!(" #{} {} ", t.id, one_line(&t.subject)));
-    f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    let scroll = if app.detail_open { app.detail_scroll } else { 0 };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
 }
 
 fn today(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
