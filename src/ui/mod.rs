@@ -514,11 +514,28 @@ fn step_short(s: Step) -> &'static str {
     }
 }
 
+/// At most six characters: "65d", "3d4h", "11h", "6h5m", "22m".
+pub fn short_duration(secs: i64) -> String {
+    let s = secs.abs();
+    let (d, h, m) = (s / DAY, (s % DAY) / 3600, (s % 3600) / 60);
+    if d >= 10 {
+        format!("{d}d")
+    } else if d > 0 {
+        format!("{d}d{h}h")
+    } else if h >= 10 {
+        format!("{h}h")
+    } else if h > 0 {
+        format!("{h}h{m}m")
+    } else {
+        format!("{m}m")
+    }
+}
+
 fn short_clock(c: &Clock) -> String {
     match c {
-        Clock::Running { left, .. } => sla::human_duration(*left),
-        Clock::Paused { left } => format!("‖{}", sla::human_duration(*left)),
-        Clock::Breached { over, .. } => format!("!{}", sla::human_duration(*over)),
+        Clock::Running { left, .. } => short_duration(*left),
+        Clock::Paused { left } => format!("‖{}", short_duration(*left)),
+        Clock::Breached { over, .. } => format!("!{}", short_duration(*over)),
         Clock::Met { .. } | Clock::MetLate { .. } => "met".into(),
         Clock::NoTarget => "appt".into(),
     }
@@ -640,7 +657,7 @@ fn ticket_row<'a>(app: &App, theme: &Theme, t: &'a Ticket, selected: bool, wide:
         ))
         .style(tier.map(|x| theme.tier(x)).unwrap_or_default()),
         Cell::from(one_line(&t.subject)),
-        Cell::from(sla::human_duration((app.now - t.opened_at).max(0))),
+        Cell::from(short_duration((app.now - t.opened_at).max(0))),
         Cell::from(t.assignee.as_deref().map(one_line).unwrap_or_else(|| "-".into())),
     ];
     let row = Row::new(cells);
