@@ -37,6 +37,8 @@ pub struct AccountDetail {
     pub tasks: Vec<Task>,
     pub history: Vec<HealthSnapshot>,
     pub recent_signals: Vec<SignalRow>,
+    /// The latest entries of the account's ticket timelines, with their ticket id.
+    pub ticket_events: Vec<(i64, TicketEvent)>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +148,7 @@ pub fn load_account(
         tasks: store.tasks_due(&day_of(now + 365 * DAY), Some(id))?,
         history: store.health_history(id)?,
         recent_signals: store.recent_signals(id, 12)?,
+        ticket_events: store.account_timeline(id, 12)?,
         account,
     })
 }

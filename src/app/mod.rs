@@ -719,7 +719,13 @@ impl App {
             Msg::Key(k) => self.on_key(k),
             Msg::Resize => Vec::new(),
             Msg::Tick(now) => {
+                let new_minute = now / 60 != self.now / 60;
                 self.now = now;
+                if new_minute && self.loaded {
+                    // clocks moved: breaches and the review list follow them
+                    self.refilter_tickets();
+                    self.rebuild_review();
+                }
                 vec![Cmd::Poll]
             }
             Msg::Reply(r) => self.on_reply(r),

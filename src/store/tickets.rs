@@ -218,6 +218,31 @@ impl Store {
         Ok(rows)
     }
 
+    /// The latest timeline entries of all an account's tickets, newest first, with the ticket.
+    pub fn account_timeline(&self, account: i64, limit: usize) -> Result<Vec<(i64, TicketEvent)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.id, e.id, e.at, e.actor, e.kind, e.body, e.from_step, e.to_step FROM ticket_events e \
+             JOIN tickets t ON t.id = e.ticket_id WHERE t.account_id = ?1 ORDER BY e.at DESC, e.id DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![account, limit as i64], |r| {
+                Ok((
+                    r.get(0)?,
+                    TicketEvent {
+                        id: r.get(1)?,
+                        at: r.get(2)?,
+                        actor: r.get(3)?,
+                        kind: r.get(4)?,
+                        body: r.get(5)?,
+                        from_step: r.get(6)?,
+                        to_step: r.get(7)?,
+                    },
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Which items of a step's checklist are done, one bool per item.
     pub fn checklist(&self, id: i64, step: Step) -> Result<Vec<bool>> {
         checklist_done(&self.conn, id, step)

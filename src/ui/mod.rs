@@ -461,21 +461,44 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
             c.role.as_deref().map(one_line).unwrap_or_default()
         )));
     }
-    lines.push(Line::styled("Recent activity", theme.header()));
-    for s in &d.recent_signals {
-        let what = match s.kind.as_str() {
-            "login" => "login".to_string(),
-            "feature" => format!(
-                "used {}{}",
-                s.feature.as_deref().map(one_line).unwrap_or_default(),
-                if s.core == Some(true) { " (core)" } else { "" }
-            ),
-            "nps" => format!("NPS {}", s.score.unwrap_or(0)),
-            "csat" => format!("CSAT {}/5", s.score.unwrap_or(0)),
-            "payment" => format!("payment {}", s.payment.as_deref().unwrap_or("?")),
-            other => other.to_string(),
-        };
-        lines.push(Line::from(format!("{} {what}", format_time(s.at))));
+    lines.push(Line::styled("Timeline", theme.header()));
+    // signals and ticket events together, newest first
+    let mut events: Vec<(Timestamp, String)> = d
+        .recent_signals
+        .iter()
+        .map(|s| {
+            let what = match s.kind.as_str() {
+                "login" => "login".to_string(),
+                "feature" => format!(
+                    "used {}{}",
+                    s.feature.as_deref().map(one_line).unwrap_or_default(),
+                    if s.core == Some(true) { " (core)" } else { "" }
+                ),
+                "nps" => format!("NPS {}", s.score.unwrap_or(0)),
+                "csat" => format!("CSAT {}/5", s.score.unwrap_or(0)),
+                "payment" => format!("payment {}", s.payment.as_deref().unwrap_or("?")),
+                other => other.to_string(),
+            };
+            (s.at, what)
+        })
+        .collect();
+    for (ticket, e) in &d.ticket_events {
+        let mut what = format!("#{ticket} {}", e.kind);
+        if let (Some(from), Some(to)) = (&e.from_step, &e.to_step) {
+            what.push_str(&format!(" {from}→{to}"));
+        }
+        let body = one_line(&e.body);
+        if !body.is_empty() {
+            what.push_str(&format!(": {body}"));
+        }
+        events.push((e.at, format!("{} {what}", one_line(&e.actor))));
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (at, what) in events.into_iter().take(12) {
+        lines.push(Line::from(format!(
+            "{} {what}",
+            format_time(at).trim_end_matches(" UTC")
+        )));
     }
     let block = Block::bordered().title(format!(" #{} {} ", a.id, one_line(&a.name)));
     let scroll = if app.detail_open { app.detail_scroll } else { 0 };
@@ -863,7 +886,7 @@ fn today(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         } else {
             let [gauge, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
             let width = gauge.width.saturating_sub(2) as usize;
-            let filled = if total == 0 { 0 } else { done * width / total };
+            let filled = (done * width).checked_div(total).unwrap_or(0);
             f.render_widget(
                 Line::styled(
                     format!("[{}{}]", "#".repeat(filled), "-".repeat(width - filled)),
