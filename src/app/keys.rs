@@ -63,7 +63,7 @@ actions! {
     Refresh => "refresh", "Reload from the database";
     SortNext => "sort", "Sort by the next column";
     SortReverse => "sort-reverse", "Reverse the sort order";
-    CycleTier => "filter-tier", "Filter by tier (cycles)";
+    CycleTier => "filter-tier", "Filter by health tier (cycles; in Tickets, the account's tier)";
     CycleStage => "filter-stage", "Filter by stage (cycles)";
     CycleSegment => "filter-segment", "Filter by segment (cycles)";
     AccountTickets => "account-tickets", "Show this account's tickets";
@@ -213,6 +213,7 @@ const DEFAULTS: &[(Scope, &str, Action)] = &[
     (Scope::Accounts, "e", Action::CycleSegment),
     (Scope::Accounts, "T", Action::AccountTickets),
     (Scope::Tickets, "f", Action::CycleTicketFilter),
+    (Scope::Tickets, "t", Action::CycleTier),
     (Scope::Tickets, "space", Action::ToggleItem),
     (Scope::Tickets, "J", Action::NextChecklistItem),
     (Scope::Tickets, "K", Action::PrevChecklistItem),

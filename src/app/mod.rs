@@ -256,6 +256,8 @@ pub struct App {
     pub ticket_filter: String,
     pub queue: QueueFilter,
     pub queue_account: Option<i64>,
+    /// Only tickets of accounts in this health tier.
+    pub ticket_tier: Option<Tier>,
     pub ticket_detail: Option<TicketDetail>,
     pub checklist_cursor: usize,
     // today
@@ -312,6 +314,7 @@ impl App {
             ticket_filter: String::new(),
             queue: QueueFilter::Open,
             queue_account: None,
+            ticket_tier: None,
             ticket_detail: None,
             checklist_cursor: 0,
             review: Vec::new(),
@@ -491,6 +494,9 @@ impl App {
             QueueFilter::Step(s) => t.step == s,
         };
         ok && self.queue_account.is_none_or(|a| t.account_id == a)
+            && self
+                .ticket_tier
+                .is_none_or(|tier| t.account_score.map(|s| self.rules.tier(s)) == Some(tier))
     }
 
     pub fn refilter_tickets(&mut self) {
@@ -1063,8 +1069,9 @@ impl App {
                 } else if let Some(f) = self.filter_text_mut().filter(|f| !f.is_empty()) {
                     f.clear();
                     self.refilter();
-                } else if self.view == View::Tickets && self.queue_account.is_some() {
+                } else if self.view == View::Tickets && (self.queue_account.is_some() || self.ticket_tier.is_some()) {
                     self.queue_account = None;
+                    self.ticket_tier = None;
                     self.refilter_tickets();
                 }
             }
@@ -1118,6 +1125,14 @@ impl App {
                     self.account_sort.label(),
                     if self.account_sort_desc { ", reversed" } else { "" }
                 ));
+            }
+            Action::CycleTier if self.view == View::Tickets => {
+                self.ticket_tier = cycle(Tier::ALL, self.ticket_tier);
+                self.refilter_tickets();
+                self.info(match self.ticket_tier {
+                    Some(t) => format!("Tickets of {} accounts", t.label()),
+                    None => "Tickets of all accounts".into(),
+                });
             }
             Action::CycleTier => {
                 self.tier_filter = cycle(Tier::ALL, self.tier_filter);

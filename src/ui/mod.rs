@@ -578,6 +578,9 @@ fn tickets(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 .unwrap_or_default();
             title.push_str(&format!(" · account {name}"));
         }
+        if let Some(t) = app.ticket_tier {
+            title.push_str(&format!(" · {} accounts", t.label()));
+        }
         if !app.ticket_filter.is_empty() {
             title.push_str(&format!(" · \"{}\"", one_line(&app.ticket_filter)));
         }
