@@ -327,6 +327,27 @@ mod tests {
     }
 
     #[test]
+    fn each_migration_applies_from_the_one_before_keeping_data() {
+        // from every earlier schema, with data in it, to the latest
+        for from in 1..MIGRATION_FILES.len() {
+            let mut conn = Connection::open_in_memory().unwrap();
+            conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+            migrations().to_version(&mut conn, from).unwrap();
+            conn.execute(
+                "INSERT INTO accounts (name, segment, stage, signup_date, created_at, updated_at) \
+                 VALUES ('Kept', 'smb', 'adoption', '2026-01-01', 0, 0)",
+                [],
+            )
+            .unwrap();
+            let store = Store::prepare(conn, None, "t").unwrap();
+            let name: String = store.conn.query_row("SELECT name FROM accounts", [], |r| r.get(0)).unwrap();
+            assert_eq!(name, "Kept");
+            let v: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+            assert_eq!(v, schema_version());
+        }
+    }
+
+    #[test]
     fn in_memory_store_migrates_to_latest() {
         let s = Store::open_in_memory("t").unwrap();
         let v: i64 = s.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
