@@ -10,6 +10,14 @@ use crate::store::{Account, AccountFilter, AccountSort, NewTicket, Store, Ticket
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read};
+
+/// println! and print! that return a closed pipe as an error instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => { crate::output::emit(&format!("{}\n", format!($($arg)*)))? };
+}
+macro_rules! out {
+    ($($arg:tt)*) => { crate::output::emit(&format!($($arg)*))? };
+}
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -365,7 +373,7 @@ pub fn open(cli: &Cli) -> Result<Context> {
 /// Run a non-interactive command.
 pub fn run(cli: &Cli, command: &Command) -> Result<()> {
     if let Command::Db(DbCmd::Path) = command {
-        println!("{}", db_path(cli).display());
+        outln!("{}", db_path(cli).display());
         return Ok(());
     }
     if let Command::Screen {
@@ -375,7 +383,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         select,
     } = command
     {
-        print!("{}", crate::tui::screen(cli, *view, *width, *height, *select)?);
+        out!("{}", crate::tui::screen(cli, *view, *width, *height, *select)?);
         return Ok(());
     }
     let ctx = open(cli)?;
@@ -403,11 +411,14 @@ fn demo(ctx: &Context, a: &DemoArgs) -> Result<()> {
         ctx.store.backfill_snapshots(rules, ctx.now, a.history)?;
     }
     ctx.store.recompute_health(rules, ctx.now)?;
-    println!(
+    outln!(
         "Loaded sample data: {} accounts, {} contacts, {} tickets, {} signals; health computed.",
-        counts.accounts, counts.contacts, counts.tickets, counts.signals
+        counts.accounts,
+        counts.contacts,
+        counts.tickets,
+        counts.signals
     );
-    println!("Next: `tend` opens the cockpit, `tend accounts list` lists the accounts.");
+    outln!("Next: `tend` opens the cockpit, `tend accounts list` lists the accounts.");
     Ok(())
 }
 
@@ -584,7 +595,7 @@ fn show_account(ctx: &Context, id: i64, format: Format) -> Result<()> {
             open_tickets: open.iter().map(|t| t.id).collect(),
             history: &history,
         };
-        println!("{}", output::json(&out));
+        outln!("{}", output::json(&out));
         return Ok(());
     }
     let clean = crate::text::one_line;
@@ -661,7 +672,7 @@ fn show_account(ctx: &Context, id: i64, format: Format) -> Result<()> {
             last.day
         ));
     }
-    print!("{s}");
+    out!("{s}");
     Ok(())
 }
 
@@ -799,7 +810,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
             let rules = &ctx.config.health;
             if format.format == Format::Json {
                 let out = list.iter().map(|t| ticket_out(ctx, t)).collect::<Result<Vec<_>>>()?;
-                println!("{}", output::json(&out));
+                outln!("{}", output::json(&out));
                 return Ok(());
             }
             output::print_listing(format.format, &list, || {
@@ -842,7 +853,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                     ticket: TicketOut<'a>,
                     timeline: &'a [crate::store::TicketEvent],
                 }
-                println!(
+                outln!(
                     "{}",
                     output::json(&Out {
                         ticket: out,
@@ -851,7 +862,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                 );
                 return Ok(());
             }
-            print!("{}", render_ticket(ctx, &t, &out, &events));
+            out!("{}", render_ticket(ctx, &t, &out, &events));
             Ok(())
         }
         TicketsCmd::New {
@@ -884,7 +895,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                 opened_at: now,
             };
             let id = s.create_ticket(&t, &ctx.config.sla).map_err(not_found_hint)?;
-            println!(
+            outln!(
                 "Opened ticket {id} for account {account}; first response {}.",
                 ctx.config.sla.first_response_label(*channel)
             );
@@ -900,7 +911,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
             }
             let done = s.checklist(*id, t.step)?;
             let n = done.iter().filter(|d| **d).count();
-            println!(
+            outln!(
                 "Ticket {id}, {}: {n} of {} checklist items done.",
                 t.step.label(),
                 done.len()
@@ -911,31 +922,31 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
             s.ticket(*id).map_err(not_found_hint)?;
             let m = s.advance_ticket(*id, reason.as_deref(), now)?;
             let how = if m.is_override() { " (checklist overridden)" } else { "" };
-            println!("Ticket {id}: {} -> {}{how}.", m.from.label(), m.to.label());
+            outln!("Ticket {id}: {} -> {}{how}.", m.from.label(), m.to.label());
             Ok(())
         }
         TicketsCmd::Back { id, reason } => {
             s.ticket(*id).map_err(not_found_hint)?;
             let m = s.move_ticket_back(*id, Some(reason), now)?;
-            println!("Ticket {id}: back from {} to {}.", m.from.label(), m.to.label());
+            outln!("Ticket {id}: back from {} to {}.", m.from.label(), m.to.label());
             Ok(())
         }
         TicketsCmd::Escalate { id, reason } => {
             s.ticket(*id).map_err(not_found_hint)?;
             s.escalate_ticket(*id, Some(reason), now)?;
-            println!("Ticket {id} escalated to tier 2.");
+            outln!("Ticket {id} escalated to tier 2.");
             Ok(())
         }
         TicketsCmd::Note { id, text } => {
             s.ticket(*id).map_err(not_found_hint)?;
             s.add_note(*id, text, now)?;
-            println!("Note added to ticket {id}.");
+            outln!("Note added to ticket {id}.");
             Ok(())
         }
         TicketsCmd::Wait { id } => {
             s.ticket(*id).map_err(not_found_hint)?;
             s.wait_on_customer(*id, now)?;
-            println!("Ticket {id} is waiting on the customer; its resolution clock is paused.");
+            outln!("Ticket {id} is waiting on the customer; its resolution clock is paused.");
             Ok(())
         }
         TicketsCmd::Snooze {
@@ -951,22 +962,22 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                 .map_err(anyhow::Error::msg)?;
             s.snooze_ticket(*id, until, now)?;
             match until {
-                Some(u) => println!("Ticket {id} snoozed until {}.", format_time(u)),
-                None => println!("Ticket {id} snoozed until the customer replies."),
+                Some(u) => outln!("Ticket {id} snoozed until {}.", format_time(u)),
+                None => outln!("Ticket {id} snoozed until the customer replies."),
             }
             Ok(())
         }
         TicketsCmd::Resume { id } => {
             s.ticket(*id).map_err(not_found_hint)?;
             s.resume_ticket(*id, now)?;
-            println!("Ticket {id} is back in the queue.");
+            outln!("Ticket {id} is back in the queue.");
             Ok(())
         }
         TicketsCmd::CustomerReply { id } => {
             s.ticket(*id).map_err(not_found_hint)?;
             let body = read_stdin_if_piped()?;
             s.customer_reply(*id, &body, now)?;
-            println!("Customer reply recorded on ticket {id}.");
+            outln!("Customer reply recorded on ticket {id}.");
             Ok(())
         }
     }
@@ -1050,10 +1061,12 @@ fn health_cmd(ctx: &Context, cmd: &HealthCmd) -> Result<()> {
         HealthCmd::Recompute { format } => {
             let summary = ctx.store.recompute_health(&ctx.config.health, ctx.now)?;
             match format.format {
-                Format::Json => println!("{}", output::json(&summary)),
-                _ => println!(
+                Format::Json => outln!("{}", output::json(&summary)),
+                _ => outln!(
                     "Recomputed health for {} active accounts (snapshot for {}); {} changed tier.",
-                    summary.accounts, summary.day, summary.tier_changes
+                    summary.accounts,
+                    summary.day,
+                    summary.tier_changes
                 ),
             }
             Ok(())
@@ -1094,9 +1107,9 @@ fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
         DbCmd::Check { format } => {
             let c = ctx.store.check()?;
             match format.format {
-                Format::Json => println!("{}", output::json(&c)),
+                Format::Json => outln!("{}", output::json(&c)),
                 _ => {
-                    println!(
+                    outln!(
                         "{}: integrity {}, schema version {} (this tend writes {}), journal {}.",
                         ctx.store.path().map(|p| p.display().to_string()).unwrap_or_default(),
                         if c.ok { "ok" } else { "FAILED" },
@@ -1105,7 +1118,7 @@ fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
                         c.journal_mode
                     );
                     for p in &c.problems {
-                        println!("  {p}");
+                        outln!("  {p}");
                     }
                 }
             }
@@ -1119,7 +1132,7 @@ fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
                 bail!("{} already exists; choose a new file for the backup", path.display());
             }
             ctx.store.backup(path)?;
-            println!("Backed up to {}.", path.display());
+            outln!("Backed up to {}.", path.display());
             Ok(())
         }
         DbCmd::Path => Ok(()),

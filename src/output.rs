@@ -100,6 +100,14 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
     out
 }
 
+/// Write to stdout, returning the error (a closed pipe, say) instead of panicking as
+/// `println!` does.
+pub fn emit(s: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())?;
+    out.flush()
+}
+
 /// Print a listing in the chosen format.
 pub fn print_listing<T: Serialize>(format: Format, items: &[T], table: impl FnOnce() -> Table) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -267,6 +267,10 @@ pub struct App {
     pub detail_open: bool,
     /// Lines scrolled in an open detail pane.
     pub detail_scroll: u16,
+    /// Lines scrolled in the help popup.
+    pub help_scroll: u16,
+    /// The input that was open when quitting was asked for: it comes back if the user stays.
+    pub quit_pending_input: Option<(InputPurpose, Box<TextArea<'static>>)>,
     pub status: String,
     pub status_is_error: bool,
     pub quit: bool,
@@ -321,6 +325,8 @@ impl App {
             review_sel: 0,
             detail_open: false,
             detail_scroll: 0,
+            help_scroll: 0,
+            quit_pending_input: None,
             status: "Loading…".into(),
             status_is_error: false,
             quit: false,
@@ -815,13 +821,30 @@ impl App {
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => self.on_normal_key(key),
             Mode::Help => {
-                // any key closes help
+                // moving keys scroll; any other key closes help
+                let page = self.page.max(1) as u16;
+                let scroll = match self.keys.action(Scope::Global, key) {
+                    Some(Action::Down) => Some(self.help_scroll.saturating_add(1)),
+                    Some(Action::Up) => Some(self.help_scroll.saturating_sub(1)),
+                    Some(Action::PageDown) => Some(self.help_scroll.saturating_add(page)),
+                    Some(Action::PageUp) => Some(self.help_scroll.saturating_sub(page)),
+                    Some(Action::Top) => Some(0),
+                    _ => None,
+                };
+                if let Some(s) = scroll {
+                    self.help_scroll = s;
+                    self.mode = Mode::Help;
+                }
                 Vec::new()
             }
             Mode::ConfirmQuit => {
                 if matches!(k.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
                     self.quit = true;
                 } else {
+                    if let Some((purpose, area)) = self.quit_pending_input.take() {
+                        self.drafts.remove(&purpose);
+                        self.mode = Mode::Input { purpose, area };
+                    }
                     self.info("Quit cancelled.");
                 }
                 Vec::new()
@@ -1021,9 +1044,10 @@ impl App {
 
     fn request_quit(&mut self) -> Vec<Cmd> {
         if self.has_unsaved_edit() {
-            // keep the input open underneath the question: its text is in `mode`
+            // the input comes back if the user stays; its text is also kept as a draft
             if let Mode::Input { purpose, area } = std::mem::replace(&mut self.mode, Mode::Normal) {
                 self.drafts.insert(purpose, area.lines().join("\n"));
+                self.quit_pending_input = Some((purpose, area));
             }
             self.mode = Mode::ConfirmQuit;
             self.info("An edit is unsaved: quit anyway? (y / n)");
@@ -1049,7 +1073,10 @@ impl App {
         let page = self.page.max(1);
         match action {
             Action::Quit => return self.request_quit(),
-            Action::Help => self.mode = Mode::Help,
+            Action::Help => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
             Action::Palette => {
                 self.mode = Mode::Palette {
                     query: String::new(),
@@ -1185,14 +1212,13 @@ impl App {
                     return self.no_ticket();
                 };
                 let id = t.id;
-                let complete = self
-                    .ticket_detail
-                    .as_ref()
-                    .filter(|d| d.ticket.id == id)
-                    .is_some_and(|d| d.checklist.iter().all(|x| *x));
+                let loaded = self.ticket_detail.as_ref().filter(|d| d.ticket.id == id);
+                let complete = loaded.is_some_and(|d| d.checklist.iter().all(|x| *x));
                 if t.step == Step::Closed {
                     self.error("The ticket is closed; move it back (b) to reopen it.");
-                } else if complete {
+                } else if complete || loaded.is_none() {
+                    // without the detail yet, let the store judge the checklist: an incomplete
+                    // one comes back as a message, and the next press asks for a reason
                     return vec![Cmd::Ticket(id, TicketOp::Advance { reason: None })];
                 } else {
                     self.open_input(InputPurpose::OverrideReason(id));

@@ -340,7 +340,10 @@ mod tests {
             )
             .unwrap();
             let store = Store::prepare(conn, None, "t").unwrap();
-            let name: String = store.conn.query_row("SELECT name FROM accounts", [], |r| r.get(0)).unwrap();
+            let name: String = store
+                .conn
+                .query_row("SELECT name FROM accounts", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(name, "Kept");
             let v: i64 = store.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
             assert_eq!(v, schema_version());

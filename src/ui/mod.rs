@@ -104,23 +104,43 @@ fn status_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         f.render_widget(line, area);
         return;
     }
-    let left = format!(
-        " {} · {} · {} accounts · {} open tickets ",
-        app.db_label,
+    use unicode_width::UnicodeWidthStr;
+    // the message comes first; the facts fill what room is left on the right
+    let msg = format!(" {}", one_line(&app.status));
+    let snoozed = app.data.tickets.iter().filter(|t| t.is_snoozed(app.now)).count();
+    let db = if app.db_label.width() > 28 {
+        std::path::Path::new(&app.db_label)
+            .file_name()
+            .map(|n| format!("…/{}", n.to_string_lossy()))
+            .unwrap_or_else(|| app.db_label.clone())
+    } else {
+        app.db_label.clone()
+    };
+    let full = format!(
+        " {} · {} · {} accounts · {} open, {} snoozed ",
+        one_line(&db),
         one_line(&app.actor),
         app.accounts_total(),
-        app.data.tickets.len()
+        app.data.tickets.len() - snoozed,
+        snoozed
     );
+    let short = format!(" {} · {} ", one_line(&app.actor), one_line(&db));
+    let room = (area.width as usize).saturating_sub(msg.width());
+    let right = if full.width() <= room {
+        full
+    } else if short.width() <= room {
+        short
+    } else {
+        String::new()
+    };
     let style = if app.status_is_error {
         theme.error()
     } else {
         Style::default()
     };
-    let line = Line::from(vec![
-        Span::styled(left, theme.dim()),
-        Span::styled(one_line(&app.status), style),
-    ]);
-    f.render_widget(line, area);
+    let [l, r] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(right.width() as u16)]).areas(area);
+    f.render_widget(Span::styled(msg, style), l);
+    f.render_widget(Span::styled(right, theme.dim()), r);
 }
 
 /// Rows [start, end) of a list of `len` that keep `sel` visible in `height` rows.
@@ -811,11 +831,8 @@ fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Ticket
             lines.push(Line::from(l.to_string()));
         }
     }
-    lines.push(Line::styled("Timeline", theme.header()));
-    // newest last; keep the latest that fit
-    let room = (area.height as usize).saturating_sub(lines.len() + 2).max(3);
-    let skip = d.events.len().saturating_sub(room);
-    for e in d.events.iter().skip(skip) {
+    lines.push(Line::styled("Timeline (newest first)", theme.header()));
+    for e in d.events.iter().rev() {
         let mut what = e.kind.clone();
         if let (Some(from), Some(to)) = (&e.from_step, &e.to_step) {
             what = format!("{what} {from}→{to}");
@@ -980,27 +997,36 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 
 fn help(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let scope = app.view.scope();
-    let rows: Vec<Row> = app
-        .keys
-        .help(scope)
-        .into_iter()
-        .map(|(s, keys, a)| {
-            Row::new(vec![
-                Cell::from(keys).style(theme.key()),
-                Cell::from(a.description()),
-                Cell::from(if s == Scope::Global { "" } else { s.label() }).style(theme.dim()),
-            ])
-        })
-        .collect();
-    let n = rows.len() as u16;
-    let popup = centered(area, 86, n + 3);
+    let rows = app.keys.help(scope);
+    let key_width = rows
+        .iter()
+        .map(|(_, k, _)| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .min(18);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut current: Option<Scope> = None;
+    for (s, keys, a) in rows {
+        if current != Some(s) {
+            lines.push(Line::styled(s.label().to_string(), theme.header()));
+            current = Some(s);
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("{keys:<key_width$}  "), theme.key()),
+            Span::raw(a.description().to_string()),
+        ]));
+    }
+    let n = lines.len() as u16;
+    let popup = centered(area, 100, n + 2);
     f.render_widget(Clear, popup);
-    let table = Table::new(
-        rows,
-        [Constraint::Length(16), Constraint::Fill(1), Constraint::Length(8)],
-    )
-    .block(Block::bordered().title(format!(" Keys: {} (any key closes) ", app.view.label())));
-    f.render_widget(table, popup);
+    let title = format!(" Keys: {} · j/k scroll · any other key closes ", app.view.label());
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(title))
+            .wrap(Wrap { trim: false })
+            .scroll((app.help_scroll, 0)),
+        popup,
+    );
 }
 
 fn palette(app: &App, theme: &Theme, f: &mut Frame, area: Rect, query: &str, selected: usize) {

@@ -1,0 +1,307 @@
+//! Every view, detail and popup at every size, from 1x1 up: no panic, never wider or taller
+//! than the terminal, and below the minimum a note saying so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+use tend::app::data::{Reply, Snapshot, load_account, load_snapshot, load_ticket};
+use tend::app::keys::KeyMap;
+use tend::app::review::Target;
+use tend::app::{App, InputPurpose, Mode, Msg, View};
+use tend::demo::DemoOptions;
+use tend::domain::health::HealthRules;
+use tend::domain::sla::SlaTargets;
+use tend::domain::{AccountStatus, Channel, Priority, Segment, Stage};
+use tend::store::{NewAccount, NewTicket, Store};
+use tend::tui::render_to_text;
+use tend::ui::theme::Theme;
+use tend::ui::{MIN_HEIGHT, MIN_WIDTH};
+use unicode_width::UnicodeWidthStr;
+
+/// 2026-11-22T09:00:00Z
+const NOW: i64 = 1_795_338_000;
+
+const SIZES: &[(u16, u16)] = &[
+    (1, 1),
+    (1, 50),
+    (50, 1),
+    (2, 2),
+    (10, 5),
+    (30, 8),
+    (49, 11),
+    (49, 12),
+    (50, 11),
+    (50, 12),
+    (51, 13),
+    (79, 23),
+    (80, 24),
+    (100, 30),
+    (120, 40),
+    (159, 33),
+    (160, 34),
+    (200, 60),
+    (300, 100),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Popup {
+    None,
+    Filter,
+    Palette,
+    Help,
+    Input,
+    SnoozeMenu,
+    ConfirmQuit,
+    Welcome,
+}
+
+const POPUPS: [Popup; 8] = [
+    Popup::None,
+    Popup::Filter,
+    Popup::Palette,
+    Popup::Help,
+    Popup::Input,
+    Popup::SnoozeMenu,
+    Popup::ConfirmQuit,
+    Popup::Welcome,
+];
+
+/// The demo world plus an account and ticket with wide characters and long text.
+fn world() -> (Store, Snapshot) {
+    let store = Store::open_in_memory("tester").unwrap();
+    store
+        .load_demo(&DemoOptions::default(), &SlaTargets::default(), NOW)
+        .unwrap();
+    let account = store
+        .insert_account(
+            &NewAccount {
+                external_id: Some("wide-1".into()),
+                name: "東京スシ 🍣 Ünïcode Holdings with a very long name that goes on".into(),
+                segment: Segment::Enterprise,
+                plan: "Enterprise 🚀".into(),
+                mrr_cents: 123_456_789,
+                stage: Stage::Expansion,
+                owner: Some("渡辺".into()),
+                signup_date: "2025-01-01".into(),
+                renewal_date: Some("2027-01-01".into()),
+                status: AccountStatus::Active,
+                churned_on: None,
+                churn_reason: None,
+            },
+            NOW - 400 * 86_400,
+        )
+        .unwrap();
+    store
+        .create_ticket(
+            &NewTicket {
+                external_id: None,
+                account_id: account,
+                contact_id: None,
+                subject: "絵文字 🎉🎉🎉 and a subject long enough to be cut at every width there is".into(),
+                body: "第一行\n🙂 second line\tafter a tab\n".repeat(5),
+                channel: Channel::Chat,
+                priority: Priority::Urgent,
+                assignee: Some("tester".into()),
+                tags: vec!["ユニコード".into(), "wide".into()],
+                opened_at: NOW - 3600,
+            },
+            &SlaTargets::default(),
+        )
+        .unwrap();
+    store.backfill_snapshots(&HealthRules::default(), NOW, 30).unwrap();
+    store.recompute_health(&HealthRules::default(), NOW).unwrap();
+    let snap = load_snapshot(&store, NOW).unwrap();
+    (store, snap)
+}
+
+fn new_app() -> App {
+    App::new(
+        KeyMap::default(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        "test.db".into(),
+        "tester".into(),
+        NOW,
+    )
+}
+
+/// An app in `view` with the selection's detail loaded (or not), the detail open (or not) and
+/// a popup up.
+fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detail: bool, popup: Popup) -> App {
+    let mut app = new_app();
+    app.update(Msg::Reply(Reply::Snapshot(Box::new(snap.clone()))));
+    app.view = view;
+    if loaded_detail {
+        let account = match view {
+            View::Accounts => app.selected_account().map(|a| a.id),
+            View::Today => match app.selected_review().map(|r| r.target) {
+                Some(Target::Account(a)) => Some(a),
+                _ => None,
+            },
+            View::Tickets => None,
+        };
+        let ticket = match view {
+            View::Tickets => app.selected_ticket().map(|t| t.id),
+            View::Today => match app.selected_review().map(|r| r.target) {
+                Some(Target::Ticket(t)) => Some(t),
+                _ => None,
+            },
+            View::Accounts => None,
+        };
+        if let Some(a) = account {
+            let d = load_account(store, a, NOW, &app.rules).unwrap();
+            app.update(Msg::Reply(Reply::Account(Box::new(d))));
+        }
+        if let Some(t) = ticket {
+            app.update(Msg::Reply(Reply::Ticket(Box::new(load_ticket(store, t).unwrap()))));
+        }
+    }
+    app.detail_open = detail;
+    let ticket = app
+        .selected_ticket()
+        .map(|t| t.id)
+        .or_else(|| app.data.tickets.first().map(|t| t.id))
+        .unwrap();
+    app.mode = match popup {
+        Popup::None => Mode::Normal,
+        Popup::Filter => {
+            app.account_filter = "🍣 東京 filter".into();
+            app.ticket_filter = "絵文字".into();
+            Mode::Filter
+        }
+        Popup::Palette => Mode::Palette {
+            query: "t".into(),
+            selected: 3,
+        },
+        Popup::Help => Mode::Help,
+        Popup::Input => {
+            let mut area =
+                TextArea::new(vec!["a reason with 絵文字 🎉 and a line far longer than any popup is wide".into(); 12]);
+            area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+            Mode::Input {
+                purpose: InputPurpose::EscalateReason(ticket),
+                area: Box::new(area),
+            }
+        }
+        Popup::SnoozeMenu => Mode::SnoozeMenu { ticket, selected: 3 },
+        Popup::ConfirmQuit => Mode::ConfirmQuit,
+        Popup::Welcome => Mode::Welcome,
+    };
+    app
+}
+
+fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+fn check(text: &str, w: u16, h: u16, popup: Popup, what: &str) {
+    assert_eq!(text.lines().count(), h as usize, "{what}: one line per row\n{text}");
+    for line in text.lines() {
+        assert!(line.width() <= w as usize, "{what}: a line wider than {w}: {line:?}");
+    }
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if w < MIN_WIDTH || h < MIN_HEIGHT {
+        let note = format!("Terminal too small ({w}x{h}); need {MIN_WIDTH}x{MIN_HEIGHT}");
+        let shown = squash(text);
+        assert!(!shown.is_empty(), "{what}: the note shows");
+        assert!(
+            squash(&note).starts_with(&shown),
+            "{what}: only the note is drawn, as much of it as fits: {text:?}"
+        );
+        if (w >= 8 && h >= 3) || w as usize >= note.len() {
+            assert!(joined.contains("Terminal too small"), "{what}: {text:?}");
+        }
+        if w as usize * h as usize >= 2 * note.len() {
+            assert_eq!(joined, note, "{what}: the whole note fits");
+        }
+    } else {
+        assert!(!joined.contains("Terminal too small"), "{what}: {text}");
+        if popup == Popup::Welcome {
+            assert!(text.contains("Welcome to tend"), "{what}: {text}");
+        } else if matches!(popup, Popup::None | Popup::Filter) || h >= 40 {
+            // a popup on a short terminal may cover the tab bar
+            assert!(text.contains("1 Today"), "{what}: the tab bar shows\n{text}");
+        }
+    }
+}
+
+#[test]
+fn every_view_detail_and_popup_at_every_size() {
+    let (store, snap) = world();
+    let mut n = 0;
+    for view in View::ALL {
+        for detail in [false, true] {
+            for loaded_detail in [false, true] {
+                for popup in POPUPS {
+                    for (w, h) in SIZES {
+                        let mut app = app_in(&store, &snap, view, detail, loaded_detail, popup);
+                        let what = format!("{view:?} detail={detail} loaded={loaded_detail} {popup:?} at {w}x{h}");
+                        let text = render_to_text(&mut app, &Theme::mono(), *w, *h);
+                        check(&text, *w, *h, popup, &what);
+                        // and in colour, the same text
+                        let coloured = render_to_text(&mut app, &Theme { color: true }, *w, *h);
+                        assert_eq!(text, coloured, "{what}: colour changes only style");
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(n, 3 * 2 * 2 * POPUPS.len() * SIZES.len());
+}
+
+#[test]
+fn one_app_survives_a_sequence_of_resizes_and_keys() {
+    let (store, snap) = world();
+    let mut app = app_in(&store, &snap, View::Tickets, false, true, Popup::None);
+    let keys = [
+        KeyCode::PageDown,
+        KeyCode::Enter,
+        KeyCode::PageDown,
+        KeyCode::Esc,
+        KeyCode::End,
+        KeyCode::Tab,
+        KeyCode::PageDown,
+        KeyCode::Char('?'),
+        KeyCode::Char('x'),
+        KeyCode::Char('2'),
+        KeyCode::Enter,
+        KeyCode::PageUp,
+    ];
+    for (i, (w, h)) in SIZES.iter().chain(SIZES.iter().rev()).enumerate() {
+        let text = render_to_text(&mut app, &Theme::mono(), *w, *h);
+        check(&text, *w, *h, Popup::None, &format!("step {i} at {w}x{h}"));
+        // paging after a tiny render still moves (a page is at least one row)
+        app.update(Msg::Resize);
+        app.update(Msg::Key(KeyEvent::new(keys[i % keys.len()], KeyModifiers::NONE)));
+        assert!(!app.quit);
+    }
+}
+
+#[test]
+fn an_unloaded_app_and_an_empty_store_render_at_every_size() {
+    let empty = Store::open_in_memory("tester").unwrap();
+    for (w, h) in SIZES {
+        // before the first snapshot arrives
+        let mut app = new_app();
+        let text = render_to_text(&mut app, &Theme::mono(), *w, *h);
+        check(&text, *w, *h, Popup::None, &format!("loading at {w}x{h}"));
+        // an empty database: the welcome screen, then each view empty
+        let mut app = new_app();
+        app.update(Msg::Reply(Reply::Snapshot(Box::new(
+            load_snapshot(&empty, NOW).unwrap(),
+        ))));
+        assert!(matches!(app.mode, Mode::Welcome));
+        let text = render_to_text(&mut app, &Theme::mono(), *w, *h);
+        check(&text, *w, *h, Popup::Welcome, &format!("welcome at {w}x{h}"));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)));
+        for view in View::ALL {
+            app.view = view;
+            for detail in [false, true] {
+                app.detail_open = detail;
+                let text = render_to_text(&mut app, &Theme::mono(), *w, *h);
+                check(&text, *w, *h, Popup::None, &format!("empty {view:?} at {w}x{h}"));
+            }
+        }
+    }
+}
