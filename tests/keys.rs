@@ -667,3 +667,25 @@ fn palette_runs_an_action_by_name() {
     assert!(matches!(app.mode, Mode::Normal));
     assert_eq!(app.view, View::Tickets);
 }
+
+#[test]
+fn quitting_with_a_kept_draft_asks_first() {
+    let w = World::new();
+    let mut app = w.fresh(View::Tickets);
+    press_char(&mut app, 'n');
+    for c in "call them back".chars() {
+        press_char(&mut app, c);
+    }
+    press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(matches!(app.mode, Mode::Normal));
+    assert_eq!(app.drafts.values().next().map(String::as_str), Some("call them back"));
+    press_char(&mut app, 'q');
+    assert!(!app.quit, "a draft would be lost");
+    assert!(matches!(app.mode, Mode::ConfirmQuit));
+    press_char(&mut app, 'n');
+    assert!(!app.quit);
+    assert!(matches!(app.mode, Mode::Normal));
+    press_char(&mut app, 'q');
+    press_char(&mut app, 'y');
+    assert!(app.quit);
+}

@@ -384,6 +384,7 @@ impl App {
     /// Whether there is typing that quitting would lose.
     pub fn has_unsaved_edit(&self) -> bool {
         matches!(&self.mode, Mode::Input { area, .. } if area.lines().iter().any(|l| !l.trim().is_empty()))
+            || self.drafts.values().any(|d| !d.trim().is_empty())
     }
 
     fn info(&mut self, s: impl Into<String>) {
@@ -1050,7 +1051,15 @@ impl App {
                 self.quit_pending_input = Some((purpose, area));
             }
             self.mode = Mode::ConfirmQuit;
-            self.info("An edit is unsaved: quit anyway? (y / n)");
+            let drafts = self.drafts.values().filter(|d| !d.trim().is_empty()).count();
+            self.info(format!(
+                "{} unsaved: quit anyway? (y / n)",
+                if drafts > 1 {
+                    format!("{drafts} drafts are")
+                } else {
+                    "An edit is".to_string()
+                }
+            ));
         } else {
             self.quit = true;
         }
