@@ -78,24 +78,45 @@ pub enum Cmd {
     Poll,
 }
 
+/// One part of the snapshot, reloaded alone when only it changed.
+#[derive(Debug, Clone)]
+pub enum Part {
+    Accounts {
+        accounts: Vec<Account>,
+        trend_from: HashMap<i64, u32>,
+        before_today: HashMap<i64, u32>,
+    },
+    Tickets(Vec<Ticket>),
+    Tasks(Vec<Task>),
+}
+
 /// A reply from the worker.
 #[derive(Debug, Clone)]
 pub enum Reply {
     Snapshot(Box<Snapshot>),
+    /// What another process changed (possibly nothing listed: then only the details reload).
+    Parts(Vec<Part>),
     Account(Box<AccountDetail>),
     Ticket(Box<TicketDetail>),
     Done(String),
     Failed(String),
 }
 
-pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snapshot> {
-    let day = day_of(now);
+fn load_accounts(store: &Store, now: Timestamp) -> crate::store::Result<Part> {
     let filter = AccountFilter {
         limit: None,
         ..Default::default()
     };
-    let accounts = store.accounts(&filter, &HealthRules::default())?;
-    let tickets = store.tickets(
+    Ok(Part::Accounts {
+        accounts: store.accounts(&filter, &HealthRules::default())?,
+        trend_from: store.scores_since(&day_of(now - 30 * DAY))?,
+        before_today: store.scores_before(&day_of(now))?,
+    })
+}
+
+/// Open tickets, snoozed ones included.
+fn load_tickets(store: &Store, now: Timestamp) -> crate::store::Result<Vec<Ticket>> {
+    let mut open = store.tickets(
         &TicketFilter {
             snoozed: false,
             all: false,
@@ -103,25 +124,46 @@ pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snap
         },
         now,
     )?;
-    let mut snoozed = store.tickets(
+    open.append(&mut store.tickets(
         &TicketFilter {
             snoozed: true,
             ..Default::default()
         },
         now,
-    )?;
-    let mut all_open = tickets;
-    all_open.append(&mut snoozed);
-    Ok(Snapshot {
-        accounts,
-        trend_from: store.scores_since(&day_of(now - 30 * DAY))?,
-        before_today: store.scores_before(&day)?,
-        tickets: all_open,
+    )?);
+    Ok(open)
+}
+
+pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snapshot> {
+    let day = day_of(now);
+    let mut snap = Snapshot {
+        tickets: load_tickets(store, now)?,
         tasks_due: store.tasks_due(&day, None)?,
         reviewed: store.review_marks(&day)?,
         day,
         data_version: store.data_version()?,
-    })
+        ..Default::default()
+    };
+    snap.apply(load_accounts(store, now)?);
+    Ok(snap)
+}
+
+impl Snapshot {
+    pub fn apply(&mut self, part: Part) {
+        match part {
+            Part::Accounts {
+                accounts,
+                trend_from,
+                before_today,
+            } => {
+                self.accounts = accounts;
+                self.trend_from = trend_from;
+                self.before_today = before_today;
+            }
+            Part::Tickets(t) => self.tickets = t,
+            Part::Tasks(t) => self.tasks_due = t,
+        }
+    }
 }
 
 pub fn load_account(
@@ -169,6 +211,7 @@ pub struct Worker {
     pub sla: SlaTargets,
     pub demo: crate::demo::DemoOptions,
     last_version: Option<i64>,
+    last_counters: Option<(i64, i64, i64)>,
     /// A frozen clock, when one was given.
     pub fixed_now: Option<Timestamp>,
 }
@@ -181,6 +224,7 @@ impl Worker {
             sla,
             demo: Default::default(),
             last_version: None,
+            last_counters: None,
             fixed_now,
         }
     }
@@ -190,6 +234,7 @@ impl Worker {
     }
 
     fn snapshot(&mut self) -> Reply {
+        self.last_counters = self.store.change_counters().ok();
         match load_snapshot(&self.store, self.now()) {
             Ok(s) => {
                 self.last_version = Some(s.data_version);
@@ -199,13 +244,37 @@ impl Worker {
         }
     }
 
+    /// Reload only the lists whose tables another process changed.
+    fn changed_parts(&mut self, now: Timestamp) -> crate::store::Result<Vec<Part>> {
+        let counters = self.store.change_counters()?;
+        let before = self.last_counters.unwrap_or((-1, -1, -1));
+        let mut parts = Vec::new();
+        if counters.0 != before.0 {
+            parts.push(load_accounts(&self.store, now)?);
+        }
+        if counters.1 != before.1 {
+            parts.push(Part::Tickets(load_tickets(&self.store, now)?));
+        }
+        if counters.2 != before.2 {
+            parts.push(Part::Tasks(self.store.tasks_due(&day_of(now), None)?));
+        }
+        self.last_counters = Some(counters);
+        Ok(parts)
+    }
+
     /// Carry out one request; the replies go back to the app in order.
     pub fn execute(&mut self, cmd: Cmd) -> Vec<Reply> {
         let now = self.now();
         match cmd {
             Cmd::LoadAll => vec![self.snapshot()],
             Cmd::Poll => match self.store.data_version() {
-                Ok(v) if Some(v) != self.last_version => vec![self.snapshot()],
+                Ok(v) if Some(v) != self.last_version => {
+                    self.last_version = Some(v);
+                    match self.changed_parts(now) {
+                        Ok(parts) => vec![Reply::Parts(parts)],
+                        Err(e) => vec![Reply::Failed(format!("Could not load others' changes: {e}"))],
+                    }
+                }
                 Ok(_) => vec![],
                 Err(e) => vec![Reply::Failed(format!("Could not check for changes: {e}"))],
             },

@@ -753,6 +753,30 @@ impl App {
 
     fn on_reply(&mut self, r: Reply) -> Vec<Cmd> {
         match r {
+            Reply::Parts(parts) => {
+                let (mut accounts, mut tickets) = (false, false);
+                for p in parts {
+                    accounts |= matches!(p, data::Part::Accounts { .. });
+                    tickets |= matches!(p, data::Part::Tickets(_));
+                    self.data.apply(p);
+                }
+                if accounts {
+                    self.refilter_accounts();
+                }
+                if tickets {
+                    self.refilter_tickets();
+                }
+                self.rebuild_review();
+                // the details on screen may have changed even when no list did
+                let mut cmds = Vec::new();
+                if let Some(d) = &self.ticket_detail {
+                    cmds.push(Cmd::LoadTicket(d.ticket.id));
+                }
+                if let Some(d) = &self.account_detail {
+                    cmds.push(Cmd::LoadAccount(d.account.id));
+                }
+                cmds
+            }
             Reply::Snapshot(s) => {
                 let first = !self.loaded;
                 self.data = *s;

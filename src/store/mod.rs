@@ -27,6 +27,10 @@ pub const MIGRATION_FILES: &[(&str, &str)] = &[
         "0002_daily_review.sql",
         include_str!("../../migrations/0002_daily_review.sql"),
     ),
+    (
+        "0003_change_counters.sql",
+        include_str!("../../migrations/0003_change_counters.sql"),
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {
