@@ -702,21 +702,9 @@ pub fn queue_clock(t: &Ticket, now: Timestamp) -> Clock {
     }
 }
 
-/// "■■□□ Resolve": the four-step progress with the step's name.
+/// "■■▶□ Resolve": the four-step progress with the step's name.
 pub fn step_progress(step: Step) -> String {
-    let done = step.index();
-    let bar: String = (0..4)
-        .map(|i| {
-            if i < done {
-                '■'
-            } else if i == done {
-                '▶'
-            } else {
-                '□'
-            }
-        })
-        .collect();
-    format!("{bar} {}", step.label())
+    format!("{} {}", crate::ui::progress(step), step.label())
 }
 
 fn age(opened: Timestamp, now: Timestamp) -> String {

@@ -531,8 +531,8 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
     );
 }
 
-/// "■■▶□" progress for the queue.
-fn progress(step: Step) -> String {
+/// "■■▶□": the four SOP steps, done, current and to come.
+pub fn progress(step: Step) -> String {
     let done = step.index();
     (0..4)
         .map(|i| {
