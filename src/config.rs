@@ -16,6 +16,26 @@ pub struct Config {
     pub keys: crate::app::keys::KeyOverrides,
     /// Saved views: named filters, in the palette and on their own keys.
     pub views: Vec<crate::app::SavedView>,
+    /// Who replies are from, and how they are delivered.
+    pub responses: Responses,
+}
+
+/// `[responses]`: the sender and delivery of replies.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Responses {
+    /// The name replies are signed with; the login name when unset.
+    pub agent_name: Option<String>,
+    /// The founder's name, for the founder's personal note; agent_name when unset.
+    pub founder_name: Option<String>,
+    /// Your product's name.
+    pub product: Option<String>,
+    /// The support address replies are sent from, e.g. "Acme Support <support@acme.example>".
+    pub from: Option<String>,
+    /// A command that reads an RFC 5322 message on stdin and sends it, e.g. "msmtp -t".
+    pub send_command: Option<String>,
+    /// Where "write to a file" puts replies; `outbox` beside the database when unset.
+    pub outbox: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +55,11 @@ pub fn default_db_path() -> PathBuf {
     project_dirs()
         .map(|d| d.data_dir().join("tend.db"))
         .unwrap_or_else(|| PathBuf::from("tend.db"))
+}
+
+/// The folder of the user's own templates: `templates` beside the configuration file.
+pub fn templates_dir() -> Option<PathBuf> {
+    config_path().and_then(|p| p.parent().map(|d| d.join("templates")))
 }
 
 /// The configuration file's path: `TEND_CONFIG`, else `config.toml` in the config directory.

@@ -4,9 +4,11 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod deliver;
 pub mod demo;
 pub mod domain;
 pub mod output;
+pub mod responses;
 pub mod store;
 pub mod text;
 pub mod tui;

@@ -6,6 +6,7 @@ pub mod health;
 pub mod metrics;
 pub mod sla;
 pub mod sop;
+pub mod template;
 pub mod words;
 
 pub use words::*;

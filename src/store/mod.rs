@@ -3,11 +3,13 @@
 mod accounts;
 mod demo;
 mod health;
+mod responses;
 mod review;
 mod tickets;
 
 pub use accounts::*;
 pub use health::*;
+pub use responses::*;
 pub use review::*;
 pub use tickets::*;
 
@@ -30,6 +32,10 @@ pub const MIGRATION_FILES: &[(&str, &str)] = &[
     (
         "0003_change_counters.sql",
         include_str!("../../migrations/0003_change_counters.sql"),
+    ),
+    (
+        "0004_responses.sql",
+        include_str!("../../migrations/0004_responses.sql"),
     ),
 ];
 

@@ -528,7 +528,7 @@ fn end_wait_and_snooze(tx: &Connection, t: &Ticket, now: Timestamp) -> Result<()
     set_step(tx, t.id, t.step, &f, now)
 }
 
-fn load_ticket(conn: &Connection, id: i64) -> Result<Ticket> {
+pub(crate) fn load_ticket(conn: &Connection, id: i64) -> Result<Ticket> {
     conn.query_row(
         &format!("SELECT {TICKET_COLUMNS} FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id = ?1"),
         [id],
@@ -553,7 +553,7 @@ fn checklist_done(conn: &Connection, id: i64, step: Step) -> Result<Vec<bool>> {
 }
 
 /// Write the step and the clock summary that follows from the facts, and bump the version.
-fn set_step(conn: &Connection, id: i64, step: Step, f: &ClockFacts, now: Timestamp) -> Result<()> {
+pub(crate) fn set_step(conn: &Connection, id: i64, step: Step, f: &ClockFacts, now: Timestamp) -> Result<()> {
     let next_due = if step == Step::Closed { None } else { sla::next_due(f) };
     conn.execute(
         "UPDATE tickets SET step = ?2, next_due = ?3, version = version + 1, updated_at = ?4 WHERE id = ?1",
