@@ -59,6 +59,12 @@ pub enum Command {
     /// Check, back up and locate the database
     #[command(subcommand)]
     Db(DbCmd),
+    /// Response templates: list, show, render for a ticket or an account
+    #[command(subcommand)]
+    Templates(crate::cli_responses::TemplatesCmd),
+    /// Onboarding and win-back sequences: enrol, unenrol, list
+    #[command(subcommand)]
+    Sequences(crate::cli_responses::SequencesCmd),
     /// Print a cockpit view as plain text, rendered by the cockpit's own code
     Screen {
         /// today, accounts or tickets
@@ -234,6 +240,23 @@ pub enum TicketsCmd {
     },
     /// Add a note to the timeline
     Note { id: i64, text: String },
+    /// Reply: the text from stdin, or the template for the ticket's step filled; delivered and
+    /// recorded on the timeline (the first reply sets the first-response time)
+    Reply {
+        id: i64,
+        /// The template to fill when nothing is piped [default: the one for the ticket's step]
+        #[arg(long)]
+        template: Option<String>,
+        /// send (pipe to [responses] send_command), file (--out or the outbox), or record only
+        #[arg(long, value_enum, default_value = "record")]
+        deliver: crate::cli_responses::DeliverArg,
+        /// The file to write with --deliver file
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Deliver even with placeholders left unfilled
+        #[arg(long)]
+        allow_unfilled: bool,
+    },
     /// Wait on the customer: the resolution clock pauses
     Wait { id: i64 },
     /// Snooze until a time or until the customer replies
@@ -393,6 +416,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Tickets(c) => tickets(&ctx, c),
         Command::Health(c) => health_cmd(&ctx, c),
         Command::Db(c) => db(&ctx, c),
+        Command::Templates(c) => crate::cli_responses::templates(&ctx, c),
+        Command::Sequences(c) => crate::cli_responses::sequences(&ctx, c),
         Command::Screen { .. } => Ok(()),
     }
 }
@@ -881,6 +906,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                     .filter(|t| !t.is_empty())
                     .collect(),
                 opened_at: now,
+                message_id: None,
             };
             let id = s.create_ticket(&t, &ctx.config.sla).map_err(not_found_hint)?;
             outln!(
@@ -930,6 +956,24 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
             s.add_note(*id, text, now)?;
             outln!("Note added to ticket {id}.");
             Ok(())
+        }
+        TicketsCmd::Reply {
+            id,
+            template,
+            deliver,
+            out,
+            allow_unfilled,
+        } => {
+            s.ticket(*id).map_err(not_found_hint)?;
+            crate::cli_responses::reply(
+                ctx,
+                *id,
+                template.as_deref(),
+                *deliver,
+                out.as_ref(),
+                *allow_unfilled,
+                read_stdin_if_piped()?,
+            )
         }
         TicketsCmd::Wait { id } => {
             s.ticket(*id).map_err(not_found_hint)?;

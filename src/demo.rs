@@ -572,6 +572,7 @@ fn ticket_for(
             },
             tags: tags.split(',').map(str::to_string).collect(),
             opened_at: opened,
+            message_id: (channel == Channel::Email).then(|| format!("demo-t{:07}@mail.customer.example", n + 1)),
         },
         step,
         support_tier: if rng.u8(..6) == 0 { 2 } else { 1 },

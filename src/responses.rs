@@ -5,7 +5,7 @@ use crate::config::Responses;
 use crate::domain::sla::{SlaTargets, human_duration};
 use crate::domain::template::{Context, Template, TemplateError, Use};
 use crate::domain::{DAY, HOUR, Step, Timestamp, format_time, health::HealthRules};
-use crate::store::ReplyFacts;
+use crate::store::{Delivery, ReplyFacts};
 use crate::text::one_line;
 use std::path::{Path, PathBuf};
 
@@ -268,24 +268,24 @@ fn within(secs: i64) -> String {
     }
 }
 
-/// The first sentence of the customer's message (or the subject), short enough for a sentence.
-pub fn issue_summary(subject: &str, body: &str) -> String {
-    let body = one_line(body);
-    let first = body
-        .split_inclusive(['.', '?', '!'])
-        .next()
-        .unwrap_or("")
-        .trim()
-        .trim_end_matches(['.', '?', '!'])
-        .trim();
-    let s = if first.chars().count() >= 12 {
-        first
-    } else {
-        subject.trim()
-    };
-    let words: Vec<&str> = s.split_whitespace().collect();
+/// The issue in the customer's own words, as a quotation of the subject (without Re:/Fwd:),
+/// cut at a word near 100 characters. The first sentence of an email is rarely the issue
+/// ("Hi, since this morning..."), while its subject usually is.
+pub fn issue_summary(subject: &str) -> String {
+    let mut s = one_line(subject).trim().to_string();
+    loop {
+        let lower = s.to_ascii_lowercase();
+        let cut = ["re:", "fwd:", "fw:", "aw:", "sv:"]
+            .iter()
+            .find(|p| lower.starts_with(**p))
+            .map(|p| p.len());
+        match cut {
+            Some(n) => s = s[n..].trim_start().to_string(),
+            None => break,
+        }
+    }
     let mut out = String::new();
-    for w in words {
+    for w in s.split_whitespace() {
         if out.chars().count() + w.chars().count() > 100 {
             out.push('…');
             break;
@@ -295,14 +295,7 @@ pub fn issue_summary(subject: &str, body: &str) -> String {
         }
         out.push_str(w);
     }
-    // "Your export fails" reads better as "your export fails" mid-sentence (not "SSO")
-    let mut chars = out.chars();
-    match (chars.next(), chars.next()) {
-        (Some(c), Some(d)) if c.is_uppercase() && d.is_lowercase() => {
-            c.to_lowercase().chain(out.chars().skip(1)).collect()
-        }
-        _ => out,
-    }
+    if out.is_empty() { out } else { format!("\"{out}\"") }
 }
 
 /// Fill a context from what the store knows, the SLA and the `[responses]` settings.
@@ -356,7 +349,7 @@ pub fn context(
     if let Some(t) = &facts.ticket {
         c.set("ticket_id", t.id.to_string());
         c.set("ticket_subject", one_line(&t.subject));
-        c.set("issue_summary", issue_summary(&t.subject, &t.body));
+        c.set("issue_summary", issue_summary(&t.subject));
         c.set("channel", t.channel.as_str());
         match sla.first_response_target(t.channel) {
             Some(s) if s > 0 => c.set("response_time", within(s)),
@@ -386,6 +379,140 @@ pub fn context(
     }
     c.set("today", crate::store::day_of(now));
     c
+}
+
+/// A reply on its way out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingReply {
+    pub ticket: Option<i64>,
+    pub account: Option<i64>,
+    pub task: Option<i64>,
+    pub template: Option<String>,
+    /// The SOP step the template answers (a reply for the ticket's own step ticks its items).
+    pub template_step: Option<Step>,
+    /// The edited draft: a `Subject:` line, a blank line, the body.
+    pub draft: String,
+}
+
+/// How a reply leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// Already put on the terminal's clipboard (OSC 52) by the caller.
+    Clipboard,
+    /// Written as an RFC 5322 message to this file.
+    File(PathBuf),
+    /// Piped to `[responses] send_command`.
+    Command,
+    /// Only recorded (sent some other way).
+    Record,
+}
+
+/// Where "write to a file" puts a reply by default.
+pub fn default_outbox_path(cfg: &Responses, db: &Path, r: &OutgoingReply, now: Timestamp) -> PathBuf {
+    let dir = cfg
+        .outbox
+        .clone()
+        .unwrap_or_else(|| db.parent().unwrap_or(Path::new(".")).join("outbox"));
+    let what = match (r.ticket, r.account) {
+        (Some(t), _) => format!("ticket-{t}"),
+        (None, Some(a)) => format!("account-{a}"),
+        (None, None) => "reply".into(),
+    };
+    let stamp = chrono::DateTime::from_timestamp(now, 0)
+        .map(|d| d.format("%Y%m%d-%H%M%S").to_string())
+        .unwrap_or_else(|| now.to_string());
+    dir.join(format!("{what}-{stamp}.eml"))
+}
+
+/// Deliver a reply and record it: nothing is recorded when delivery fails, so the draft
+/// stays. Returns a sentence for the status line.
+pub fn deliver_and_record(
+    store: &crate::store::Store,
+    cfg: &Responses,
+    r: &OutgoingReply,
+    via: &Via,
+    now: Timestamp,
+) -> Result<String, String> {
+    let facts = store.reply_facts(r.ticket, r.account).map_err(|e| e.to_string())?;
+    let fallback = match &facts.ticket {
+        Some(t) => format!("Re: {}", one_line(&t.subject)),
+        None => one_line(&facts.account.name),
+    };
+    let (subject, body) = crate::domain::template::split_draft(&r.draft, &fallback);
+    if body.trim().is_empty() {
+        return Err("the reply is empty".into());
+    }
+    let to = facts.contact.as_ref().and_then(|c| {
+        c.email
+            .as_ref()
+            .map(|e| format!("{} <{}>", one_line(&c.name).replace(['<', '>', '"'], ""), one_line(e)))
+    });
+    let out = crate::deliver::Outgoing {
+        from: cfg.from.clone(),
+        to: to.clone(),
+        subject: subject.clone(),
+        body: body.clone(),
+        in_reply_to: facts.message_id.clone(),
+        message_id: crate::deliver::new_message_id(cfg.from.as_deref(), now),
+        date: now,
+    };
+    let (delivery, how) = match via {
+        Via::Clipboard => (Delivery::Clipboard, "copied to the clipboard".to_string()),
+        Via::Record => (Delivery::Recorded, "recorded".to_string()),
+        Via::File(path) => {
+            let bytes = out.to_rfc5322()?;
+            let p = crate::deliver::write_file(path, &bytes)?;
+            (Delivery::File, format!("written to {}", p.display()))
+        }
+        Via::Command => {
+            let command = cfg
+                .send_command
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .ok_or("no send command is set: add send_command = \"msmtp -t\" (or your own) under [responses] in config.toml")?;
+            if to.is_none() {
+                return Err(format!(
+                    "{} has no contact with an email address to send to; copy the reply instead",
+                    one_line(&facts.account.name)
+                ));
+            }
+            let bytes = out.to_rfc5322()?;
+            crate::deliver::send_with(command, &bytes)?;
+            (Delivery::Command, format!("sent with `{command}`"))
+        }
+    };
+    let recorded = store
+        .record_reply(
+            &crate::store::NewReply {
+                account_id: facts.account.id,
+                ticket_id: r.ticket,
+                task_id: r.task,
+                template: r.template.clone(),
+                template_step: r.template_step,
+                subject,
+                body,
+                to,
+                message_id: matches!(delivery, Delivery::File | Delivery::Command).then(|| out.message_id.clone()),
+                delivery,
+            },
+            now,
+        )
+        .map_err(|e| format!("the reply was {how} but could not be recorded: {e}"))?;
+    let mut msg = match r.ticket {
+        Some(t) => format!("Reply to #{t} {how}"),
+        None => format!("Message to {} {how}", one_line(&facts.account.name)),
+    };
+    if recorded.first_response {
+        msg.push_str("; first response recorded");
+    }
+    if !recorded.ticked.is_empty() {
+        msg.push_str(&format!("; ticked: {}", recorded.ticked.join(", ")));
+    }
+    if recorded.task_done {
+        msg.push_str("; task done");
+    }
+    msg.push('.');
+    Ok(msg)
 }
 
 #[cfg(test)]
@@ -442,20 +569,11 @@ mod tests {
 
     #[test]
     fn summaries() {
-        assert_eq!(
-            issue_summary(
-                "Export fails",
-                "The CSV export fails on large files. It worked last week."
-            ),
-            "the CSV export fails on large files"
-        );
-        assert_eq!(issue_summary("Export fails", "Help!"), "export fails");
-        assert_eq!(
-            issue_summary("SSO", "\u{1b}[31mRed\u{1b}[0m alert from the SSO page today"),
-            "red alert from the SSO page today"
-        );
+        assert_eq!(issue_summary("Re: RE: Fwd: Export fails"), "\"Export fails\"");
+        assert_eq!(issue_summary("\u{1b}[31mRed\u{1b}[0m alert"), "\"Red alert\"");
+        assert_eq!(issue_summary("   "), "");
         let long = "word ".repeat(60);
-        assert!(issue_summary("s", &long).chars().count() <= 102);
+        assert!(issue_summary(&long).chars().count() <= 104);
     }
 
     #[test]

@@ -104,6 +104,7 @@ fn world() -> (Store, Snapshot) {
                 assignee: Some("tester".into()),
                 tags: vec!["ユニコード".into(), "wide".into()],
                 opened_at: NOW - 3600,
+                message_id: None,
             },
             &SlaTargets::default(),
         )

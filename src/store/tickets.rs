@@ -146,6 +146,8 @@ pub struct NewTicket {
     pub assignee: Option<String>,
     pub tags: Vec<String>,
     pub opened_at: Timestamp,
+    /// The Message-ID of the email that opened it: replies are threaded to it.
+    pub message_id: Option<String>,
 }
 
 impl Store {
@@ -601,8 +603,8 @@ pub(crate) fn insert_ticket_row(conn: &Connection, t: &NewTicket, sla: &SlaTarge
     };
     conn.prepare_cached(
         "INSERT INTO tickets (external_id, account_id, contact_id, subject, body, channel, priority, assignee, tags, \
-         opened_at, first_response_at, first_response_due, resolution_due, next_due, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?10)",
+         opened_at, first_response_at, first_response_due, resolution_due, next_due, updated_at, message_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?10, ?15)",
     )?
     .execute(params![
         t.external_id,
@@ -619,6 +621,7 @@ pub(crate) fn insert_ticket_row(conn: &Connection, t: &NewTicket, sla: &SlaTarge
         first_response_due,
         resolution_due,
         sla::next_due(&facts),
+        t.message_id,
     ])?;
     Ok(conn.last_insert_rowid())
 }
