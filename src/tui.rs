@@ -12,14 +12,20 @@ use anyhow::{Context as _, Result};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 fn build_app(config: &Config, db_label: String, actor: String, now: i64) -> Result<App> {
     let keys = KeyMap::with_overrides(&config.keys).map_err(|e| anyhow::anyhow!("the configuration's [keys]: {e}"))?;
-    App::new(keys, config.health, config.sla, db_label, actor, now)
+    Ok(App::new(keys, config.health, config.sla, db_label, actor, now)
         .with_saved_views(config.views.clone())
-        .map_err(|e| anyhow::anyhow!("the configuration's [[views]]: {e}"))
+        .map_err(|e| anyhow::anyhow!("the configuration's [[views]]: {e}"))?
+        .with_responses(templates(), config.responses.clone()))
+}
+
+fn templates() -> crate::responses::TemplateSet {
+    crate::responses::TemplateSet::load(crate::config::templates_dir().as_deref())
 }
 
 /// Open the cockpit. Everything that can fail before the terminal is taken fails here, as a
@@ -30,8 +36,21 @@ pub fn run(cli: &Cli) -> Result<()> {
     let actor = actor_name(cli);
     let store = Store::open(&path, &actor)?;
     let now = cli.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
-    let app = build_app(&config, path.display().to_string(), actor, now)?;
-    let worker = Worker::new(store, config.health, config.sla, cli.now);
+    let mut app = build_app(&config, path.display().to_string(), actor, now)?;
+    if let Some(e) = app.templates.errors.first() {
+        let more = app.templates.errors.len() - 1;
+        app.status = format!(
+            "A template was skipped: {e}{}",
+            if more > 0 {
+                format!(" (and {more} more; `tend templates list` shows them)")
+            } else {
+                String::new()
+            }
+        );
+        app.status_is_error = true;
+    }
+    let worker =
+        Worker::new(store, config.health, config.sla, cli.now).with_responses(templates(), config.responses.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -65,10 +84,26 @@ async fn event_loop(
         }
     });
 
-    // terminal input
+    // terminal input; paused while an external editor has the terminal
     let input_tx = tx.clone();
+    let pause = std::sync::Arc::new(Pause::default());
+    let input_pause = pause.clone();
     std::thread::spawn(move || {
         loop {
+            if input_pause.wanted.load(Ordering::SeqCst) {
+                input_pause.idle.store(true, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            input_pause.idle.store(false, Ordering::SeqCst);
+            match event::poll(Duration::from_millis(50)) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => return,
+            }
+            if input_pause.wanted.load(Ordering::SeqCst) {
+                continue;
+            }
             let msg = match event::read() {
                 Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Msg::Key(k),
                 Ok(Event::Resize(..)) => Msg::Resize,
@@ -98,13 +133,25 @@ async fn event_loop(
             _ = term.recv() => break,
             _ = hup.recv() => break,
         };
-        for cmd in app.update(msg) {
-            let _ = cmd_tx.send(cmd);
-        }
+        let mut pending = vec![msg];
         // take whatever else is already waiting before drawing: one frame for a burst
-        while let Ok(m) = rx.try_recv() {
+        while let Some(m) = pending.pop() {
             for cmd in app.update(m) {
-                let _ = cmd_tx.send(cmd);
+                match cmd {
+                    Cmd::Clipboard(text) => copy_to_clipboard(terminal, &text),
+                    Cmd::ExternalEditor { key, text } => {
+                        let result = external_editor(terminal, &pause, &text);
+                        pending.push(Msg::EditorDone { key, result });
+                    }
+                    other => {
+                        let _ = cmd_tx.send(other);
+                    }
+                }
+            }
+            if pending.is_empty() {
+                if let Ok(m) = rx.try_recv() {
+                    pending.push(m);
+                }
             }
         }
         if app.quit {
@@ -113,6 +160,85 @@ async fn event_loop(
         draw(terminal, &mut app, &theme)?;
     }
     Ok(())
+}
+
+/// Lets the main loop stop the input thread reading while another program has the terminal.
+#[derive(Default)]
+struct Pause {
+    wanted: AtomicBool,
+    idle: AtomicBool,
+}
+
+/// OSC 52: the terminal (through SSH and tmux) puts the text on the clipboard.
+fn copy_to_clipboard(terminal: &mut ratatui::DefaultTerminal, text: &str) {
+    use std::io::Write;
+    let _ = terminal.backend_mut().write_all(crate::deliver::osc52(text).as_bytes());
+    let _ = terminal.backend_mut().flush();
+}
+
+/// Suspend the cockpit, edit the text in $VISUAL or $EDITOR (vi when neither is set), and
+/// come back. The text is also kept as a draft throughout, so a crash here loses nothing.
+fn external_editor(terminal: &mut ratatui::DefaultTerminal, pause: &Pause, text: &str) -> Result<String, String> {
+    use std::io::Write;
+    pause.wanted.store(true, Ordering::SeqCst);
+    for _ in 0..100 {
+        if pause.idle.load(Ordering::SeqCst) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into());
+    let path = std::env::temp_dir().join(format!("tend-reply-{}-{}.txt", std::process::id(), fastrand::u32(..)));
+    let result = (|| {
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts
+            .open(&path)
+            .map_err(|e| format!("Cannot write a file for the editor: {e}."))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| format!("Cannot write a file for the editor: {e}."))?;
+        drop(f);
+        leave_screen();
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status();
+        let back = std::fs::read_to_string(&path);
+        match status {
+            Ok(s) if s.success() => back.map_err(|e| format!("Cannot read the edited text back: {e}.")),
+            Ok(s) => Err(format!("The editor `{editor}` exited with {s}.")),
+            Err(e) => Err(format!("Cannot start the editor `{editor}`: {e}.")),
+        }
+    })();
+    let _ = std::fs::remove_file(&path);
+    enter_screen();
+    let _ = terminal.clear();
+    pause.wanted.store(false, Ordering::SeqCst);
+    result
+}
+
+fn leave_screen() {
+    use ratatui::crossterm::{execute, terminal};
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        terminal::LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    );
+}
+
+fn enter_screen() {
+    use ratatui::crossterm::{execute, terminal};
+    let _ = terminal::enable_raw_mode();
+    let _ = execute!(std::io::stdout(), terminal::EnterAlternateScreen);
 }
 
 fn draw<B: ratatui::backend::Backend>(terminal: &mut Terminal<B>, app: &mut App, theme: &Theme) -> Result<()>

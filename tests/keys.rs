@@ -262,6 +262,36 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
             _ => panic!("{what}: z opens the snooze menu"),
         },
         Action::Resume => assert_eq!(ticket_cmds(cmds), vec![(ticket.unwrap(), TicketOp::Resume)], "{what}"),
+        Action::Reply | Action::ReplyWith => {
+            let open = cmds.iter().find_map(|c| match c {
+                Cmd::OpenReply {
+                    ticket,
+                    account,
+                    task,
+                    template,
+                    use_draft,
+                } => Some((*ticket, *account, *task, template.clone(), *use_draft)),
+                _ => None,
+            });
+            let (t, a, task, template, use_draft) = open.unwrap_or_else(|| panic!("{what}: opens a reply: {cmds:?}"));
+            assert!(use_draft, "{what}: a kept draft comes back first");
+            match view {
+                View::Tickets => assert_eq!(t, ticket, "{what}"),
+                View::Accounts => assert_eq!(a, app.selected_account().map(|a| a.id), "{what}"),
+                View::Today => assert!(t.is_some() || a.is_some() || task.is_some(), "{what}"),
+            }
+            if action == Action::ReplyWith {
+                assert_eq!(template.as_deref(), Some(""), "{what}: asks for the picker");
+            }
+        }
+        Action::Drafts => assert!(app.status.contains("No drafts"), "{what}: {}", app.status),
+        Action::Sequences => match &app.mode {
+            Mode::SequenceMenu { items, .. } => {
+                let names: Vec<&str> = items.iter().map(|(s, _)| s.as_str()).collect();
+                assert_eq!(names, vec!["onboarding", "winback"], "{what}");
+            }
+            _ => panic!("{what}: E opens the sequence menu"),
+        },
         Action::MarkReviewed => {
             let item = app.review[before_sel].key.clone();
             assert!(app.data.reviewed.contains(&item), "{what}");

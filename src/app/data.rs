@@ -4,10 +4,12 @@
 use crate::domain::health::{self, Health, HealthRules, SignalReading};
 use crate::domain::sla::SlaTargets;
 use crate::domain::{DAY, Timestamp, churn};
+use crate::responses::{OutgoingReply, TemplateSet, Via};
 use crate::store::{
     Account, AccountFilter, Contact, SignalRow, Snapshot as HealthSnapshot, Store, Task, Ticket, TicketEvent,
     TicketFilter, day_of,
 };
+use crate::store::{Draft, Enrollment};
 use std::collections::{HashMap, HashSet};
 
 /// Everything the lists and the daily review show.
@@ -39,6 +41,8 @@ pub struct AccountDetail {
     pub recent_signals: Vec<SignalRow>,
     /// The latest entries of the account's ticket timelines, with their ticket id.
     pub ticket_events: Vec<(i64, TicketEvent)>,
+    /// Sequences the account is in now.
+    pub enrollments: Vec<Enrollment>,
 }
 
 #[derive(Debug, Clone)]
@@ -76,6 +80,74 @@ pub enum Cmd {
     LoadDemo,
     /// Check whether another process changed the database; reload if so.
     Poll,
+    /// Open a reply: the kept draft when there is one (and `use_draft`), else the template
+    /// (given, the task's, or the one for the ticket's step) filled.
+    OpenReply {
+        ticket: Option<i64>,
+        account: Option<i64>,
+        task: Option<i64>,
+        template: Option<String>,
+        use_draft: bool,
+    },
+    /// Keep text as it is typed.
+    SaveDraft(Draft),
+    DeleteDraft(String),
+    LoadDrafts,
+    /// Deliver a reply and record it; the draft goes once it is recorded.
+    SendReply {
+        key: String,
+        reply: OutgoingReply,
+        via: Via,
+    },
+    /// Put text on the terminal's clipboard (OSC 52): done by the terminal loop, not the worker.
+    Clipboard(String),
+    /// Edit the text in $VISUAL / $EDITOR: done by the terminal loop, which suspends the cockpit.
+    ExternalEditor {
+        key: String,
+        text: String,
+    },
+    /// Keep a reply as a new template in the user's folder.
+    SaveTemplate {
+        name: String,
+        used_for: String,
+        draft: String,
+        ticket: Option<i64>,
+        account: i64,
+        blanks: Vec<String>,
+    },
+    Enroll {
+        account: i64,
+        sequence: String,
+    },
+    Unenroll {
+        account: i64,
+        sequence: String,
+    },
+}
+
+impl Cmd {
+    /// Whether the terminal loop carries this out itself.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Cmd::Clipboard(_) | Cmd::ExternalEditor { .. })
+    }
+}
+
+/// A reply ready to edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyOpen {
+    pub key: String,
+    pub ticket: Option<i64>,
+    pub account: i64,
+    pub task: Option<i64>,
+    /// The template's file name.
+    pub template: Option<String>,
+    pub text: String,
+    pub title: String,
+    pub to: Option<String>,
+    /// When the draft that came back was last typed in.
+    pub restored: Option<Timestamp>,
+    /// No template fits: open the picker first.
+    pub pick: bool,
 }
 
 /// One part of the snapshot, reloaded alone when only it changed.
@@ -100,6 +172,13 @@ pub enum Reply {
     Ticket(Box<TicketDetail>),
     Done(String),
     Failed(String),
+    ReplyOpen(Box<ReplyOpen>),
+    /// The reply left and was recorded.
+    ReplySent(String),
+    /// The reply did not leave; the editor stays open with its text.
+    ReplyFailed(String),
+    Drafts(Vec<Draft>),
+    Templates(Box<TemplateSet>),
 }
 
 fn load_accounts(store: &Store, now: Timestamp) -> crate::store::Result<Part> {
@@ -191,6 +270,7 @@ pub fn load_account(
         history: store.health_history(id)?,
         recent_signals: store.recent_signals(id, 12)?,
         ticket_events: store.account_timeline(id, 12)?,
+        enrollments: store.enrollments(Some(id), false)?,
         account,
     })
 }
@@ -214,6 +294,8 @@ pub struct Worker {
     last_counters: Option<(i64, i64, i64)>,
     /// A frozen clock, when one was given.
     pub fixed_now: Option<Timestamp>,
+    pub templates: TemplateSet,
+    pub responses: crate::config::Responses,
 }
 
 impl Worker {
@@ -226,7 +308,15 @@ impl Worker {
             last_version: None,
             last_counters: None,
             fixed_now,
+            templates: TemplateSet::load(None),
+            responses: Default::default(),
         }
+    }
+
+    pub fn with_responses(mut self, templates: TemplateSet, responses: crate::config::Responses) -> Worker {
+        self.templates = templates;
+        self.responses = responses;
+        self
     }
 
     fn now(&self) -> Timestamp {
@@ -266,7 +356,102 @@ impl Worker {
     pub fn execute(&mut self, cmd: Cmd) -> Vec<Reply> {
         let now = self.now();
         match cmd {
-            Cmd::LoadAll => vec![self.snapshot()],
+            Cmd::LoadAll => vec![self.snapshot(), self.drafts()],
+            Cmd::LoadDrafts => vec![self.drafts()],
+            Cmd::OpenReply {
+                ticket,
+                account,
+                task,
+                template,
+                use_draft,
+            } => match self.open_reply(ticket, account, task, template, use_draft, now) {
+                Ok(o) => vec![Reply::ReplyOpen(Box::new(o))],
+                Err(e) => vec![Reply::Failed(e)],
+            },
+            Cmd::SaveDraft(d) => match self.store.save_draft(&d) {
+                Ok(()) => vec![],
+                Err(e) => vec![Reply::Failed(format!(
+                    "Could not keep your draft ({e}); keep the editor open or copy the text"
+                ))],
+            },
+            Cmd::DeleteDraft(key) => match self.store.delete_draft(&key) {
+                Ok(()) => vec![self.drafts()],
+                Err(e) => vec![Reply::Failed(format!("Could not drop the draft: {e}"))],
+            },
+            Cmd::SendReply { key, reply, via } => {
+                match crate::responses::deliver_and_record(&self.store, &self.responses, &reply, &via, now) {
+                    Ok(msg) => {
+                        let mut out = Vec::new();
+                        if let Err(e) = self.store.delete_draft(&key) {
+                            out.push(Reply::Failed(format!("{msg} (the draft could not be dropped: {e})")));
+                        }
+                        out.insert(0, Reply::ReplySent(msg));
+                        if let Some(id) = reply.ticket {
+                            if let Ok(d) = load_ticket(&self.store, id) {
+                                out.push(Reply::Ticket(Box::new(d)));
+                            }
+                        }
+                        out.push(self.snapshot());
+                        out.push(self.drafts());
+                        out
+                    }
+                    Err(e) => vec![Reply::ReplyFailed(e)],
+                }
+            }
+            Cmd::Clipboard(_) | Cmd::ExternalEditor { .. } => vec![],
+            Cmd::SaveTemplate {
+                name,
+                used_for,
+                draft,
+                ticket,
+                account,
+                blanks,
+            } => match self.save_template(&name, &used_for, &draft, ticket, account, blanks, now) {
+                Ok(msg) => {
+                    let mut out = vec![Reply::Done(msg), Reply::Templates(Box::new(self.templates.clone()))];
+                    if let Some(id) = ticket {
+                        if let Ok(d) = load_ticket(&self.store, id) {
+                            out.push(Reply::Ticket(Box::new(d)));
+                        }
+                    }
+                    out
+                }
+                Err(e) => vec![Reply::Failed(e)],
+            },
+            Cmd::Enroll { account, sequence } => {
+                let result = crate::cli_responses::sequence_steps(&self.templates, &sequence).and_then(|steps| {
+                    self.store
+                        .enroll(account, &sequence, &steps, now)
+                        .map(|_| steps.len())
+                        .map_err(|e| e.to_string())
+                });
+                match result {
+                    Ok(n) => {
+                        let mut out = vec![Reply::Done(format!(
+                            "Enrolled in {sequence}: {n} steps scheduled from today; they show on Today as they fall due."
+                        ))];
+                        if let Ok(d) = load_account(&self.store, account, now, &self.rules) {
+                            out.push(Reply::Account(Box::new(d)));
+                        }
+                        out.push(self.snapshot());
+                        out
+                    }
+                    Err(e) => vec![Reply::Failed(e)],
+                }
+            }
+            Cmd::Unenroll { account, sequence } => match self.store.unenroll(account, &sequence, now) {
+                Ok(n) => {
+                    let mut out = vec![Reply::Done(format!(
+                        "Unenrolled from {sequence}; {n} remaining step(s) cancelled."
+                    ))];
+                    if let Ok(d) = load_account(&self.store, account, now, &self.rules) {
+                        out.push(Reply::Account(Box::new(d)));
+                    }
+                    out.push(self.snapshot());
+                    out
+                }
+                Err(e) => vec![Reply::Failed(e.to_string())],
+            },
             Cmd::Poll => match self.store.data_version() {
                 Ok(v) if Some(v) != self.last_version => {
                     self.last_version = Some(v);
@@ -344,6 +529,16 @@ impl Worker {
                 };
                 match result {
                     Ok(msg) => {
+                        let kept = match &op {
+                            TicketOp::Advance { reason: Some(_) } => Some(format!("override:{id}")),
+                            TicketOp::Back { .. } => Some(format!("back:{id}")),
+                            TicketOp::Escalate { .. } => Some(format!("escalate:{id}")),
+                            TicketOp::Note { .. } => Some(format!("note:{id}")),
+                            _ => None,
+                        };
+                        if let Some(key) = kept {
+                            let _ = self.store.delete_draft(&key);
+                        }
                         let mut out = vec![Reply::Done(msg)];
                         if let Ok(d) = load_ticket(&self.store, id) {
                             out.push(Reply::Ticket(Box::new(d)));
@@ -355,5 +550,147 @@ impl Worker {
                 }
             }
         }
+    }
+
+    fn drafts(&self) -> Reply {
+        match self.store.drafts() {
+            Ok(d) => Reply::Drafts(d),
+            Err(e) => Reply::Failed(format!("Could not read your drafts: {e}")),
+        }
+    }
+
+    fn open_reply(
+        &self,
+        ticket: Option<i64>,
+        account: Option<i64>,
+        task: Option<i64>,
+        template: Option<String>,
+        use_draft: bool,
+        now: Timestamp,
+    ) -> Result<ReplyOpen, String> {
+        let task_row = match task {
+            Some(t) => Some(self.store.task(t).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let ticket = ticket.or(task_row.as_ref().and_then(|t| t.ticket_id));
+        let account = account.or(task_row.as_ref().and_then(|t| t.account_id));
+        let facts = self.store.reply_facts(ticket, account).map_err(|e| e.to_string())?;
+        let key = super::reply::draft_key(ticket, Some(facts.account.id), task);
+        let title = match (&facts.ticket, &task_row) {
+            (_, Some(t)) => format!(
+                "{} — {}",
+                crate::text::one_line(&t.title),
+                crate::text::one_line(&facts.account.name)
+            ),
+            (Some(t), None) => format!(
+                "#{} {} — {}",
+                t.id,
+                crate::text::one_line(&t.subject),
+                crate::text::one_line(&facts.account.name)
+            ),
+            (None, None) => format!("Message to {}", crate::text::one_line(&facts.account.name)),
+        };
+        let to = facts.contact.as_ref().map(|c| match &c.email {
+            Some(e) => format!("{} <{}>", crate::text::one_line(&c.name), crate::text::one_line(e)),
+            None => format!("{} (no email address)", crate::text::one_line(&c.name)),
+        });
+        let mut open = ReplyOpen {
+            key: key.clone(),
+            ticket,
+            account: facts.account.id,
+            task,
+            template: None,
+            text: String::new(),
+            title,
+            to,
+            restored: None,
+            pick: false,
+        };
+        if use_draft {
+            let kept = self.store.drafts().map_err(|e| e.to_string())?;
+            if let Some(d) = kept.into_iter().find(|d| d.key == key) {
+                open.template = d.template;
+                open.text = d.body;
+                open.restored = Some(d.updated_at);
+                return Ok(open);
+            }
+        }
+        // an empty name asks for the picker
+        let force_pick = template.as_deref() == Some("");
+        let wanted = template
+            .filter(|t| !t.is_empty())
+            .or_else(|| task_row.as_ref().and_then(|t| t.template.clone()));
+        let chosen = match wanted {
+            _ if force_pick => None,
+            Some(name) => Some(
+                self.templates
+                    .get(&name)
+                    .ok_or_else(|| format!("There is no template '{name}'."))?,
+            ),
+            None => facts
+                .ticket
+                .as_ref()
+                .and_then(|t| self.templates.for_use(&crate::domain::template::Use::Step(t.step))),
+        };
+        match chosen {
+            Some(t) => {
+                let ctx =
+                    crate::responses::context(&facts, &self.sla, &self.rules, &self.responses, self.store.actor(), now);
+                open.template = Some(t.slug.clone());
+                open.text = t.draft(&ctx);
+            }
+            None => {
+                let subject = match &facts.ticket {
+                    Some(t) => format!("Re: {}", crate::text::one_line(&t.subject)),
+                    None => String::new(),
+                };
+                open.text = crate::domain::template::compose_draft(&subject, "");
+                open.pick = true;
+            }
+        }
+        Ok(open)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn save_template(
+        &mut self,
+        name: &str,
+        used_for: &str,
+        draft: &str,
+        ticket: Option<i64>,
+        account: i64,
+        blanks: Vec<String>,
+        now: Timestamp,
+    ) -> Result<String, String> {
+        let facts = self
+            .store
+            .reply_facts(ticket, Some(account))
+            .map_err(|e| e.to_string())?;
+        let ctx = crate::responses::context(&facts, &self.sla, &self.rules, &self.responses, self.store.actor(), now);
+        let (subject, body) = crate::domain::template::split_draft(draft, "");
+        let used = crate::domain::template::Use::parse(used_for)?;
+        let mut t = crate::domain::template::Template {
+            slug: crate::responses::slugify(name),
+            name: name.trim().to_string(),
+            used_for: used,
+            subject: ctx.generalise(&subject),
+            body: ctx.generalise(&body),
+            blanks,
+            source: String::new(),
+        };
+        // keep only the blanks the text still has
+        let text = format!("{}\n{}", t.subject, t.body);
+        t.blanks.retain(|b| text.contains(&format!("{{{b}}}")));
+        let path = self.templates.save_new(&t)?;
+        let mut msg = format!("Kept as the template '{}' ({}).", t.slug, path.display());
+        if let Some(id) = ticket {
+            match self.store.note_documented(id, &t.slug, now) {
+                Ok(true) => msg.push_str(" Ticked: Update docs if common."),
+                Ok(false) => {}
+                Err(e) => msg.push_str(&format!(" (Not noted on the ticket: {e})")),
+            }
+        }
+        self.templates = TemplateSet::load(self.templates.dir.as_deref());
+        Ok(msg)
     }
 }

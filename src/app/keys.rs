@@ -81,6 +81,10 @@ actions! {
     NextItem => "next-item", "Next review item";
     PrevItem => "prev-item", "Previous review item";
     MarkReviewed => "mark-reviewed", "Mark reviewed and move on (again to unmark)";
+    Reply => "reply", "Reply: the template for the ticket's step, the task's, or the account's due step, filled in";
+    ReplyWith => "reply-with", "Reply with a template you pick";
+    Drafts => "drafts", "Your kept drafts: open one, or x to discard it";
+    Sequences => "sequences", "Enrol the account in a sequence (onboarding, win-back), or unenrol it";
 }
 
 /// A key with its modifiers, as written in the config file: `q`, `?`, `ctrl-r`, `alt-1`,
@@ -228,6 +232,14 @@ const DEFAULTS: &[(Scope, &str, Action)] = &[
     (Scope::Today, "p", Action::PrevItem),
     (Scope::Today, "space", Action::MarkReviewed),
     (Scope::Today, "m", Action::MarkReviewed),
+    (Scope::Global, "D", Action::Drafts),
+    (Scope::Tickets, "r", Action::Reply),
+    (Scope::Tickets, "R", Action::ReplyWith),
+    (Scope::Today, "r", Action::Reply),
+    (Scope::Today, "R", Action::ReplyWith),
+    (Scope::Accounts, "r", Action::Reply),
+    (Scope::Accounts, "R", Action::ReplyWith),
+    (Scope::Accounts, "E", Action::Sequences),
 ];
 
 /// The bindings in force: the defaults with the user's overrides applied.

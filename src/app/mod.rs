@@ -3,16 +3,21 @@
 
 pub mod data;
 pub mod keys;
+pub mod reply;
 pub mod review;
 
+use crate::config::Responses;
 use crate::domain::health::HealthRules;
 use crate::domain::sla::SlaTargets;
 use crate::domain::{DAY, HOUR, Segment, Stage, Step, Tier, Timestamp};
+use crate::responses::TemplateSet;
+use crate::store::Draft;
 use crate::store::{Account, Ticket};
 use data::{AccountDetail, Cmd, Reply, Snapshot, TicketDetail, TicketOp};
 use keys::{Action, Key, KeyMap, Scope};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
+use reply::ReplyEditor;
 use review::{ReviewItem, Target};
 use std::collections::HashMap;
 
@@ -60,6 +65,29 @@ pub enum InputPurpose {
 }
 
 impl InputPurpose {
+    /// The key its text is kept under as it is typed (a date is not worth keeping).
+    pub fn draft_key(self) -> Option<String> {
+        match self {
+            InputPurpose::OverrideReason(id) => Some(format!("override:{id}")),
+            InputPurpose::BackReason(id) => Some(format!("back:{id}")),
+            InputPurpose::EscalateReason(id) => Some(format!("escalate:{id}")),
+            InputPurpose::Note(id) => Some(format!("note:{id}")),
+            InputPurpose::SnoozeUntil(_) => None,
+        }
+    }
+
+    pub fn from_draft_key(key: &str) -> Option<InputPurpose> {
+        let (kind, id) = key.split_once(':')?;
+        let id: i64 = id.parse().ok()?;
+        match kind {
+            "override" => Some(InputPurpose::OverrideReason(id)),
+            "back" => Some(InputPurpose::BackReason(id)),
+            "escalate" => Some(InputPurpose::EscalateReason(id)),
+            "note" => Some(InputPurpose::Note(id)),
+            _ => None,
+        }
+    }
+
     pub fn title(self) -> String {
         match self {
             InputPurpose::OverrideReason(id) => format!("#{id}: the checklist is not done — why advance anyway?"),
@@ -90,6 +118,18 @@ pub enum Mode {
     },
     ConfirmQuit,
     Welcome,
+    /// Writing a reply.
+    Reply(Box<ReplyEditor>),
+    /// The kept drafts, to open one.
+    Drafts {
+        selected: usize,
+    },
+    /// Enrol in or unenrol from a sequence: (sequence, enrolled now).
+    SequenceMenu {
+        account: i64,
+        items: Vec<(String, bool)>,
+        selected: usize,
+    },
 }
 
 /// Accounts table columns that can be sorted on.
@@ -226,6 +266,11 @@ pub enum Msg {
     /// The slow tick: clocks move, and the worker checks for others' changes.
     Tick(Timestamp),
     Reply(Reply),
+    /// The external editor closed: the draft's new text, or why it could not be used.
+    EditorDone {
+        key: String,
+        result: Result<String, String>,
+    },
 }
 
 pub struct App {
@@ -281,6 +326,12 @@ pub struct App {
     /// Rows visible in the list last drawn, for paging.
     pub page: usize,
     pub wide: bool,
+    pub templates: TemplateSet,
+    pub responses: Responses,
+    /// This person's kept drafts, as last loaded.
+    pub saved_drafts: Vec<Draft>,
+    /// A reply that was open when quitting was asked for.
+    pub quit_pending_reply: Option<Box<ReplyEditor>>,
 }
 
 impl App {
@@ -335,7 +386,26 @@ impl App {
             saved_view_keys: Vec::new(),
             page: 10,
             wide: true,
+            templates: TemplateSet::load(None),
+            responses: Responses::default(),
+            saved_drafts: Vec::new(),
+            quit_pending_reply: None,
         }
+    }
+
+    /// The templates and the `[responses]` settings replies use.
+    pub fn with_responses(mut self, templates: TemplateSet, responses: Responses) -> App {
+        self.templates = templates;
+        self.responses = responses;
+        self
+    }
+
+    /// Reply drafts kept from earlier (not the short inputs).
+    pub fn reply_drafts(&self) -> Vec<&Draft> {
+        self.saved_drafts
+            .iter()
+            .filter(|d| d.key.starts_with("reply"))
+            .collect()
     }
 
     pub fn with_saved_views(mut self, views: Vec<SavedView>) -> Result<App, String> {
@@ -384,6 +454,7 @@ impl App {
     /// Whether there is typing that quitting would lose.
     pub fn has_unsaved_edit(&self) -> bool {
         matches!(&self.mode, Mode::Input { area, .. } if area.lines().iter().any(|l| !l.trim().is_empty()))
+            || matches!(&self.mode, Mode::Reply(e) if e.edited())
             || self.drafts.values().any(|d| !d.trim().is_empty())
     }
 
@@ -742,6 +813,7 @@ impl App {
                 vec![Cmd::Poll]
             }
             Msg::Reply(r) => self.on_reply(r),
+            Msg::EditorDone { key, result } => self.on_editor_done(key, result),
         };
         if let Some(c) = self.detail_cmd() {
             if !cmds.contains(&c) && self.loaded {
@@ -834,6 +906,86 @@ impl App {
                 self.error(m);
                 Vec::new()
             }
+            Reply::ReplyOpen(o) => {
+                if matches!(self.mode, Mode::Normal) {
+                    self.open_reply(*o)
+                } else {
+                    // something else has the keyboard: leave it be, the draft is safe
+                    Vec::new()
+                }
+            }
+            Reply::ReplySent(m) => {
+                if matches!(&self.mode, Mode::Reply(_)) {
+                    self.mode = Mode::Normal;
+                }
+                self.info(m);
+                Vec::new()
+            }
+            Reply::ReplyFailed(m) => {
+                if let Mode::Reply(e) = &mut self.mode {
+                    e.stage = reply::ReplyStage::Edit;
+                }
+                self.error(format!("{m} Your text is kept."));
+                Vec::new()
+            }
+            Reply::Drafts(d) => {
+                for draft in &d {
+                    if let Some(p) = InputPurpose::from_draft_key(&draft.key) {
+                        let open_now = matches!(&self.mode, Mode::Input { purpose, .. } if *purpose == p);
+                        if !open_now {
+                            self.drafts.entry(p).or_insert_with(|| draft.body.clone());
+                        }
+                    }
+                }
+                let first = self.saved_drafts.is_empty() && !d.is_empty() && !self.status.contains("draft");
+                self.saved_drafts = d;
+                let n = self.reply_drafts().len();
+                if first && n > 0 && matches!(self.mode, Mode::Normal) {
+                    let key = self
+                        .keys
+                        .keys_for(Action::Drafts)
+                        .first()
+                        .map(|k| k.label())
+                        .unwrap_or_else(|| ":".into());
+                    self.info(format!(
+                        "{} · {n} unsent repl{} kept from last time ({key} lists them)",
+                        self.status.trim_end_matches(" · ? help"),
+                        if n == 1 { "y" } else { "ies" }
+                    ));
+                }
+                Vec::new()
+            }
+            Reply::Templates(t) => {
+                self.templates = *t;
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_editor_done(&mut self, key: String, result: Result<String, String>) -> Vec<Cmd> {
+        let Mode::Reply(e) = &mut self.mode else {
+            return Vec::new();
+        };
+        if e.key != key {
+            return Vec::new();
+        }
+        match result {
+            Ok(text) => {
+                let text = crate::text::multi_line(&text);
+                e.set_text(text.trim_end_matches('\n'));
+                let n = e.unfilled().len();
+                let d = e.draft(self.now);
+                self.info(if n == 0 {
+                    "Back from the editor. Ctrl-S sends.".to_string()
+                } else {
+                    format!("Back from the editor; {n} placeholder(s) still to fill.")
+                });
+                vec![Cmd::SaveDraft(d)]
+            }
+            Err(m) => {
+                self.error(format!("{m} Your text is unchanged."));
+                Vec::new()
+            }
         }
     }
 
@@ -870,9 +1022,99 @@ impl App {
                         self.drafts.remove(&purpose);
                         self.mode = Mode::Input { purpose, area };
                     }
+                    if let Some(e) = self.quit_pending_reply.take() {
+                        self.mode = Mode::Reply(e);
+                    }
                     self.info("Quit cancelled.");
                 }
                 Vec::new()
+            }
+            Mode::Reply(e) => self.on_reply_key(e, k),
+            Mode::Drafts { mut selected } => {
+                let n = self.saved_drafts.len();
+                match k.code {
+                    KeyCode::Esc => Vec::new(),
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        selected = (selected + 1).min(n.saturating_sub(1));
+                        self.mode = Mode::Drafts { selected };
+                        Vec::new()
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        self.mode = Mode::Drafts {
+                            selected: selected.saturating_sub(1),
+                        };
+                        Vec::new()
+                    }
+                    KeyCode::Char('x') | KeyCode::Delete => {
+                        let Some(d) = self.saved_drafts.get(selected) else {
+                            return Vec::new();
+                        };
+                        let key = d.key.clone();
+                        if let Some(p) = InputPurpose::from_draft_key(&key) {
+                            self.drafts.remove(&p);
+                        }
+                        self.saved_drafts.remove(selected);
+                        self.mode = Mode::Drafts {
+                            selected: selected.min(self.saved_drafts.len().saturating_sub(1)),
+                        };
+                        self.info("Draft discarded.");
+                        vec![Cmd::DeleteDraft(key)]
+                    }
+                    KeyCode::Enter => {
+                        let Some(d) = self.saved_drafts.get(selected).cloned() else {
+                            return Vec::new();
+                        };
+                        if let Some(p) = InputPurpose::from_draft_key(&d.key) {
+                            self.drafts.entry(p).or_insert(d.body);
+                            self.open_input(p);
+                            Vec::new()
+                        } else {
+                            vec![Cmd::OpenReply {
+                                ticket: d.ticket_id,
+                                account: d.account_id,
+                                task: d.task_id,
+                                template: d.template,
+                                use_draft: true,
+                            }]
+                        }
+                    }
+                    _ => {
+                        self.mode = Mode::Drafts { selected };
+                        Vec::new()
+                    }
+                }
+            }
+            Mode::SequenceMenu {
+                account,
+                items,
+                mut selected,
+            } => {
+                let choose = match k.code {
+                    KeyCode::Esc => return Vec::new(),
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        selected = (selected + 1).min(items.len().saturating_sub(1));
+                        None
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        selected = selected.saturating_sub(1);
+                        None
+                    }
+                    KeyCode::Enter => Some(selected),
+                    KeyCode::Char(c @ '1'..='9') => Some(c as usize - '1' as usize),
+                    _ => None,
+                };
+                match choose.and_then(|i| items.get(i).cloned()) {
+                    Some((sequence, true)) => vec![Cmd::Unenroll { account, sequence }],
+                    Some((sequence, false)) => vec![Cmd::Enroll { account, sequence }],
+                    None => {
+                        self.mode = Mode::SequenceMenu {
+                            account,
+                            items,
+                            selected,
+                        };
+                        Vec::new()
+                    }
+                }
             }
             Mode::Welcome => match k.code {
                 KeyCode::Char('d') | KeyCode::Enter => {
@@ -1044,7 +1286,20 @@ impl App {
                             vec![Cmd::Ticket(id, TicketOp::Advance { reason: Some(text) })]
                         }
                         InputPurpose::BackReason(id) => vec![Cmd::Ticket(id, TicketOp::Back { reason: text })],
-                        InputPurpose::EscalateReason(id) => vec![Cmd::Ticket(id, TicketOp::Escalate { reason: text })],
+                        InputPurpose::EscalateReason(id) => {
+                            let mut cmds = vec![Cmd::Ticket(id, TicketOp::Escalate { reason: text })];
+                            // tell the customer: the Escalation template, once the escalation is recorded
+                            if let Some(t) = self.templates.for_use(&crate::domain::template::Use::Escalation) {
+                                cmds.push(Cmd::OpenReply {
+                                    ticket: Some(id),
+                                    account: None,
+                                    task: None,
+                                    template: Some(t.slug.clone()),
+                                    use_draft: true,
+                                });
+                            }
+                            cmds
+                        }
                         InputPurpose::Note(id) => vec![Cmd::Ticket(id, TicketOp::Note { text })],
                         InputPurpose::SnoozeUntil(id) => match crate::cli::parse_time_at(&text, self.now) {
                             Ok(until) => vec![Cmd::Ticket(id, TicketOp::Snooze { until: Some(until) })],
@@ -1056,13 +1311,26 @@ impl App {
                         },
                     };
                 }
+                let before = area.lines().join("\n");
                 if k.code == KeyCode::Enter {
                     area.insert_newline();
                 } else {
                     area.input(k);
                 }
+                let after = area.lines().join("\n");
                 self.mode = Mode::Input { purpose, area };
-                Vec::new()
+                match purpose.draft_key() {
+                    Some(key) if after != before => vec![Cmd::SaveDraft(Draft {
+                        key,
+                        body: after,
+                        template: None,
+                        ticket_id: None,
+                        account_id: None,
+                        task_id: None,
+                        updated_at: self.now,
+                    })],
+                    _ => Vec::new(),
+                }
             }
         }
     }
@@ -1070,9 +1338,13 @@ impl App {
     fn request_quit(&mut self) -> Vec<Cmd> {
         if self.has_unsaved_edit() {
             // the input comes back if the user stays; its text is also kept as a draft
-            if let Mode::Input { purpose, area } = std::mem::replace(&mut self.mode, Mode::Normal) {
-                self.drafts.insert(purpose, area.lines().join("\n"));
-                self.quit_pending_input = Some((purpose, area));
+            match std::mem::replace(&mut self.mode, Mode::Normal) {
+                Mode::Input { purpose, area } => {
+                    self.drafts.insert(purpose, area.lines().join("\n"));
+                    self.quit_pending_input = Some((purpose, area));
+                }
+                Mode::Reply(e) => self.quit_pending_reply = Some(e),
+                _ => {}
             }
             self.mode = Mode::ConfirmQuit;
             let drafts = self.drafts.values().filter(|d| !d.trim().is_empty()).count();
@@ -1297,6 +1569,46 @@ impl App {
                 Some(t) => return vec![Cmd::Ticket(t.id, TicketOp::Resume)],
                 None => return self.no_ticket(),
             },
+            Action::Reply => return self.reply_to_selection(false),
+            Action::ReplyWith => return self.reply_to_selection(true),
+            Action::Drafts => {
+                if self.saved_drafts.is_empty() {
+                    self.info("No drafts kept.");
+                } else {
+                    self.mode = Mode::Drafts { selected: 0 };
+                }
+            }
+            Action::Sequences => {
+                let Some(a) = self.selected_account() else {
+                    self.error("Select an account first.");
+                    return Vec::new();
+                };
+                let id = a.id;
+                let enrolled: Vec<String> = self
+                    .account_detail
+                    .as_ref()
+                    .filter(|d| d.account.id == id)
+                    .map(|d| d.enrollments.iter().map(|e| e.sequence.clone()).collect())
+                    .unwrap_or_default();
+                let items: Vec<(String, bool)> = self
+                    .templates
+                    .sequences()
+                    .into_iter()
+                    .map(|s| {
+                        let on = enrolled.contains(&s);
+                        (s, on)
+                    })
+                    .collect();
+                if items.is_empty() {
+                    self.error("No sequences: no template has `for: <sequence> day <n>`.");
+                } else {
+                    self.mode = Mode::SequenceMenu {
+                        account: id,
+                        items,
+                        selected: 0,
+                    };
+                }
+            }
             Action::NextItem => self.move_selection(|s, _| s + 1),
             Action::PrevItem => self.move_selection(|s, _| s.saturating_sub(1)),
             Action::MarkReviewed => {
@@ -1331,6 +1643,67 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Reply to what is selected: the ticket (its step's template), the Today task (its
+    /// template), or the account (a due sequence step, else a template to pick).
+    fn reply_to_selection(&mut self, pick: bool) -> Vec<Cmd> {
+        let open = |ticket, account, task, template: Option<String>| Cmd::OpenReply {
+            ticket,
+            account,
+            task,
+            template,
+            use_draft: true,
+        };
+        let pick_template = if pick { Some(String::new()) } else { None };
+        let cmd = match self.view {
+            View::Tickets => self.active_ticket().map(|t| open(Some(t.id), None, None, None)),
+            View::Today => match self.selected_review() {
+                Some(item) if item.task.is_some() => Some(open(None, None, item.task, None)),
+                Some(item) => match item.target {
+                    Target::Ticket(id) => Some(open(Some(id), None, None, None)),
+                    Target::Account(a) => Some(open(None, Some(a), None, None)),
+                    Target::Task(t) => Some(open(None, None, Some(t), None)),
+                },
+                None => None,
+            },
+            View::Accounts => self.selected_account().map(|a| {
+                let id = a.id;
+                let due = self
+                    .data
+                    .tasks_due
+                    .iter()
+                    .find(|t| t.account_id == Some(id))
+                    .map(|t| t.id);
+                match due {
+                    Some(task) if !pick => open(None, Some(id), Some(task), None),
+                    _ => open(None, Some(id), None, None),
+                }
+            }),
+        };
+        match cmd {
+            Some(Cmd::OpenReply {
+                ticket,
+                account,
+                task,
+                template,
+                use_draft,
+            }) => {
+                self.info("Opening the reply…");
+                vec![Cmd::OpenReply {
+                    ticket,
+                    account,
+                    task,
+                    // an empty name asks for the picker
+                    template: pick_template.or(template),
+                    use_draft,
+                }]
+            }
+            _ => {
+                self.error("Select a ticket, a task or an account to reply to.");
+                Vec::new()
+            }
+        }
     }
 
     fn no_ticket(&mut self) -> Vec<Cmd> {

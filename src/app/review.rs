@@ -44,6 +44,8 @@ pub struct ReviewItem {
     pub target: Target,
     pub title: String,
     pub tier: Option<Tier>,
+    /// The task the item is, when it is one.
+    pub task: Option<i64>,
 }
 
 /// Soon means within this many seconds.
@@ -75,6 +77,7 @@ pub fn build(s: &Snapshot, rules: &HealthRules, now: Timestamp) -> Vec<ReviewIte
                 target: Target::Ticket(t.id),
                 title: format!("#{} {} — {}", t.id, t.subject, t.account_name),
                 tier: tier_of(t.account_id),
+                task: None,
             });
         }
     }
@@ -93,6 +96,7 @@ pub fn build(s: &Snapshot, rules: &HealthRules, now: Timestamp) -> Vec<ReviewIte
                 target: Target::Account(a.id),
                 title: format!("{} dropped from {} to {}", a.name, before.label(), tier.label()),
                 tier: Some(tier),
+                task: None,
             });
         } else if tier == Tier::Critical {
             items.push(ReviewItem {
@@ -101,6 +105,7 @@ pub fn build(s: &Snapshot, rules: &HealthRules, now: Timestamp) -> Vec<ReviewIte
                 target: Target::Account(a.id),
                 title: format!("{} is Critical ({score})", a.name),
                 tier: Some(tier),
+                task: None,
             });
         }
     }
@@ -116,6 +121,7 @@ pub fn build(s: &Snapshot, rules: &HealthRules, now: Timestamp) -> Vec<ReviewIte
                 t.account_name.as_deref().map(|n| format!(" — {n}")).unwrap_or_default()
             ),
             tier: None,
+            task: Some(t.id),
         });
     }
     // stable: kind first, then the order they were found in (urgency for tickets)

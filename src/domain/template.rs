@@ -182,7 +182,13 @@ pub enum Piece {
 /// Split text into literal pieces and placeholders. Errors carry a line offset (0-based)
 /// within `text` and a message.
 pub fn pieces(text: &str) -> Result<Vec<Piece>, (usize, String)> {
+    Ok(pieces_on_lines(text)?.into_iter().map(|(_, p)| p).collect())
+}
+
+/// As `pieces`, each with the line (0-based) it starts on.
+fn pieces_on_lines(text: &str) -> Result<Vec<(usize, Piece)>, (usize, String)> {
     let mut out = Vec::new();
+    let mut lit_line = 0;
     let mut lit = String::new();
     for (ln, line) in text.split('\n').enumerate() {
         if ln > 0 {
@@ -220,15 +226,16 @@ pub fn pieces(text: &str) -> Result<Vec<Piece>, (usize, String)> {
                 ));
             }
             if !lit.is_empty() {
-                out.push(Piece::Text(std::mem::take(&mut lit)));
+                out.push((lit_line, Piece::Text(std::mem::take(&mut lit))));
             }
-            out.push(Piece::Placeholder(name.to_string()));
+            out.push((ln, Piece::Placeholder(name.to_string())));
+            lit_line = ln;
             rest = &after[end + 1..];
         }
         lit.push_str(rest);
     }
     if !lit.is_empty() {
-        out.push(Piece::Text(lit));
+        out.push((lit_line, Piece::Text(lit)));
     }
     Ok(out)
 }
@@ -334,14 +341,10 @@ impl Template {
         };
         // every placeholder must be known
         let check = |text: &str, first_line: usize| -> Result<(), TemplateError> {
-            let ps = pieces(text).map_err(|(l, m)| err(first_line + l, m))?;
-            for p in ps {
+            let ps = pieces_on_lines(text).map_err(|(l, m)| err(first_line + l, m))?;
+            for (line, p) in ps {
                 if let Piece::Placeholder(n) = p {
                     if !t.knows(&n) {
-                        let line = text
-                            .split('\n')
-                            .position(|l| l.contains(&format!("{{{n}}}")))
-                            .unwrap_or(0);
                         return Err(err(
                             first_line + line,
                             format!(
@@ -368,10 +371,15 @@ impl Template {
     pub fn render(&self, ctx: &Context) -> Rendered {
         let subject = fill(&self.subject, ctx);
         let body = fill(&self.body, ctx);
-        let mut unfilled = unfilled_in(&subject, |n| self.knows(n));
-        for n in unfilled_in(&body, |n| self.knows(n)) {
-            if !unfilled.contains(&n) {
-                unfilled.push(n);
+        // from the template's own placeholders: a literal {{first_name}} is not one
+        let mut unfilled: Vec<String> = Vec::new();
+        for text in [&self.subject, &self.body] {
+            for p in pieces(text).unwrap_or_default() {
+                if let Piece::Placeholder(n) = p {
+                    if ctx.get(&n).is_none() && !unfilled.contains(&n) {
+                        unfilled.push(n);
+                    }
+                }
             }
         }
         Rendered {

@@ -1,5 +1,6 @@
 //! `view(&App, &mut Frame)`: rendering only reads the model.
 
+pub mod reply;
 pub mod theme;
 
 use crate::app::data::{AccountDetail, TicketDetail};
@@ -56,6 +57,7 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         Mode::Input { purpose, area: text } => input(theme, f, area, *purpose, text),
         Mode::SnoozeMenu { selected, .. } => snooze_menu(theme, f, area, *selected),
         Mode::ConfirmQuit => confirm(theme, f, area),
+        Mode::Reply(_) | Mode::Drafts { .. } | Mode::SequenceMenu { .. } => reply::overlay(app, theme, f, main, area),
         _ => {}
     }
 }
@@ -144,7 +146,7 @@ fn status_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
 }
 
 /// Rows [start, end) of a list of `len` that keep `sel` visible in `height` rows.
-fn window(len: usize, sel: usize, height: usize) -> (usize, usize) {
+pub(crate) fn window(len: usize, sel: usize, height: usize) -> (usize, usize) {
     if height == 0 || len == 0 {
         return (0, 0);
     }
@@ -984,7 +986,7 @@ fn kind_words(k: ReviewKind) -> &'static str {
     }
 }
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
     Rect {
