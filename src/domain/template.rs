@@ -512,23 +512,49 @@ impl Context {
     }
 
     /// Turn a filled reply back into a reusable template body: this customer's values become
-    /// their placeholders again (longest first, so a name inside a longer value stays whole).
+    /// their placeholders again, as whole words (longest first, so a name inside a longer value
+    /// stays whole), and literal braces are escaped.
     pub fn generalise(&self, text: &str) -> String {
         let mut pairs: Vec<(&str, &str)> = self
             .values
             .iter()
-            .filter(|(k, v)| v.chars().count() >= 4 && !matches!(k.as_str(), "today" | "agent_name" | "founder_name"))
+            .filter(|(k, v)| {
+                v.chars().count() >= 2
+                    && !matches!(
+                        k.as_str(),
+                        "today" | "agent_name" | "founder_name" | "stage" | "segment"
+                    )
+            })
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         pairs.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
-        // escape literal braces first, then put placeholders in
         let mut out = text.replace('{', "{{").replace('}', "}}");
         for (k, v) in pairs {
             let v = v.replace('{', "{{").replace('}', "}}");
-            out = out.replace(&v, &format!("{{{k}}}"));
+            out = replace_words(&out, &v, &format!("{{{k}}}"));
         }
         out
     }
+}
+
+/// Replace `needle` where it stands as whole words (not inside a longer word or a placeholder).
+fn replace_words(text: &str, needle: &str, with: &str) -> String {
+    let edge = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == '{' || c == '}'));
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(needle) {
+        let before = rest[..pos].chars().next_back();
+        let after = rest[pos + needle.len()..].chars().next();
+        out.push_str(&rest[..pos]);
+        if edge(before) && edge(after) {
+            out.push_str(with);
+        } else {
+            out.push_str(needle);
+        }
+        rest = &rest[pos + needle.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A filled template.
@@ -682,8 +708,11 @@ mod tests {
         ctx.set("first_name", "Ada");
         ctx.set("company", "Acme Corp");
         ctx.set("contact_name", "Ada Lovelace");
-        let g = ctx.generalise("Hi Ada Lovelace of Acme Corp, {braces}");
-        assert_eq!(g, "Hi {contact_name} of {company}, {{braces}}");
+        let g = ctx.generalise("Hi Ada Lovelace of Acme Corp, {braces}. Ada, Adam and Canada");
+        assert_eq!(
+            g,
+            "Hi {contact_name} of {company}, {{braces}}. {first_name}, Adam and Canada"
+        );
         let t = Template::parse("g", "g", &format!("name: G\nfor: resolve\nsubject: s\n\n{g}\n")).unwrap();
         assert!(t.render(&ctx).body.contains("Ada Lovelace of Acme Corp, {braces}"));
     }

@@ -221,10 +221,15 @@ impl Store {
     }
 
     /// The latest timeline entries of all an account's tickets, newest first, with the ticket.
+    /// The account's latest ticket events and messages (ticket 0: a message to the account).
     pub fn account_timeline(&self, account: i64, limit: usize) -> Result<Vec<(i64, TicketEvent)>> {
         let mut stmt = self.conn.prepare(
             "SELECT t.id, e.id, e.at, e.actor, e.kind, e.body, e.from_step, e.to_step FROM ticket_events e \
-             JOIN tickets t ON t.id = e.ticket_id WHERE t.account_id = ?1 ORDER BY e.at DESC, e.id DESC LIMIT ?2",
+             JOIN tickets t ON t.id = e.ticket_id WHERE t.account_id = ?1 \
+             UNION ALL \
+             SELECT 0, m.id, m.at, m.actor, 'message', m.subject, NULL, NULL FROM messages m \
+             WHERE m.account_id = ?1 AND m.ticket_id IS NULL \
+             ORDER BY 3 DESC, 2 DESC LIMIT ?2",
         )?;
         let rows = stmt
             .query_map(params![account, limit as i64], |r| {

@@ -474,6 +474,22 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
     for t in d.tasks.iter().take(4) {
         lines.push(Line::from(format!("{} {}", t.due_date, one_line(&t.title))));
     }
+    for e in &d.enrollments {
+        lines.push(Line::from(vec![
+            Span::styled("In sequence ", theme.dim()),
+            Span::raw(format!(
+                "{} since {} · {}/{} sent{}",
+                e.sequence,
+                e.enrolled_on,
+                e.done,
+                e.steps,
+                match (&e.next_due, &e.next_title) {
+                    (Some(due), Some(t)) => format!(" · next {due} {}", one_line(t)),
+                    _ => String::new(),
+                }
+            )),
+        ]));
+    }
     lines.push(Line::styled("Contacts", theme.header()));
     for c in &d.contacts {
         lines.push(Line::from(format!(
@@ -505,7 +521,11 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
         })
         .collect();
     for (ticket, e) in &d.ticket_events {
-        let mut what = format!("#{ticket} {}", e.kind);
+        let mut what = if *ticket == 0 {
+            e.kind.clone()
+        } else {
+            format!("#{ticket} {}", e.kind)
+        };
         if let (Some(from), Some(to)) = (&e.from_step, &e.to_step) {
             what.push_str(&format!(" {from}→{to}"));
         }
