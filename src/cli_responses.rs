@@ -288,12 +288,14 @@ pub fn reply(
         Some(n) => Some(find(&set, n)?),
         None => set.for_use(&crate::domain::template::Use::Step(ticket.step)),
     };
-    let draft = if !stdin_text.trim().is_empty() {
-        if stdin_text.starts_with("Subject:") {
+    let (draft, unfilled) = if !stdin_text.trim().is_empty() {
+        let draft = if stdin_text.starts_with("Subject:") {
             stdin_text
         } else {
             crate::domain::template::compose_draft(&format!("Re: {}", ticket.subject), &stdin_text)
-        }
+        };
+        let unfilled = crate::domain::template::unfilled_in(&draft, |n| t.is_some_and(|t| t.knows(n)));
+        (draft, unfilled)
     } else {
         let Some(t) = t else {
             bail!(
@@ -310,9 +312,10 @@ pub fn reply(
             s.actor(),
             ctx.now,
         );
-        t.draft(&c)
+        // the template's own placeholders: a literal {{first_name}} is not one
+        let r = t.render(&c);
+        (crate::domain::template::compose_draft(&r.subject, &r.body), r.unfilled)
     };
-    let unfilled = crate::domain::template::unfilled_in(&draft, |n| t.is_some_and(|t| t.knows(n)));
     if !unfilled.is_empty() && !allow_unfilled {
         bail!(
             "the reply still has placeholders to fill: {}; pipe the finished text on stdin, or pass --allow-unfilled",

@@ -256,7 +256,7 @@ fn a_sent_reply_is_recorded_and_ticks_its_item() {
     assert!(matches!(a.mode, Mode::Normal), "the editor closes once recorded");
     let t = w.store.ticket(id).unwrap();
     assert_eq!(t.first_response_at, Some(NOW));
-    assert_eq!(w.store.checklist(id, Step::Acknowledge).unwrap()[0], true);
+    assert!(w.store.checklist(id, Step::Acknowledge).unwrap()[0]);
     let events = w.store.ticket_events(id).unwrap();
     let reply = events.iter().find(|e| e.kind == "reply").unwrap();
     assert_eq!(reply.actor, "tester");
