@@ -81,7 +81,7 @@ actions! {
     NextItem => "next-item", "Next review item";
     PrevItem => "prev-item", "Previous review item";
     MarkReviewed => "mark-reviewed", "Mark reviewed and move on (again to unmark)";
-    Reply => "reply", "Reply: the template for the ticket's step, the task's, or the account's due step, filled in";
+    Reply => "reply", "Reply with the fitting template filled in (the step's, the task's)";
     ReplyWith => "reply-with", "Reply with a template you pick";
     Drafts => "drafts", "Your kept drafts: open one, or x to discard it";
     Sequences => "sequences", "Enrol the account in a sequence (onboarding, win-back), or unenrol it";

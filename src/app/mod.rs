@@ -1349,12 +1349,13 @@ impl App {
             self.mode = Mode::ConfirmQuit;
             let drafts = self.drafts.values().filter(|d| !d.trim().is_empty()).count();
             self.info(format!(
-                "{} unsaved: quit anyway? (y / n)",
+                "{} kept as draft{} for next time. Quit anyway? (y / n)",
                 if drafts > 1 {
-                    format!("{drafts} drafts are")
+                    format!("{drafts} unsent texts are")
                 } else {
-                    "An edit is".to_string()
-                }
+                    "Your unsent text is".to_string()
+                },
+                if drafts > 1 { "s" } else { "" }
             ));
         } else {
             self.quit = true;

@@ -1135,11 +1135,11 @@ fn snooze_menu(theme: &Theme, f: &mut Frame, area: Rect, selected: usize) {
 }
 
 fn confirm(theme: &Theme, f: &mut Frame, area: Rect) {
-    let popup = centered(area, 50, 4);
+    let popup = centered(area, 60, 4);
     f.render_widget(Clear, popup);
     f.render_widget(
         Paragraph::new(vec![
-            Line::raw("An edit is unsaved. Quit anyway?"),
+            Line::raw("Unsent text is kept as a draft. Quit anyway?"),
             Line::styled("y quits · any other key goes back", theme.dim()),
         ])
         .block(Block::bordered().borders(Borders::ALL).title(" Quit ")),
