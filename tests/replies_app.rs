@@ -431,3 +431,38 @@ fn a_reply_kept_as_a_template_is_reusable() {
         "{again:?}"
     );
 }
+
+#[test]
+fn a_kept_draft_is_not_replaced_without_asking() {
+    let mut w = worker();
+    let id = new_ticket(&w);
+    let mut a = app();
+    let o = open(&mut w, open_reply(Some(id), None, None, None));
+    a.update(Msg::Reply(Reply::ReplyOpen(Box::new(o))));
+    for c in type_text(&mut a, "Half written") {
+        w.execute(c);
+    }
+    key(&mut a, KeyCode::Esc, KeyModifiers::NONE);
+    // escalating asks for the Escalation template: the draft comes back, with the question
+    let o = open(&mut w, open_reply(Some(id), None, None, Some("escalation")));
+    assert!(o.text.contains("Half written"));
+    assert_eq!(o.suggest.as_deref(), Some("escalation"));
+    a.update(Msg::Reply(Reply::ReplyOpen(Box::new(o))));
+    assert!(matches!(stage(&a), ReplyStage::ConfirmReplace(s) if s == "escalation"));
+    assert!(a.status.contains("Replace it with Escalation?"), "{}", a.status);
+    // n keeps the draft
+    key(&mut a, KeyCode::Char('n'), KeyModifiers::NONE);
+    match &a.mode {
+        Mode::Reply(e) => assert!(e.text().contains("Half written")),
+        _ => panic!("the editor stays open"),
+    }
+    // y asks for the template instead of the draft
+    key(&mut a, KeyCode::Esc, KeyModifiers::NONE);
+    let o = open(&mut w, open_reply(Some(id), None, None, Some("escalation")));
+    a.update(Msg::Reply(Reply::ReplyOpen(Box::new(o))));
+    let cmds = key(&mut a, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::OpenReply { template: Some(t), use_draft: false, .. }] if t == "escalation"),
+        "{cmds:?}"
+    );
+}

@@ -148,6 +148,8 @@ pub struct ReplyOpen {
     pub restored: Option<Timestamp>,
     /// No template fits: open the picker first.
     pub pick: bool,
+    /// A draft came back where this template was asked for: offer to replace it.
+    pub suggest: Option<String>,
 }
 
 /// One part of the snapshot, reloaded alone when only it changed.
@@ -605,10 +607,12 @@ impl Worker {
             to,
             restored: None,
             pick: false,
+            suggest: None,
         };
         if use_draft {
             let kept = self.store.drafts().map_err(|e| e.to_string())?;
             if let Some(d) = kept.into_iter().find(|d| d.key == key) {
+                open.suggest = template.filter(|t| !t.is_empty() && Some(t) != d.template.as_ref());
                 open.template = d.template;
                 open.text = d.body;
                 open.restored = Some(d.updated_at);

@@ -238,8 +238,17 @@ impl App {
         let template = open.template.as_deref().and_then(|s| self.templates.get(s)).cloned();
         let restored = open.restored;
         let pick = open.pick;
+        let suggest = open.suggest.clone();
         let mut editor = ReplyEditor::new(open, template);
-        if pick {
+        if let Some(slug) = suggest {
+            let name = self
+                .templates
+                .get(&slug)
+                .map(|t| t.name.clone())
+                .unwrap_or_else(|| slug.clone());
+            self.info(format!("You have an unsent draft here. Replace it with {name}? y / n"));
+            editor.stage = ReplyStage::ConfirmReplace(slug);
+        } else if pick {
             editor.stage = ReplyStage::Picker {
                 query: String::new(),
                 selected: 0,
