@@ -67,6 +67,8 @@ pub struct ReplyEditor {
     pub area: TextArea<'static>,
     /// The text as opened, to tell whether it was edited.
     pub original: String,
+    /// The text is a kept draft: it is someone's typing even before it is edited again.
+    pub from_draft: bool,
     pub stage: ReplyStage,
 }
 
@@ -104,6 +106,7 @@ impl ReplyEditor {
             template,
             title: open.title,
             to: open.to,
+            from_draft: open.restored.is_some(),
             original: open.text,
             area,
             stage: ReplyStage::Edit,
@@ -141,8 +144,9 @@ impl ReplyEditor {
         self.area.lines().join("\n")
     }
 
+    /// Whether the text holds typing (edited now, or a kept draft).
     pub fn edited(&self) -> bool {
-        self.text() != self.original
+        self.from_draft || self.text() != self.original
     }
 
     /// Whether a placeholder name is one this reply may still have to fill.
