@@ -3,6 +3,7 @@
 
 pub mod churn;
 pub mod health;
+pub mod investigation;
 pub mod metrics;
 pub mod sla;
 pub mod sop;
@@ -22,5 +23,12 @@ pub const DAY: i64 = 86_400;
 pub fn format_time(t: Timestamp) -> String {
     chrono::DateTime::from_timestamp(t, 0)
         .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// "2026-11-22": the UTC day of a moment.
+pub fn day_string(t: Timestamp) -> String {
+    chrono::DateTime::from_timestamp(t, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| t.to_string())
 }
