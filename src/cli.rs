@@ -65,6 +65,15 @@ pub enum Command {
     /// Onboarding and win-back sequences: enrol, unenrol, list
     #[command(subcommand)]
     Sequences(crate::cli_responses::SequencesCmd),
+    /// Intent-First investigations: save one from an answers file
+    #[command(subcommand)]
+    Investigate(crate::cli_investigate::InvestigateCmd),
+    /// List investigations
+    #[command(subcommand)]
+    Investigations(crate::cli_investigate::InvestigationsCmd),
+    /// Markdown reports: an investigation, the CS debt log, intervention outcomes
+    #[command(subcommand)]
+    Report(crate::cli_investigate::ReportCmd),
     /// Print a cockpit view as plain text, rendered by the cockpit's own code
     Screen {
         /// today, accounts or tickets
@@ -417,6 +426,9 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Health(c) => health_cmd(&ctx, c),
         Command::Db(c) => db(&ctx, c),
         Command::Templates(c) => crate::cli_responses::templates(&ctx, c),
+        Command::Investigate(c) => crate::cli_investigate::investigate(&ctx, c),
+        Command::Investigations(c) => crate::cli_investigate::investigations(&ctx, c),
+        Command::Report(c) => crate::cli_investigate::report(&ctx, c),
         Command::Sequences(c) => crate::cli_responses::sequences(&ctx, c),
         Command::Screen { .. } => Ok(()),
     }

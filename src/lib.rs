@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cli_investigate;
 pub mod cli_responses;
 pub mod config;
 pub mod deliver;

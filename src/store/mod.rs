@@ -3,12 +3,14 @@
 mod accounts;
 mod demo;
 mod health;
+mod investigations;
 mod responses;
 mod review;
 mod tickets;
 
 pub use accounts::*;
 pub use health::*;
+pub use investigations::*;
 pub use responses::*;
 pub use review::*;
 pub use tickets::*;
