@@ -43,6 +43,7 @@ pub struct AccountDetail {
     pub ticket_events: Vec<(i64, TicketEvent)>,
     /// Sequences the account is in now.
     pub enrollments: Vec<Enrollment>,
+    pub investigations: Vec<crate::store::InvestigationRow>,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +51,7 @@ pub struct TicketDetail {
     pub ticket: Ticket,
     pub checklist: Vec<bool>,
     pub events: Vec<TicketEvent>,
+    pub investigations: Vec<crate::store::InvestigationRow>,
 }
 
 /// A change to a ticket.
@@ -273,6 +275,7 @@ pub fn load_account(
         recent_signals: store.recent_signals(id, 12)?,
         ticket_events: store.account_timeline(id, 12)?,
         enrollments: store.enrollments(Some(id), false)?,
+        investigations: store.investigations(Some(id))?,
         account,
     })
 }
@@ -282,6 +285,7 @@ pub fn load_ticket(store: &Store, id: i64) -> crate::store::Result<TicketDetail>
     Ok(TicketDetail {
         checklist: store.checklist(id, ticket.step)?,
         events: store.ticket_events(id)?,
+        investigations: store.ticket_investigations(id)?,
         ticket,
     })
 }

@@ -268,6 +268,16 @@ impl Store {
         Ok(rows)
     }
 
+    /// The investigations made for a ticket, newest first.
+    pub fn ticket_investigations(&self, ticket: i64) -> Result<Vec<InvestigationRow>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {ROW_COLUMNS} FROM investigations i LEFT JOIN accounts a ON a.id = i.account_id \
+             WHERE i.ticket_id = ?1 ORDER BY i.created_at DESC, i.id DESC"
+        ))?;
+        let rows = stmt.query_map([ticket], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     /// The CS debt log, oldest first, each with how often its pattern recurred.
     pub fn cs_debt(&self) -> Result<Vec<DebtEntry>> {
         let mut stmt = self.conn.prepare(

@@ -490,6 +490,7 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
             )),
         ]));
     }
+    investigation_lines(&mut lines, theme, &d.investigations, app.now);
     lines.push(Line::styled("Contacts", theme.header()));
     for c in &d.contacts {
         lines.push(Line::from(format!(
@@ -749,6 +750,37 @@ fn clock_span(theme: &Theme, label: &str, c: &Clock) -> Line<'static> {
     ])
 }
 
+/// Investigations with their priority and the health change since.
+fn investigation_lines(
+    lines: &mut Vec<Line<'static>>,
+    theme: &Theme,
+    list: &[crate::store::InvestigationRow],
+    now: Timestamp,
+) {
+    if list.is_empty() {
+        return;
+    }
+    lines.push(Line::styled(format!("Investigations ({})", list.len()), theme.header()));
+    for i in list.iter().take(4) {
+        let priority = i
+            .priority
+            .as_deref()
+            .and_then(|p| p.parse::<crate::domain::investigation::Priority>().ok())
+            .map(|p| p.label())
+            .unwrap_or("-");
+        let health = match (i.health_at_start, i.health_now) {
+            (Some(a), Some(b)) => format!(" · health {a} -> {b} ({:+})", i64::from(b) - i64::from(a)),
+            _ => String::new(),
+        };
+        lines.push(Line::from(format!(
+            "#{} {priority} · {}d ago{health} · {}",
+            i.id,
+            (now - i.created_at).max(0) / DAY,
+            one_line(&i.goal)
+        )));
+    }
+}
+
 fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &TicketDetail) {
     let t = &d.ticket;
     let mut lines: Vec<Line> = Vec::new();
@@ -853,6 +885,7 @@ fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Ticket
             lines.push(Line::from(l.to_string()));
         }
     }
+    investigation_lines(&mut lines, theme, &d.investigations, app.now);
     lines.push(Line::styled("Timeline (newest first)", theme.header()));
     for e in d.events.iter().rev() {
         let mut what = e.kind.clone();
