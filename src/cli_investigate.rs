@@ -279,7 +279,11 @@ pub fn report(ctx: &Context, cmd: &ReportCmd) -> Result<()> {
                         Some(i64::from(r.health_after_30.or(r.health_after_14)?) - i64::from(r.health_at_start?))
                     })
                     .collect();
-                md.push_str(&format!("\n## {priority}: {approach}\n\n"));
+                let shown = priority
+                    .parse::<investigation::Priority>()
+                    .map(|p| p.label().to_string())
+                    .unwrap_or_else(|_| priority.clone());
+                md.push_str(&format!("\n## {shown}: {approach}\n\n"));
                 if !changes.is_empty() {
                     md.push_str(&format!(
                         "Average health change: {:+.1} over {} investigation(s) with a later snapshot.\n\n",
