@@ -162,7 +162,7 @@ pub fn investigate(ctx: &Context, cmd: &InvestigateCmd) -> Result<()> {
             let o = investigation::evaluate(&a, facts.health, ctx.now);
             let id = ctx
                 .store
-                .create_investigation(facts.account_id, *ticket, &a, &o, ctx.now)?;
+                .create_investigation(Some(facts.account_id), *ticket, &a, &o, ctx.now)?;
             outln!(
                 "Investigation {id} saved for {}: priority {}; {}.",
                 crate::text::one_line(&facts.account_name),

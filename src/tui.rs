@@ -286,7 +286,14 @@ pub fn render_view(
                 let pos = app.ticket_rows.iter().position(|i| app.data.tickets[*i].id == id);
                 app.ticket_sel = pos.ok_or_else(|| anyhow::anyhow!("ticket {id} is not in the open queue"))?;
             }
-            View::Today => anyhow::bail!("--select applies to accounts and tickets"),
+            View::Investigations => {
+                let pos = app
+                    .investigation_rows
+                    .iter()
+                    .position(|i| app.data.investigations[*i].id == id);
+                app.investigation_sel = pos.ok_or_else(|| anyhow::anyhow!("there is no investigation {id}"))?;
+            }
+            View::Today => anyhow::bail!("--select applies to accounts, tickets and investigations"),
         }
         app.detail_open = true;
     }

@@ -19,10 +19,11 @@ use tend::ui::theme::Theme;
 /// 2026-11-22T09:00:00Z
 const NOW: i64 = 1_795_338_000;
 
-const VIEWS: [(Scope, View); 3] = [
+const VIEWS: [(Scope, View); 4] = [
     (Scope::Today, View::Today),
     (Scope::Accounts, View::Accounts),
     (Scope::Tickets, View::Tickets),
+    (Scope::Investigations, View::Investigations),
 ];
 
 /// The demo data at the frozen clock, loaded once per test; each `fresh` app gets a copy.
@@ -39,6 +40,23 @@ impl World {
             .unwrap();
         store.backfill_snapshots(&HealthRules::default(), NOW, 30).unwrap();
         store.recompute_health(&HealthRules::default(), NOW).unwrap();
+        // enough investigations to page through
+        use tend::domain::investigation::{self, Answers, ProcessFit, Rating, Situation};
+        for n in 1..=20 {
+            let a = Answers {
+                situation: Some(Situation::SupportRequest),
+                goal: format!("goal {n}"),
+                business_result: "result".into(),
+                customer_impact: Some(Rating::High),
+                relationship_impact: Some(Rating::Medium),
+                scalability: Some(Rating::Low),
+                resource_efficiency: Some(Rating::High),
+                process_fit: Some(ProcessFit::NeedsImprovement),
+                ..Default::default()
+            };
+            let o = investigation::evaluate(&a, None, NOW);
+            store.create_investigation(Some(n), None, &a, &o, NOW).unwrap();
+        }
         let snap = load_snapshot(&store, NOW).unwrap();
         World { store, snap }
     }
@@ -79,6 +97,7 @@ impl World {
                 let id = app.selected_ticket().unwrap().id;
                 self.load_ticket_detail(&mut app, id);
             }
+            View::Investigations => assert_eq!(app.investigation_rows.len(), 20),
         }
         assert!(matches!(app.mode, Mode::Normal));
         app
@@ -121,6 +140,7 @@ fn selection(app: &App) -> usize {
         View::Today => app.review_sel,
         View::Accounts => app.account_sel,
         View::Tickets => app.ticket_sel,
+        View::Investigations => app.investigation_sel,
     }
 }
 
@@ -129,6 +149,7 @@ fn set_selection(app: &mut App, to: usize) {
         View::Today => app.review_sel = to,
         View::Accounts => app.account_sel = to,
         View::Tickets => app.ticket_sel = to,
+        View::Investigations => app.investigation_sel = to,
     }
 }
 
@@ -137,6 +158,7 @@ fn list_len(app: &App) -> usize {
         View::Today => app.review.len(),
         View::Accounts => app.account_rows.len(),
         View::Tickets => app.ticket_rows.len(),
+        View::Investigations => app.investigation_rows.len(),
     }
 }
 
@@ -278,13 +300,35 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
             match view {
                 View::Tickets => assert_eq!(t, ticket, "{what}"),
                 View::Accounts => assert_eq!(a, app.selected_account().map(|a| a.id), "{what}"),
-                View::Today => assert!(t.is_some() || a.is_some() || task.is_some(), "{what}"),
+                View::Today | View::Investigations => assert!(t.is_some() || a.is_some() || task.is_some(), "{what}"),
             }
             if action == Action::ReplyWith {
                 assert_eq!(template.as_deref(), Some(""), "{what}: asks for the picker");
             }
         }
         Action::Drafts => assert!(app.status.contains("No drafts"), "{what}: {}", app.status),
+        Action::ViewInvestigations => assert_eq!(app.view, View::Investigations, "{what}"),
+        Action::Investigate => {
+            let expected = match view {
+                View::Tickets => Cmd::OpenInvestigation { ticket, account: None },
+                View::Accounts => Cmd::OpenInvestigation {
+                    ticket: None,
+                    account: app.selected_account().map(|a| a.id),
+                },
+                _ => Cmd::OpenInvestigation {
+                    ticket: None,
+                    account: None,
+                },
+            };
+            assert_eq!(cmds, &[expected], "{what}");
+        }
+        Action::CopyReport => match cmds {
+            [Cmd::Clipboard(md)] => {
+                assert!(md.contains("| Factor | Assessment | Notes |"), "{what}: {md}");
+                assert!(md.contains("goal "), "{what}");
+            }
+            other => panic!("{what}: copies the Markdown: {other:?}"),
+        },
         Action::Sequences => match &app.mode {
             Mode::SequenceMenu { items, .. } => {
                 let names: Vec<&str> = items.iter().map(|(s, _)| s.as_str()).collect();

@@ -17,6 +17,7 @@ fn parts(replies: Vec<Reply>) -> Option<Vec<&'static str>> {
                     Part::Accounts { .. } => "accounts",
                     Part::Tickets(_) => "tickets",
                     Part::Tasks(_) => "tasks",
+                    Part::Investigations(_) => "investigations",
                 })
                 .collect(),
         ),
@@ -51,6 +52,24 @@ fn only_the_changed_lists_reload() {
     // a recompute changes accounts only
     other.recompute_health(&HealthRules::default(), NOW).unwrap();
     assert_eq!(parts(worker.execute(Cmd::Poll)), Some(vec!["accounts"]));
+    // an investigation saved elsewhere reloads the investigations alone
+    {
+        use tend::domain::investigation::{self, Answers, ProcessFit, Rating, Situation};
+        let a = Answers {
+            situation: Some(Situation::AdoptionIssue),
+            goal: "g".into(),
+            business_result: "r".into(),
+            customer_impact: Some(Rating::Low),
+            relationship_impact: Some(Rating::Low),
+            scalability: Some(Rating::Low),
+            resource_efficiency: Some(Rating::Low),
+            process_fit: Some(ProcessFit::Adequate),
+            ..Default::default()
+        };
+        let o = investigation::evaluate(&a, None, NOW);
+        other.create_investigation(Some(1), None, &a, &o, NOW).unwrap();
+    }
+    assert_eq!(parts(worker.execute(Cmd::Poll)), Some(vec!["tasks", "investigations"]));
     // our own writes do not come back as someone else's
     worker.execute(Cmd::Ticket(2, tend::app::data::TicketOp::Note { text: "mine".into() }));
     assert!(worker.execute(Cmd::Poll).is_empty());

@@ -53,9 +53,11 @@ enum Popup {
     SnoozeMenu,
     ConfirmQuit,
     Welcome,
+    Reply,
+    Investigation,
 }
 
-const POPUPS: [Popup; 8] = [
+const POPUPS: [Popup; 10] = [
     Popup::None,
     Popup::Filter,
     Popup::Palette,
@@ -64,6 +66,8 @@ const POPUPS: [Popup; 8] = [
     Popup::SnoozeMenu,
     Popup::ConfirmQuit,
     Popup::Welcome,
+    Popup::Reply,
+    Popup::Investigation,
 ];
 
 /// The demo world plus an account and ticket with wide characters and long text.
@@ -139,7 +143,7 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
                 Some(Target::Account(a)) => Some(a),
                 _ => None,
             },
-            View::Tickets => None,
+            View::Tickets | View::Investigations => None,
         };
         let ticket = match view {
             View::Tickets => app.selected_ticket().map(|t| t.id),
@@ -147,7 +151,7 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
                 Some(Target::Ticket(t)) => Some(t),
                 _ => None,
             },
-            View::Accounts => None,
+            View::Accounts | View::Investigations => None,
         };
         if let Some(a) = account {
             let d = load_account(store, a, NOW, &app.rules).unwrap();
@@ -187,6 +191,38 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
         Popup::SnoozeMenu => Mode::SnoozeMenu { ticket, selected: 3 },
         Popup::ConfirmQuit => Mode::ConfirmQuit,
         Popup::Welcome => Mode::Welcome,
+        Popup::Reply => {
+            let open = tend::app::data::ReplyOpen {
+                key: format!("reply:ticket:{ticket}"),
+                ticket: Some(ticket),
+                account: 1,
+                task: None,
+                template: Some("resolution".into()),
+                text: "Subject: Re: 絵文字 🎉\n\nHi {first_name},\n\n{explanation} and a line far longer than any popup is wide, with 東京 in it.".into(),
+                title: "#1 絵文字 🎉 subject far longer than the title bar".into(),
+                to: Some("Zoë <zoe@example.com>".into()),
+                restored: None,
+                pick: false,
+                suggest: None,
+            };
+            let t = app.templates.get("resolution").cloned();
+            Mode::Reply(Box::new(tend::app::reply::ReplyEditor::new(open, t)))
+        }
+        Popup::Investigation => {
+            let open = tend::app::data::InvestigationOpen {
+                key: "investigation:new".into(),
+                ticket: Some(ticket),
+                account: Some(1),
+                title: "東京 🍣 account, ticket with a long subject".into(),
+                health: Some(52),
+                answers: tend::domain::investigation::Answers {
+                    goal: "絵文字 goal far longer than the field is wide, and more words after it".into(),
+                    ..Default::default()
+                },
+                restored: None,
+            };
+            Mode::Investigation(Box::new(tend::app::investigate::InvestigationForm::new(open, NOW)))
+        }
     };
     app
 }
@@ -248,7 +284,7 @@ fn every_view_detail_and_popup_at_every_size() {
             }
         }
     }
-    assert_eq!(n, 3 * 2 * 2 * POPUPS.len() * SIZES.len());
+    assert_eq!(n, View::ALL.len() * 2 * 2 * POPUPS.len() * SIZES.len());
 }
 
 #[test]

@@ -204,3 +204,87 @@ fn rendering_is_deterministic() {
         assert_eq!(screen(view, 120, 40), screen(view, 120, 40), "{view:?}");
     }
 }
+
+/// The Intent-First form on the demo ticket 1, prefilled by the worker, with a few answers.
+fn form_app(w: u16, h: u16) -> String {
+    use tend::app::data::{Cmd, Worker};
+    let store = demo_store();
+    let mut app = loaded_app(&store);
+    let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW));
+    for r in worker.execute(Cmd::OpenInvestigation {
+        ticket: Some(1),
+        account: None,
+    }) {
+        app.update(Msg::Reply(r));
+    }
+    assert!(matches!(app.mode, Mode::Investigation(_)), "the form opens");
+    // Support request, a goal, then the business result and the ratings
+    char_key(&mut app, ' ');
+    key(&mut app, KeyCode::Tab);
+    for c in "Close the books by day 3".chars() {
+        char_key(&mut app, c);
+    }
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Tab);
+    }
+    for c in "Monthly close without overtime".chars() {
+        char_key(&mut app, c);
+    }
+    for _ in 0..6 {
+        key(&mut app, KeyCode::Tab);
+    }
+    for c in ['h', '\t', 'h', '\t', 'm', '\t', 'h', '\t', 'n'] {
+        if c == '\t' {
+            key(&mut app, KeyCode::Tab);
+        } else {
+            char_key(&mut app, c);
+        }
+    }
+    let s = render_to_text(&mut app, &Theme::mono(), w, h);
+    check_sane(&s, w, h);
+    s
+}
+
+#[test]
+fn investigation_form_80x24() {
+    let s = form_app(80, 24);
+    assert!(s.contains("Intent-First"), "{s}");
+    assert!(s.contains("Process fit"), "{s}");
+    assert!(s.contains("Close the books by day 3"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn investigation_form_120x40() {
+    let s = form_app(120, 40);
+    assert!(s.contains("Output table (live)"), "{s}");
+    assert!(
+        s.contains("Priority: Critical"),
+        "High/High/High/needs improvement is Critical: {s}"
+    );
+    assert!(s.contains("Codebase first"), "{s}");
+    insta::assert_snapshot!(s);
+}
+
+#[test]
+fn reply_editor_80x24() {
+    use tend::app::data::{Cmd, Worker};
+    let store = demo_store();
+    let mut app = loaded_app(&store);
+    let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW));
+    for r in worker.execute(Cmd::OpenReply {
+        ticket: Some(1),
+        account: None,
+        task: None,
+        template: Some("resolution".into()),
+        use_draft: true,
+    }) {
+        app.update(Msg::Reply(r));
+    }
+    assert!(matches!(app.mode, Mode::Reply(_)), "the editor opens");
+    let s = render_to_text(&mut app, &Theme::mono(), 80, 24);
+    check_sane(&s, 80, 24);
+    assert!(s.contains("Template: Resolution"), "{s}");
+    assert!(s.contains("{explanation}"), "{s}");
+    insta::assert_snapshot!(s);
+}

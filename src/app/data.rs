@@ -26,6 +26,8 @@ pub struct Snapshot {
     pub reviewed: HashSet<String>,
     pub day: String,
     pub data_version: i64,
+    /// Every investigation, newest first.
+    pub investigations: Vec<crate::store::InvestigationRow>,
 }
 
 #[derive(Debug, Clone)]
@@ -121,6 +123,17 @@ pub enum Cmd {
         account: i64,
         sequence: String,
     },
+    /// Open the Intent-First form: the kept draft, else prefilled from the ticket or account.
+    OpenInvestigation {
+        ticket: Option<i64>,
+        account: Option<i64>,
+    },
+    SaveInvestigation {
+        key: String,
+        ticket: Option<i64>,
+        account: Option<i64>,
+        answers: Box<crate::domain::investigation::Answers>,
+    },
     Unenroll {
         account: i64,
         sequence: String,
@@ -132,6 +145,18 @@ impl Cmd {
     pub fn is_terminal(&self) -> bool {
         matches!(self, Cmd::Clipboard(_) | Cmd::ExternalEditor { .. })
     }
+}
+
+/// An investigation ready to fill in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvestigationOpen {
+    pub key: String,
+    pub ticket: Option<i64>,
+    pub account: Option<i64>,
+    pub title: String,
+    pub health: Option<u32>,
+    pub answers: crate::domain::investigation::Answers,
+    pub restored: Option<Timestamp>,
 }
 
 /// A reply ready to edit.
@@ -164,6 +189,7 @@ pub enum Part {
     },
     Tickets(Vec<Ticket>),
     Tasks(Vec<Task>),
+    Investigations(Vec<crate::store::InvestigationRow>),
 }
 
 /// A reply from the worker.
@@ -183,6 +209,7 @@ pub enum Reply {
     ReplyFailed(String),
     Drafts(Vec<Draft>),
     Templates(Box<TemplateSet>),
+    InvestigationOpen(Box<InvestigationOpen>),
 }
 
 fn load_accounts(store: &Store, now: Timestamp) -> crate::store::Result<Part> {
@@ -223,6 +250,7 @@ pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snap
         tickets: load_tickets(store, now)?,
         tasks_due: store.tasks_due(&day, None)?,
         reviewed: store.review_marks(&day)?,
+        investigations: store.investigations(None)?,
         day,
         data_version: store.data_version()?,
         ..Default::default()
@@ -245,6 +273,7 @@ impl Snapshot {
             }
             Part::Tickets(t) => self.tickets = t,
             Part::Tasks(t) => self.tasks_due = t,
+            Part::Investigations(i) => self.investigations = i,
         }
     }
 }
@@ -297,7 +326,7 @@ pub struct Worker {
     pub sla: SlaTargets,
     pub demo: crate::demo::DemoOptions,
     last_version: Option<i64>,
-    last_counters: Option<(i64, i64, i64)>,
+    last_counters: Option<(i64, i64, i64, i64)>,
     /// A frozen clock, when one was given.
     pub fixed_now: Option<Timestamp>,
     pub templates: TemplateSet,
@@ -343,7 +372,7 @@ impl Worker {
     /// Reload only the lists whose tables another process changed.
     fn changed_parts(&mut self, now: Timestamp) -> crate::store::Result<Vec<Part>> {
         let counters = self.store.change_counters()?;
-        let before = self.last_counters.unwrap_or((-1, -1, -1));
+        let before = self.last_counters.unwrap_or((-1, -1, -1, -1));
         let mut parts = Vec::new();
         if counters.0 != before.0 {
             parts.push(load_accounts(&self.store, now)?);
@@ -353,6 +382,9 @@ impl Worker {
         }
         if counters.2 != before.2 {
             parts.push(Part::Tasks(self.store.tasks_due(&day_of(now), None)?));
+        }
+        if counters.3 != before.3 {
+            parts.push(Part::Investigations(self.store.investigations(None)?));
         }
         self.last_counters = Some(counters);
         Ok(parts)
@@ -443,6 +475,37 @@ impl Worker {
                         out
                     }
                     Err(e) => vec![Reply::Failed(e)],
+                }
+            }
+            Cmd::OpenInvestigation { ticket, account } => match self.open_investigation(ticket, account, now) {
+                Ok(o) => vec![Reply::InvestigationOpen(Box::new(o))],
+                Err(e) => vec![Reply::Failed(e)],
+            },
+            Cmd::SaveInvestigation {
+                key,
+                ticket,
+                account,
+                answers,
+            } => {
+                let health = account.and_then(|a| self.store.account(a).ok()).and_then(|a| a.score);
+                let o = crate::domain::investigation::evaluate(&answers, health, now);
+                match self.store.create_investigation(account, ticket, &answers, &o, now) {
+                    Ok(id) => {
+                        let _ = self.store.delete_draft(&key);
+                        let mut msg = format!(
+                            "Investigation {id} saved: {} — {}.",
+                            o.priority.map(|p| p.label()).unwrap_or("-"),
+                            o.approach.as_deref().unwrap_or("")
+                        );
+                        if let Some(d) = &o.follow_up_due {
+                            msg.push_str(&format!(" Follow-up task due {d}."));
+                        }
+                        if o.minimal {
+                            msg.push_str(" Logged in the CS debt log.");
+                        }
+                        vec![Reply::ReplySent(msg), self.snapshot(), self.drafts()]
+                    }
+                    Err(e) => vec![Reply::Failed(format!("Could not save the investigation: {e}"))],
                 }
             }
             Cmd::Unenroll { account, sequence } => match self.store.unenroll(account, &sequence, now) {
@@ -556,6 +619,53 @@ impl Worker {
                 }
             }
         }
+    }
+
+    fn open_investigation(
+        &self,
+        ticket: Option<i64>,
+        account: Option<i64>,
+        now: Timestamp,
+    ) -> Result<InvestigationOpen, String> {
+        let key = super::investigate::draft_key(ticket, account);
+        let (facts, title) = if ticket.is_some() || account.is_some() {
+            let f = self
+                .store
+                .investigation_facts(ticket, account, now)
+                .map_err(|e| e.to_string())?;
+            let title = format!(
+                "{}{}",
+                crate::text::one_line(&f.account_name),
+                f.ticket
+                    .as_ref()
+                    .map(|(id, s, _)| format!(", ticket #{id} {}", crate::text::one_line(s)))
+                    .unwrap_or_default()
+            );
+            (Some(f), title)
+        } else {
+            (None, "new investigation".to_string())
+        };
+        let mut open = InvestigationOpen {
+            key: key.clone(),
+            ticket,
+            account: facts.as_ref().map(|f| f.account_id).or(account),
+            title,
+            health: facts.as_ref().and_then(|f| f.health),
+            answers: Default::default(),
+            restored: None,
+        };
+        let kept = self.store.drafts().map_err(|e| e.to_string())?;
+        if let Some(d) = kept.into_iter().find(|d| d.key == key) {
+            if let Ok(a) = serde_json::from_str(&d.body) {
+                open.answers = a;
+                open.restored = Some(d.updated_at);
+                return Ok(open);
+            }
+        }
+        if let Some(f) = &facts {
+            crate::cli_investigate::prefill(&mut open.answers, f, &self.templates, &self.rules);
+        }
+        Ok(open)
     }
 
     fn drafts(&self) -> Reply {

@@ -13,6 +13,7 @@ pub enum Scope {
     Today,
     Accounts,
     Tickets,
+    Investigations,
 }
 
 impl Scope {
@@ -22,6 +23,7 @@ impl Scope {
             Scope::Today => "Today",
             Scope::Accounts => "Accounts",
             Scope::Tickets => "Tickets",
+            Scope::Investigations => "Investigations",
         }
     }
 }
@@ -85,6 +87,9 @@ actions! {
     ReplyWith => "reply-with", "Reply with a template you pick";
     Drafts => "drafts", "Your kept drafts: open one, or x to discard it";
     Sequences => "sequences", "Enrol the account in a sequence (onboarding, win-back), or unenrol it";
+    ViewInvestigations => "view-investigations", "Go to Investigations";
+    Investigate => "investigate", "Investigate (Intent-First): this ticket or account, or a blank one";
+    CopyReport => "copy-report", "Copy the investigation's output table as Markdown (OSC 52)";
 }
 
 /// A key with its modifiers, as written in the config file: `q`, `?`, `ctrl-r`, `alt-1`,
@@ -240,6 +245,11 @@ const DEFAULTS: &[(Scope, &str, Action)] = &[
     (Scope::Accounts, "r", Action::Reply),
     (Scope::Accounts, "R", Action::ReplyWith),
     (Scope::Accounts, "E", Action::Sequences),
+    (Scope::Global, "4", Action::ViewInvestigations),
+    (Scope::Tickets, "i", Action::Investigate),
+    (Scope::Accounts, "i", Action::Investigate),
+    (Scope::Investigations, "n", Action::Investigate),
+    (Scope::Investigations, "y", Action::CopyReport),
 ];
 
 /// The bindings in force: the defaults with the user's overrides applied.

@@ -2,6 +2,7 @@
 //! Effects (database reads and writes) leave `update` as `Cmd`s for the worker.
 
 pub mod data;
+pub mod investigate;
 pub mod keys;
 pub mod reply;
 pub mod review;
@@ -26,15 +27,17 @@ pub enum View {
     Today,
     Accounts,
     Tickets,
+    Investigations,
 }
 
 impl View {
-    pub const ALL: [View; 3] = [View::Today, View::Accounts, View::Tickets];
+    pub const ALL: [View; 4] = [View::Today, View::Accounts, View::Tickets, View::Investigations];
     pub fn label(self) -> &'static str {
         match self {
             View::Today => "Today",
             View::Accounts => "Accounts",
             View::Tickets => "Tickets",
+            View::Investigations => "Investigations",
         }
     }
     pub fn scope(self) -> Scope {
@@ -42,6 +45,7 @@ impl View {
             View::Today => Scope::Today,
             View::Accounts => Scope::Accounts,
             View::Tickets => Scope::Tickets,
+            View::Investigations => Scope::Investigations,
         }
     }
     pub fn parse(s: &str) -> Option<View> {
@@ -49,6 +53,7 @@ impl View {
             "today" => Some(View::Today),
             "accounts" => Some(View::Accounts),
             "tickets" => Some(View::Tickets),
+            "investigations" => Some(View::Investigations),
             _ => None,
         }
     }
@@ -120,6 +125,8 @@ pub enum Mode {
     Welcome,
     /// Writing a reply.
     Reply(Box<ReplyEditor>),
+    /// Filling in an Intent-First investigation.
+    Investigation(Box<investigate::InvestigationForm>),
     /// The kept drafts, to open one.
     Drafts {
         selected: usize,
@@ -308,6 +315,12 @@ pub struct App {
     // today
     pub review: Vec<ReviewItem>,
     pub review_sel: usize,
+    // investigations
+    pub investigation_rows: Vec<usize>,
+    pub investigation_sel: usize,
+    pub investigation_filter: String,
+    /// The form that was open when quitting was asked for.
+    pub quit_pending_form: Option<Box<investigate::InvestigationForm>>,
     /// The detail pane is open (on narrow terminals it replaces the list).
     pub detail_open: bool,
     /// Lines scrolled in an open detail pane.
@@ -374,6 +387,10 @@ impl App {
             checklist_cursor: 0,
             review: Vec::new(),
             review_sel: 0,
+            investigation_rows: Vec::new(),
+            investigation_sel: 0,
+            investigation_filter: String::new(),
+            quit_pending_form: None,
             detail_open: false,
             detail_scroll: 0,
             help_scroll: 0,
@@ -455,6 +472,7 @@ impl App {
     pub fn has_unsaved_edit(&self) -> bool {
         matches!(&self.mode, Mode::Input { area, .. } if area.lines().iter().any(|l| !l.trim().is_empty()))
             || matches!(&self.mode, Mode::Reply(e) if e.edited())
+            || matches!(&self.mode, Mode::Investigation(f) if f.touched())
             || self.drafts.values().any(|d| !d.trim().is_empty())
     }
 
@@ -626,6 +644,46 @@ impl App {
             .min(self.ticket_rows.len().saturating_sub(1));
     }
 
+    pub fn selected_investigation(&self) -> Option<&crate::store::InvestigationRow> {
+        self.investigation_rows
+            .get(self.investigation_sel)
+            .and_then(|i| self.data.investigations.get(*i))
+    }
+
+    pub fn refilter_investigations(&mut self) {
+        let keep = self.selected_investigation().map(|i| i.id);
+        let all = &self.data.investigations;
+        let mut rows: Vec<usize> = (0..all.len()).collect();
+        if !self.investigation_filter.is_empty() {
+            let hay: Vec<String> = all
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} {} {} {} {}",
+                        i.priority.as_deref().unwrap_or(""),
+                        i.account_name.as_deref().unwrap_or(""),
+                        i.status,
+                        i.goal,
+                        i.situation.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            let scores = Self::fuzzy(&self.investigation_filter, &hay);
+            let mut scored: Vec<(usize, u32)> = rows
+                .iter()
+                .zip(scores)
+                .filter_map(|(i, s)| s.map(|s| (*i, s)))
+                .collect();
+            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            rows = scored.into_iter().map(|(i, _)| i).collect();
+        }
+        self.investigation_rows = rows;
+        self.investigation_sel = keep
+            .and_then(|id| self.investigation_rows.iter().position(|i| all[*i].id == id))
+            .unwrap_or(0)
+            .min(self.investigation_rows.len().saturating_sub(1));
+    }
+
     fn rebuild_review(&mut self) {
         let keep = self.selected_review().map(|r| r.key.clone());
         self.review = review::build(&self.data, &self.rules, self.now);
@@ -655,6 +713,7 @@ impl App {
                 }
                 Target::Task(_) => None,
             },
+            View::Investigations => None,
         }
     }
 
@@ -666,7 +725,7 @@ impl App {
                 Target::Ticket(id) => self.data.tickets.iter().find(|t| t.id == id),
                 _ => None,
             },
-            View::Accounts => None,
+            View::Accounts | View::Investigations => None,
         }
     }
 
@@ -675,6 +734,7 @@ impl App {
             View::Today => self.review.len(),
             View::Accounts => self.account_rows.len(),
             View::Tickets => self.ticket_rows.len(),
+            View::Investigations => self.investigation_rows.len(),
         }
     }
 
@@ -683,6 +743,7 @@ impl App {
             View::Today => &mut self.review_sel,
             View::Accounts => &mut self.account_sel,
             View::Tickets => &mut self.ticket_sel,
+            View::Investigations => &mut self.investigation_sel,
         }
     }
 
@@ -708,6 +769,7 @@ impl App {
         match self.view {
             View::Accounts => Some(&mut self.account_filter),
             View::Tickets => Some(&mut self.ticket_filter),
+            View::Investigations => Some(&mut self.investigation_filter),
             View::Today => None,
         }
     }
@@ -716,6 +778,7 @@ impl App {
         match self.view {
             View::Accounts => self.refilter_accounts(),
             View::Tickets => self.refilter_tickets(),
+            View::Investigations => self.refilter_investigations(),
             View::Today => {}
         }
     }
@@ -838,6 +901,7 @@ impl App {
                 if tickets {
                     self.refilter_tickets();
                 }
+                self.refilter_investigations();
                 self.rebuild_review();
                 // the details on screen may have changed even when no list did
                 let mut cmds = Vec::new();
@@ -855,6 +919,7 @@ impl App {
                 self.loaded = true;
                 self.refilter_accounts();
                 self.refilter_tickets();
+                self.refilter_investigations();
                 self.rebuild_review();
                 if first {
                     if self.data.accounts.is_empty() && !self.welcome_done {
@@ -915,7 +980,7 @@ impl App {
                 }
             }
             Reply::ReplySent(m) => {
-                if matches!(&self.mode, Mode::Reply(_)) {
+                if matches!(&self.mode, Mode::Reply(_) | Mode::Investigation(_)) {
                     self.mode = Mode::Normal;
                 }
                 self.info(m);
@@ -954,6 +1019,13 @@ impl App {
                     ));
                 }
                 Vec::new()
+            }
+            Reply::InvestigationOpen(o) => {
+                if matches!(self.mode, Mode::Normal) {
+                    self.open_investigation(*o)
+                } else {
+                    Vec::new()
+                }
             }
             Reply::Templates(t) => {
                 self.templates = *t;
@@ -1025,11 +1097,15 @@ impl App {
                     if let Some(e) = self.quit_pending_reply.take() {
                         self.mode = Mode::Reply(e);
                     }
+                    if let Some(f) = self.quit_pending_form.take() {
+                        self.mode = Mode::Investigation(f);
+                    }
                     self.info("Quit cancelled.");
                 }
                 Vec::new()
             }
             Mode::Reply(e) => self.on_reply_key(e, k),
+            Mode::Investigation(f) => self.on_investigation_key(f, k),
             Mode::Drafts { mut selected } => {
                 let n = self.saved_drafts.len();
                 match k.code {
@@ -1068,6 +1144,11 @@ impl App {
                             self.drafts.entry(p).or_insert(d.body);
                             self.open_input(p);
                             Vec::new()
+                        } else if d.key.starts_with("investigation") {
+                            vec![Cmd::OpenInvestigation {
+                                ticket: d.ticket_id,
+                                account: if d.ticket_id.is_some() { None } else { d.account_id },
+                            }]
                         } else {
                             vec![Cmd::OpenReply {
                                 ticket: d.ticket_id,
@@ -1344,6 +1425,7 @@ impl App {
                     self.quit_pending_input = Some((purpose, area));
                 }
                 Mode::Reply(e) => self.quit_pending_reply = Some(e),
+                Mode::Investigation(f) => self.quit_pending_form = Some(f),
                 _ => {}
             }
             self.mode = Mode::ConfirmQuit;
@@ -1411,6 +1493,49 @@ impl App {
             Action::ViewToday => self.switch_view(View::Today),
             Action::ViewAccounts => self.switch_view(View::Accounts),
             Action::ViewTickets => self.switch_view(View::Tickets),
+            Action::ViewInvestigations => self.switch_view(View::Investigations),
+            Action::Investigate => {
+                let target = match self.view {
+                    View::Tickets => self.selected_ticket().map(|t| (Some(t.id), Some(t.account_id))),
+                    View::Accounts => self.selected_account().map(|a| (None, Some(a.id))),
+                    View::Investigations => Some((None, None)),
+                    View::Today => match self.selected_review().map(|r| r.target) {
+                        Some(Target::Ticket(t)) => Some((Some(t), None)),
+                        Some(Target::Account(a)) => Some((None, Some(a))),
+                        _ => None,
+                    },
+                };
+                return match target {
+                    Some((ticket, account)) => {
+                        self.info("Opening the investigation…");
+                        vec![Cmd::OpenInvestigation {
+                            ticket,
+                            account: if ticket.is_some() { None } else { account },
+                        }]
+                    }
+                    None => {
+                        self.error("Select a ticket or an account to investigate.");
+                        Vec::new()
+                    }
+                };
+            }
+            Action::CopyReport => {
+                let Some(i) = self.selected_investigation() else {
+                    self.error("No investigation selected.");
+                    return Vec::new();
+                };
+                let answers: crate::domain::investigation::Answers =
+                    serde_json::from_str(&i.answers).unwrap_or_default();
+                let o = crate::domain::investigation::evaluate(&answers, i.health_at_start, i.created_at);
+                let title = format!(
+                    "{}{}",
+                    i.account_name.as_deref().unwrap_or("no account"),
+                    i.ticket_id.map(|t| format!(", ticket #{t}")).unwrap_or_default()
+                );
+                let md = crate::domain::investigation::markdown(&title, &answers, &o);
+                self.info(format!("Investigation {} copied as Markdown.", i.id));
+                return vec![Cmd::Clipboard(md)];
+            }
             Action::NextView | Action::PrevView => {
                 let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
                 let n = View::ALL.len();
@@ -1658,6 +1783,10 @@ impl App {
         };
         let pick_template = if pick { Some(String::new()) } else { None };
         let cmd = match self.view {
+            View::Investigations => self.selected_investigation().map(|i| match i.ticket_id {
+                Some(t) => open(Some(t), None, None, None),
+                None => open(None, i.account_id, None, None),
+            }),
             View::Tickets => self.active_ticket().map(|t| open(Some(t.id), None, None, None)),
             View::Today => match self.selected_review() {
                 Some(item) if item.task.is_some() => Some(open(None, None, item.task, None)),

@@ -224,7 +224,21 @@ pub struct TableText {
 }
 
 impl TableText {
-    fn get(&self, i: usize) -> &str {
+    pub fn set(&mut self, i: usize, v: String) {
+        let slot = match i {
+            0 => &mut self.customer_impact,
+            1 => &mut self.relationship_impact,
+            2 => &mut self.resource_efficiency,
+            3 => &mut self.process_fit,
+            4 => &mut self.business_outcome,
+            5 => &mut self.approach,
+            6 => &mut self.success_metrics,
+            _ => &mut self.follow_up,
+        };
+        *slot = v;
+    }
+
+    pub fn get(&self, i: usize) -> &str {
         match i {
             0 => &self.customer_impact,
             1 => &self.relationship_impact,

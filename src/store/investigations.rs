@@ -159,7 +159,7 @@ impl Store {
     /// task due on the follow-up day, and a CS debt entry when the quick filter says minimal.
     pub fn create_investigation(
         &self,
-        account: i64,
+        account: Option<i64>,
         ticket: Option<i64>,
         answers: &Answers,
         outcome: &Outcome,
@@ -173,7 +173,10 @@ impl Store {
             )));
         }
         let tx = self.conn.unchecked_transaction()?;
-        let a = self.account(account)?;
+        let score = match account {
+            Some(id) => self.account(id)?.score,
+            None => None,
+        };
         let json = serde_json::to_string(answers).map_err(|e| StoreError::Rule(e.to_string()))?;
         tx.execute(
             "INSERT INTO investigations (account_id, ticket_id, situation, goal, customer_impact, relationship_impact, \
@@ -191,7 +194,7 @@ impl Store {
                 answers.process_fit.map(|r| r.as_str()),
                 outcome.priority.map(|p| p.as_str()),
                 json,
-                a.score,
+                score,
                 outcome.follow_up_due,
                 self.actor,
                 now

@@ -39,6 +39,10 @@ pub const MIGRATION_FILES: &[(&str, &str)] = &[
         "0004_responses.sql",
         include_str!("../../migrations/0004_responses.sql"),
     ),
+    (
+        "0005_investigation_counter.sql",
+        include_str!("../../migrations/0005_investigation_counter.sql"),
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -93,16 +93,17 @@ impl Store {
         Ok(rows)
     }
 
-    /// How many changes each listed table has seen: (accounts, tickets, tasks).
-    pub fn change_counters(&self) -> Result<(i64, i64, i64)> {
+    /// How many changes each listed table has seen: (accounts, tickets, tasks, investigations).
+    pub fn change_counters(&self) -> Result<(i64, i64, i64, i64)> {
         let mut stmt = self.conn.prepare_cached("SELECT tbl, n FROM change_counters")?;
-        let mut out = (0, 0, 0);
+        let mut out = (0, 0, 0, 0);
         for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
             let (tbl, n) = row?;
             match tbl.as_str() {
                 "accounts" => out.0 = n,
                 "tickets" => out.1 = n,
                 "tasks" => out.2 = n,
+                "investigations" => out.3 = n,
                 _ => {}
             }
         }

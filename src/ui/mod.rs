@@ -1,5 +1,6 @@
 //! `view(&App, &mut Frame)`: rendering only reads the model.
 
+pub mod investigate;
 pub mod reply;
 pub mod theme;
 
@@ -49,6 +50,7 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         View::Today => today(app, theme, f, main),
         View::Accounts => accounts(app, theme, f, main),
         View::Tickets => tickets(app, theme, f, main),
+        View::Investigations => investigate::view(app, theme, f, main),
     }
     status_bar(app, theme, f, status);
     match &app.mode {
@@ -58,6 +60,7 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         Mode::SnoozeMenu { selected, .. } => snooze_menu(theme, f, area, *selected),
         Mode::ConfirmQuit => confirm(theme, f, area),
         Mode::Reply(_) | Mode::Drafts { .. } | Mode::SequenceMenu { .. } => reply::overlay(app, theme, f, main, area),
+        Mode::Investigation(form) => investigate::form(theme, f, main, form, app.now),
         _ => {}
     }
 }
@@ -157,7 +160,7 @@ pub(crate) fn window(len: usize, sel: usize, height: usize) -> (usize, usize) {
 /// Where the list and the detail go: the detail opened with Enter fills the view; otherwise
 /// it sits beside the list on wide terminals, under it on tall ones, and waits for Enter on
 /// small ones.
-fn split(app: &App, area: Rect) -> (Option<Rect>, Option<Rect>) {
+pub(crate) fn split(app: &App, area: Rect) -> (Option<Rect>, Option<Rect>) {
     if app.detail_open {
         (None, Some(area))
     } else if area.width >= SPLIT_WIDTH {

@@ -197,6 +197,9 @@ fn drafts(app: &App, theme: &Theme, f: &mut Frame, area: Rect, selected: usize) 
                 (Some("reply"), _, Some(t), _) => format!("reply for task {t}"),
                 (Some("reply"), Some(t), _, _) => format!("reply to #{t}"),
                 (Some("reply"), _, _, Some(a)) => format!("message to account {a}"),
+                (Some("investigation"), Some(t), _, _) => format!("investigation of #{t}"),
+                (Some("investigation"), None, _, Some(a)) => format!("investigation of account {a}"),
+                (Some("investigation"), _, _, _) => "new investigation".to_string(),
                 (Some(kind), _, _, _) => format!("{kind} on #{}", d.key.split(':').nth(1).unwrap_or("?")),
                 _ => d.key.clone(),
             };
@@ -204,7 +207,7 @@ fn drafts(app: &App, theme: &Theme, f: &mut Frame, area: Rect, selected: usize) 
                 .body
                 .lines()
                 .map(str::trim)
-                .find(|l| !l.is_empty() && !l.starts_with("Subject:"))
+                .find(|l| !l.is_empty() && !l.starts_with("Subject:") && !l.starts_with('{'))
                 .unwrap_or("");
             let line = Line::from(vec![
                 Span::styled(
