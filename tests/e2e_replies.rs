@@ -691,3 +691,48 @@ fn escalating_opens_the_escalation_template() {
         "{escalations:?}"
     );
 }
+
+#[test]
+fn a_killed_cockpit_loses_no_investigation_answers() {
+    let home = Home::with_demo("");
+    let id = home.acknowledge_ticket();
+    let goal = "Zebra ledger 4471 closes by day three";
+
+    let t = home.start(&[]);
+    let pid = t.pane_pid();
+    select_ticket(&t, id);
+    t.keys(&["i"]);
+    t.wait_for("┌ Intent-First");
+    // Support request, then the goal
+    t.keys(&["Space", "Tab"]);
+    t.type_text(goal);
+    t.wait_for("Zebra ledger 4471");
+    std::thread::sleep(Duration::from_millis(300));
+    let out = Command::new("kill").args(["-KILL", &pid.to_string()]).output().unwrap();
+    assert!(out.status.success(), "kill -KILL {pid}");
+    t.wait_dead();
+    drop(t);
+
+    let integrity: String = home
+        .conn()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    let key = format!("investigation:ticket:{id}");
+    let kept = home.draft(&key);
+    assert!(
+        kept.as_deref()
+            .is_some_and(|b| b.contains(goal) && b.contains("support-request")),
+        "the answers are kept: {kept:?}"
+    );
+
+    // the same ticket's investigation comes back with the answers, not a fresh prefill
+    let t = home.start(&[]);
+    select_ticket(&t, id);
+    t.keys(&["i"]);
+    let s = t.wait_for("┌ Intent-First");
+    assert!(s.contains("Zebra ledger 4471"), "the form shows the goal:\n{s}");
+    assert!(s.contains("Support request"), "{s}");
+    let s = t.wait_status("is back");
+    assert!(status_line(&s).contains("investigation draft"), "{s}");
+}
