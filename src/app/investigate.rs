@@ -324,7 +324,10 @@ fn set_text(a: &mut Answers, id: F, v: String) {
 /// A field's value in one line, for the list.
 pub fn shown(a: &Answers, f: &Field) -> String {
     match f.kind {
-        Kind::Text => text_of(a, f.id).split_whitespace().collect::<Vec<_>>().join(" "),
+        Kind::Text => crate::text::one_line(&text_of(a, f.id))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
         Kind::Choice => chosen(a, f.id)
             .and_then(|i| options(f.id).get(i).copied())
             .unwrap_or("—")
