@@ -883,6 +883,19 @@ impl App {
                 cmds.push(c);
             }
         }
+        // the drafts list follows what is kept, without waiting for a reload
+        for c in &cmds {
+            match c {
+                Cmd::SaveDraft(d) => {
+                    self.saved_drafts.retain(|x| x.key != d.key);
+                    if !d.body.trim().is_empty() {
+                        self.saved_drafts.insert(0, d.clone());
+                    }
+                }
+                Cmd::DeleteDraft(key) => self.saved_drafts.retain(|x| &x.key != key),
+                _ => {}
+            }
+        }
         cmds
     }
 
