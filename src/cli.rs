@@ -59,6 +59,9 @@ pub enum Command {
     /// Check, back up and locate the database
     #[command(subcommand)]
     Db(DbCmd),
+    /// Tasks from alerts, sequences and investigations: list, done, snooze, dismiss
+    #[command(subcommand)]
+    Tasks(crate::cli_tasks::TasksCmd),
     /// Response templates: list, show, render for a ticket or an account
     #[command(subcommand)]
     Templates(crate::cli_responses::TemplatesCmd),
@@ -426,6 +429,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Health(c) => health_cmd(&ctx, c),
         Command::Db(c) => db(&ctx, c),
         Command::Templates(c) => crate::cli_responses::templates(&ctx, c),
+        Command::Tasks(c) => crate::cli_tasks::tasks(&ctx, c),
         Command::Investigate(c) => crate::cli_investigate::investigate(&ctx, c),
         Command::Investigations(c) => crate::cli_investigate::investigations(&ctx, c),
         Command::Report(c) => crate::cli_investigate::report(&ctx, c),
@@ -1104,13 +1108,21 @@ fn health_cmd(ctx: &Context, cmd: &HealthCmd) -> Result<()> {
     match cmd {
         HealthCmd::Recompute { format } => {
             let summary = ctx.store.recompute_health(&ctx.config.health, ctx.now)?;
+            let raised = ctx.store.raise_alerts(&ctx.config.health, ctx.now)?;
             match format.format {
-                Format::Json => outln!("{}", output::json(&summary)),
+                Format::Json => {
+                    let mut v = serde_json::to_value(&summary)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("alerts_raised".into(), raised.into());
+                    }
+                    outln!("{}", output::json(&v))
+                }
                 _ => outln!(
-                    "Recomputed health for {} active accounts (snapshot for {}); {} changed tier.",
+                    "Recomputed health for {} active accounts (snapshot for {}); {} changed tier. Raised {raised} alert task{}.",
                     summary.accounts,
                     summary.day,
-                    summary.tier_changes
+                    summary.tier_changes,
+                    if raised == 1 { "" } else { "s" }
                 ),
             }
             Ok(())

@@ -5,6 +5,7 @@ pub mod app;
 pub mod cli;
 pub mod cli_investigate;
 pub mod cli_responses;
+pub mod cli_tasks;
 pub mod config;
 pub mod deliver;
 pub mod demo;

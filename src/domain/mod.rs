@@ -1,6 +1,7 @@
 //! The rules of the craft, as pure functions: no SQL, no terminal, no clock reads.
 //! Time is always passed in as `now` (seconds since the Unix epoch, UTC).
 
+pub mod alerts;
 pub mod churn;
 pub mod health;
 pub mod investigation;

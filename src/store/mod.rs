@@ -6,6 +6,7 @@ mod health;
 mod investigations;
 mod responses;
 mod review;
+mod tasks;
 mod tickets;
 
 pub use accounts::*;

@@ -49,7 +49,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.id, t.account_id, a.name, t.title, t.due_date, t.status FROM tasks t \
              LEFT JOIN accounts a ON a.id = t.account_id \
-             WHERE t.status = 'open' AND t.due_date <= ?1 AND (?2 IS NULL OR t.account_id = ?2) \
+             WHERE ((t.status = 'open' AND t.due_date <= ?1) OR (t.status = 'snoozed' AND t.snoozed_until <= ?1)) \
+             AND (?2 IS NULL OR t.account_id = ?2) \
              ORDER BY t.due_date, t.id",
         )?;
         let rows = stmt

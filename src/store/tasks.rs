@@ -1,0 +1,137 @@
+//! Tasks raised by alerts, and what people do with tasks: done, snoozed, dismissed.
+
+use super::{Result, Store, StoreError, day_of};
+use crate::domain::alerts::{self, COOLDOWN_DAYS};
+use crate::domain::churn;
+use crate::domain::health::HealthRules;
+use crate::domain::{DAY, Timestamp};
+use rusqlite::{OptionalExtension, params};
+
+impl Store {
+    /// Raise the alert tasks every active account's state calls for on `now`'s day: one open
+    /// task per account and cause, and none for a cause handled in the last 30 days.
+    /// Returns how many were raised.
+    pub fn raise_alerts(&self, rules: &HealthRules, now: Timestamp) -> Result<usize> {
+        let today = chrono::DateTime::from_timestamp(now, 0)
+            .map(|d| d.date_naive())
+            .ok_or_else(|| StoreError::Rule("the clock is out of range".into()))?;
+        let tx = self.conn.unchecked_transaction()?;
+        let accounts: Vec<(i64, Option<u32>, Option<String>)> = tx
+            .prepare("SELECT id, health_score, renewal_date FROM accounts WHERE status = 'active' ORDER BY id")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let since = now - COOLDOWN_DAYS * DAY;
+        let mut raised = 0;
+        for (id, score, renewal) in accounts {
+            let facts = self.churn_facts(id, now)?;
+            let signs = churn::warning_signs(&facts);
+            let renewal = renewal.and_then(|r| chrono::NaiveDate::parse_from_str(&r, "%Y-%m-%d").ok());
+            for a in alerts::alerts(score.map(|s| rules.tier(s)), &signs, renewal, today) {
+                let recent: Option<i64> = tx
+                    .query_row(
+                        "SELECT id FROM tasks WHERE account_id = ?1 AND cause = ?2 \
+                         AND (status IN ('open', 'snoozed') OR closed_at >= ?3) LIMIT 1",
+                        params![id, a.cause, since],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if recent.is_some() {
+                    continue;
+                }
+                let n = tx.execute(
+                    "INSERT OR IGNORE INTO tasks (account_id, source, playbook, cause, title, template, due_date, actor, created_at) \
+                     VALUES (?1, 'playbook', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        id,
+                        a.playbook,
+                        a.cause,
+                        a.title,
+                        a.template,
+                        a.due.format("%Y-%m-%d").to_string(),
+                        self.actor,
+                        now
+                    ],
+                )?;
+                raised += n;
+            }
+        }
+        Store::audit(
+            &tx,
+            &self.actor,
+            now,
+            "tasks",
+            0,
+            "raise-alerts",
+            &format!("{raised} raised"),
+        )?;
+        tx.commit()?;
+        Ok(raised)
+    }
+
+    /// Mark a task done.
+    pub fn complete_task(&self, id: i64, now: Timestamp) -> Result<()> {
+        self.change_task(id, "done", None, None, now)
+    }
+
+    /// Snooze a task until a day (it comes back on Today that day).
+    pub fn snooze_task(&self, id: i64, until: &str, now: Timestamp) -> Result<()> {
+        if until <= day_of(now).as_str() {
+            return Err(StoreError::Rule("a snooze must end after today".into()));
+        }
+        self.change_task(id, "snoozed", Some(until), None, now)
+    }
+
+    /// Dismiss a task, with the reason.
+    pub fn dismiss_task(&self, id: i64, reason: &str, now: Timestamp) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(StoreError::Rule("dismissing a task needs a reason".into()));
+        }
+        self.change_task(id, "dismissed", None, Some(reason.trim()), now)
+    }
+
+    fn change_task(
+        &self,
+        id: i64,
+        status: &str,
+        until: Option<&str>,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let current: Option<String> = tx
+            .query_row("SELECT status FROM tasks WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        match current.as_deref() {
+            None => {
+                return Err(StoreError::NotFound {
+                    what: "task",
+                    id: id.to_string(),
+                });
+            }
+            Some("open") | Some("snoozed") => {}
+            Some(other) => return Err(StoreError::Rule(format!("task {id} is already {other}"))),
+        }
+        let closed = (status != "snoozed").then_some(now);
+        tx.execute(
+            "UPDATE tasks SET status = ?2, snoozed_until = ?3, reason = coalesce(?4, reason), closed_at = ?5 WHERE id = ?1",
+            params![id, status, until, reason, closed],
+        )?;
+        if status != "snoozed" {
+            // a sequence whose last step this was is complete
+            tx.execute(
+                "UPDATE sequence_enrollments SET status = 'completed', ended_at = ?2 \
+                 WHERE id = (SELECT enrollment_id FROM tasks WHERE id = ?1) AND status = 'active' \
+                 AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.enrollment_id = sequence_enrollments.id AND t.status IN ('open', 'snoozed'))",
+                params![id, now],
+            )?;
+        }
+        let detail = match (until, reason) {
+            (Some(u), _) => format!("{status} until {u}"),
+            (_, Some(r)) => format!("{status}: {r}"),
+            _ => status.to_string(),
+        };
+        Store::audit(&tx, &self.actor, now, "task", id, status, &detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
