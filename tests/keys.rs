@@ -57,6 +57,8 @@ impl World {
             let o = investigation::evaluate(&a, None, NOW);
             store.create_investigation(Some(n), None, &a, &o, NOW).unwrap();
         }
+        // and tasks due today, from the alerts
+        assert!(store.raise_alerts(&HealthRules::default(), NOW).unwrap() > 0);
         let snap = load_snapshot(&store, NOW).unwrap();
         World { store, snap }
     }
@@ -184,6 +186,13 @@ fn prepare(app: &mut App, action: Action) {
         Action::PageUp => set_selection(app, 15),
         Action::Cancel => app.detail_open = true,
         Action::PrevChecklistItem => app.checklist_cursor = 2,
+        Action::TaskDone | Action::TaskSnooze | Action::TaskDismiss => {
+            app.review_sel = app
+                .review
+                .iter()
+                .position(|r| r.task.is_some())
+                .expect("a task on Today");
+        }
         _ => {}
     }
 }
@@ -308,6 +317,22 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
         }
         Action::Drafts => assert!(app.status.contains("No drafts"), "{what}: {}", app.status),
         Action::ViewInvestigations => assert_eq!(app.view, View::Investigations, "{what}"),
+        Action::TaskDone | Action::TaskSnooze | Action::TaskDismiss => {
+            let task = app.selected_review().and_then(|r| r.task).unwrap();
+            match action {
+                Action::TaskDone => assert!(cmds.contains(&Cmd::Task(task, tend::app::data::TaskOp::Done)), "{what}"),
+                Action::TaskSnooze => {
+                    assert!(
+                        matches!(&app.mode, Mode::Input { purpose: InputPurpose::TaskSnooze(t), .. } if *t == task),
+                        "{what}"
+                    )
+                }
+                _ => assert!(
+                    matches!(&app.mode, Mode::Input { purpose: InputPurpose::TaskDismiss(t), .. } if *t == task),
+                    "{what}"
+                ),
+            }
+        }
         Action::Investigate => {
             let expected = match view {
                 View::Tickets => Cmd::OpenInvestigation { ticket, account: None },

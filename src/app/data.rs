@@ -69,6 +69,14 @@ pub enum TicketOp {
     Snooze { until: Option<Timestamp> },
 }
 
+/// What is done with a task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskOp {
+    Done,
+    Snooze { until: String },
+    Dismiss { reason: String },
+}
+
 /// A request to the worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
@@ -123,6 +131,7 @@ pub enum Cmd {
         account: i64,
         sequence: String,
     },
+    Task(i64, TaskOp),
     /// Open the Intent-First form: the kept draft, else prefilled from the ticket or account.
     OpenInvestigation {
         ticket: Option<i64>,
@@ -475,6 +484,23 @@ impl Worker {
                         out
                     }
                     Err(e) => vec![Reply::Failed(e)],
+                }
+            }
+            Cmd::Task(id, op) => {
+                let result = match &op {
+                    TaskOp::Done => self.store.complete_task(id, now).map(|_| format!("Task {id} done.")),
+                    TaskOp::Snooze { until } => self
+                        .store
+                        .snooze_task(id, until, now)
+                        .map(|_| format!("Task {id} snoozed until {until}.")),
+                    TaskOp::Dismiss { reason } => self.store.dismiss_task(id, reason, now).map(|_| {
+                        let _ = self.store.delete_draft(&format!("dismiss:{id}"));
+                        format!("Task {id} dismissed.")
+                    }),
+                };
+                match result {
+                    Ok(m) => vec![Reply::Done(m), self.snapshot()],
+                    Err(e) => vec![Reply::Failed(e.to_string())],
                 }
             }
             Cmd::OpenInvestigation { ticket, account } => match self.open_investigation(ticket, account, now) {

@@ -90,6 +90,9 @@ actions! {
     ViewInvestigations => "view-investigations", "Go to Investigations";
     Investigate => "investigate", "Investigate (Intent-First): this ticket or account, or a blank one";
     CopyReport => "copy-report", "Copy the investigation's output table as Markdown (OSC 52)";
+    TaskDone => "task-done", "Mark the selected task done";
+    TaskSnooze => "task-snooze", "Snooze the selected task until a day";
+    TaskDismiss => "task-dismiss", "Dismiss the selected task, with a reason";
 }
 
 /// A key with its modifiers, as written in the config file: `q`, `?`, `ctrl-r`, `alt-1`,
@@ -250,6 +253,9 @@ const DEFAULTS: &[(Scope, &str, Action)] = &[
     (Scope::Accounts, "i", Action::Investigate),
     (Scope::Investigations, "n", Action::Investigate),
     (Scope::Investigations, "y", Action::CopyReport),
+    (Scope::Today, "d", Action::TaskDone),
+    (Scope::Today, "z", Action::TaskSnooze),
+    (Scope::Today, "X", Action::TaskDismiss),
 ];
 
 /// The bindings in force: the defaults with the user's overrides applied.

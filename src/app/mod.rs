@@ -67,6 +67,10 @@ pub enum InputPurpose {
     EscalateReason(i64),
     Note(i64),
     SnoozeUntil(i64),
+    /// A task: snooze until a day.
+    TaskSnooze(i64),
+    /// A task: dismiss, with the reason.
+    TaskDismiss(i64),
 }
 
 impl InputPurpose {
@@ -77,7 +81,8 @@ impl InputPurpose {
             InputPurpose::BackReason(id) => Some(format!("back:{id}")),
             InputPurpose::EscalateReason(id) => Some(format!("escalate:{id}")),
             InputPurpose::Note(id) => Some(format!("note:{id}")),
-            InputPurpose::SnoozeUntil(_) => None,
+            InputPurpose::TaskDismiss(id) => Some(format!("dismiss:{id}")),
+            InputPurpose::SnoozeUntil(_) | InputPurpose::TaskSnooze(_) => None,
         }
     }
 
@@ -89,6 +94,7 @@ impl InputPurpose {
             "back" => Some(InputPurpose::BackReason(id)),
             "escalate" => Some(InputPurpose::EscalateReason(id)),
             "note" => Some(InputPurpose::Note(id)),
+            "dismiss" => Some(InputPurpose::TaskDismiss(id)),
             _ => None,
         }
     }
@@ -100,6 +106,8 @@ impl InputPurpose {
             InputPurpose::EscalateReason(id) => format!("#{id}: why escalate to tier 2?"),
             InputPurpose::Note(id) => format!("#{id}: note"),
             InputPurpose::SnoozeUntil(id) => format!("#{id}: snooze until (2026-11-23T09:00, 2026-11-23, +4h, +2d)"),
+            InputPurpose::TaskSnooze(id) => format!("task {id}: snooze until (2026-11-25, +2d)"),
+            InputPurpose::TaskDismiss(id) => format!("task {id}: why dismiss it?"),
         }
     }
 }
@@ -686,10 +694,12 @@ impl App {
 
     fn rebuild_review(&mut self) {
         let keep = self.selected_review().map(|r| r.key.clone());
+        let at = self.review_sel;
         self.review = review::build(&self.data, &self.rules, self.now);
+        // the same item, or (when it went, say a task just done) the one that took its place
         self.review_sel = keep
             .and_then(|k| self.review.iter().position(|r| r.key == k))
-            .unwrap_or(0)
+            .unwrap_or(at)
             .min(self.review.len().saturating_sub(1));
     }
 
@@ -1395,6 +1405,20 @@ impl App {
                             cmds
                         }
                         InputPurpose::Note(id) => vec![Cmd::Ticket(id, TicketOp::Note { text })],
+                        InputPurpose::TaskDismiss(id) => vec![Cmd::Task(id, data::TaskOp::Dismiss { reason: text })],
+                        InputPurpose::TaskSnooze(id) => match crate::cli::parse_time_at(&text, self.now) {
+                            Ok(until) => vec![Cmd::Task(
+                                id,
+                                data::TaskOp::Snooze {
+                                    until: crate::store::day_of(until),
+                                },
+                            )],
+                            Err(e) => {
+                                self.error(e);
+                                self.mode = Mode::Input { purpose, area };
+                                Vec::new()
+                            }
+                        },
                         InputPurpose::SnoozeUntil(id) => match crate::cli::parse_time_at(&text, self.now) {
                             Ok(until) => vec![Cmd::Ticket(id, TicketOp::Snooze { until: Some(until) })],
                             Err(e) => {
@@ -1746,6 +1770,17 @@ impl App {
                         items,
                         selected: 0,
                     };
+                }
+            }
+            Action::TaskDone | Action::TaskSnooze | Action::TaskDismiss => {
+                let Some(task) = self.selected_review().and_then(|r| r.task) else {
+                    self.error("Select a task on Today first.");
+                    return Vec::new();
+                };
+                match action {
+                    Action::TaskDone => return vec![Cmd::Task(task, data::TaskOp::Done)],
+                    Action::TaskSnooze => self.open_input(InputPurpose::TaskSnooze(task)),
+                    _ => self.open_input(InputPurpose::TaskDismiss(task)),
                 }
             }
             Action::NextItem => self.move_selection(|s, _| s + 1),
