@@ -4,7 +4,6 @@ use crate::cli::{Context, FormatArg};
 use crate::domain::template::{FIELDS, Template};
 use crate::output::{self, Table};
 use crate::responses::{self, OutgoingReply, TemplateSet, Via};
-use crate::store::SequenceStep;
 use anyhow::{Result, bail};
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -171,43 +170,13 @@ pub fn templates(ctx: &Context, cmd: &TemplatesCmd) -> Result<()> {
     }
 }
 
-/// The steps an enrolment in `sequence` schedules.
-pub fn sequence_steps(set: &TemplateSet, sequence: &str) -> Result<Vec<SequenceStep>, String> {
-    let steps: Vec<SequenceStep> = set
-        .sequence(sequence)
-        .iter()
-        .filter_map(|t| {
-            t.used_for.sequence().map(|(name, day)| SequenceStep {
-                day,
-                template: t.slug.clone(),
-                title: format!("{} day {day}: {}", title_case(name), t.name),
-            })
-        })
-        .collect();
-    if steps.is_empty() {
-        return Err(format!(
-            "there is no sequence '{sequence}'; the sequences are {}",
-            set.sequences().join(", ")
-        ));
-    }
-    Ok(steps)
-}
-
-fn title_case(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
 pub fn sequences(ctx: &Context, cmd: &SequencesCmd) -> Result<()> {
     let s = &ctx.store;
     match cmd {
         SequencesCmd::Enroll { account, sequence } => {
             let set = templates_set();
             warn_errors(&set);
-            let steps = sequence_steps(&set, sequence).map_err(anyhow::Error::msg)?;
+            let steps = set.sequence_steps(sequence).map_err(anyhow::Error::msg)?;
             let a = s.account(*account)?;
             s.enroll(*account, sequence, &steps, ctx.now)?;
             outln!(
@@ -261,7 +230,7 @@ pub fn sequences(ctx: &Context, cmd: &SequencesCmd) -> Result<()> {
             warn_errors(&set);
             for name in set.sequences() {
                 outln!("{name}:");
-                for st in sequence_steps(&set, &name).map_err(anyhow::Error::msg)? {
+                for st in set.sequence_steps(&name).map_err(anyhow::Error::msg)? {
                     outln!("  day {:>3}  {:<26} {}", st.day, st.template, st.title);
                 }
             }

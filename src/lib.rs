@@ -10,6 +10,7 @@ pub mod config;
 pub mod deliver;
 pub mod demo;
 pub mod domain;
+pub mod investigate;
 pub mod output;
 pub mod responses;
 pub mod store;

@@ -206,6 +206,34 @@ impl TemplateSet {
         names
     }
 
+    /// The steps an enrolment in `sequence` schedules: one per template, by day.
+    pub fn sequence_steps(&self, sequence: &str) -> Result<Vec<crate::store::SequenceStep>, String> {
+        let steps: Vec<crate::store::SequenceStep> = self
+            .sequence(sequence)
+            .iter()
+            .filter_map(|t| {
+                t.used_for.sequence().map(|(name, day)| {
+                    let mut title: Vec<char> = name.chars().collect();
+                    if let Some(c) = title.first_mut() {
+                        *c = c.to_ascii_uppercase();
+                    }
+                    crate::store::SequenceStep {
+                        day,
+                        template: t.slug.clone(),
+                        title: format!("{} day {day}: {}", title.iter().collect::<String>(), t.name),
+                    }
+                })
+            })
+            .collect();
+        if steps.is_empty() {
+            return Err(format!(
+                "there is no sequence '{sequence}'; the sequences are {}",
+                self.sequences().join(", ")
+            ));
+        }
+        Ok(steps)
+    }
+
     /// Save a template to the user's folder as `<slug>.tmpl`; refuses to overwrite.
     pub fn save_new(&self, t: &Template) -> Result<PathBuf, String> {
         let dir = self
@@ -407,6 +435,14 @@ pub enum Via {
     Record,
 }
 
+/// `~/x` as the home folder's `x`.
+fn expand_home(p: &Path) -> PathBuf {
+    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => p.to_path_buf(),
+    }
+}
+
 /// Where "write to a file" puts a reply by default.
 pub fn default_outbox_path(cfg: &Responses, db: &Path, r: &OutgoingReply, now: Timestamp) -> PathBuf {
     let dir = cfg
@@ -461,7 +497,7 @@ pub fn deliver_and_record(
         Via::Record => (Delivery::Recorded, "recorded".to_string()),
         Via::File(path) => {
             let bytes = out.to_rfc5322()?;
-            let p = crate::deliver::write_file(path, &bytes)?;
+            let p = crate::deliver::write_file(&expand_home(path), &bytes)?;
             (Delivery::File, format!("written to {}", p.display()))
         }
         Via::Command => {

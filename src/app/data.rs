@@ -466,7 +466,7 @@ impl Worker {
                 Err(e) => vec![Reply::Failed(e)],
             },
             Cmd::Enroll { account, sequence } => {
-                let result = crate::cli_responses::sequence_steps(&self.templates, &sequence).and_then(|steps| {
+                let result = self.templates.sequence_steps(&sequence).and_then(|steps| {
                     self.store
                         .enroll(account, &sequence, &steps, now)
                         .map(|_| steps.len())
@@ -689,7 +689,7 @@ impl Worker {
             }
         }
         if let Some(f) = &facts {
-            crate::cli_investigate::prefill(&mut open.answers, f, &self.templates, &self.rules);
+            crate::investigate::prefill(&mut open.answers, f, &self.templates, &self.rules);
         }
         Ok(open)
     }

@@ -508,6 +508,17 @@ impl App {
             .collect()
     }
 
+    /// The items whose haystack matches the query, best match first (ties keep their order).
+    pub(crate) fn rank<T: Clone>(query: &str, items: &[T], haystacks: &[String]) -> Vec<T> {
+        let mut scored: Vec<(u32, &T)> = items
+            .iter()
+            .zip(Self::fuzzy(query, haystacks))
+            .filter_map(|(t, s)| s.map(|s| (s, t)))
+            .collect();
+        scored.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
+        scored.into_iter().map(|(_, t)| t.clone()).collect()
+    }
+
     pub fn trend(&self, a: &Account) -> Option<i64> {
         match (a.score, self.data.trend_from.get(&a.id)) {
             (Some(now), Some(then)) => Some(i64::from(now) - i64::from(*then)),
@@ -546,14 +557,7 @@ impl App {
                     )
                 })
                 .collect();
-            let scores = Self::fuzzy(&self.account_filter, &hay);
-            let mut scored: Vec<(usize, u32)> = rows
-                .iter()
-                .zip(scores)
-                .filter_map(|(i, s)| s.map(|s| (*i, s)))
-                .collect();
-            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            rows = scored.into_iter().map(|(i, _)| i).collect();
+            rows = Self::rank(&self.account_filter, &rows, &hay);
         } else {
             let col = self.account_sort;
             let trend = |a: &Account| self.trend(a).unwrap_or(0);
@@ -629,14 +633,7 @@ impl App {
                     )
                 })
                 .collect();
-            let scores = Self::fuzzy(&self.ticket_filter, &hay);
-            let mut scored: Vec<(usize, u32)> = rows
-                .iter()
-                .zip(scores)
-                .filter_map(|(i, s)| s.map(|s| (*i, s)))
-                .collect();
-            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            rows = scored.into_iter().map(|(i, _)| i).collect();
+            rows = Self::rank(&self.ticket_filter, &rows, &hay);
         } else {
             // most urgent first: breached, then by time left; waiting and unclocked last
             let tickets = &self.data.tickets;
@@ -676,14 +673,7 @@ impl App {
                     )
                 })
                 .collect();
-            let scores = Self::fuzzy(&self.investigation_filter, &hay);
-            let mut scored: Vec<(usize, u32)> = rows
-                .iter()
-                .zip(scores)
-                .filter_map(|(i, s)| s.map(|s| (*i, s)))
-                .collect();
-            scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-            rows = scored.into_iter().map(|(i, _)| i).collect();
+            rows = Self::rank(&self.investigation_filter, &rows, &hay);
         }
         self.investigation_rows = rows;
         self.investigation_sel = keep
@@ -815,14 +805,7 @@ impl App {
                 other => other.label(self),
             })
             .collect();
-        let scores = Self::fuzzy(query, &labels);
-        let mut scored: Vec<(usize, u32)> = scores
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.map(|s| (i, s)))
-            .collect();
-        scored.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.into_iter().map(|(i, _)| entries[i].clone()).collect()
+        Self::rank(query, &entries, &labels)
     }
 
     fn apply_saved_view(&mut self, i: usize) {

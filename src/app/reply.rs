@@ -228,14 +228,7 @@ impl App {
             .iter()
             .map(|t| format!("{} {} {}", t.name, t.slug, t.used_for))
             .collect();
-        let scores = App::fuzzy(query, &hay);
-        let mut scored: Vec<(u32, &Template)> = all
-            .into_iter()
-            .zip(scores)
-            .filter_map(|(t, s)| s.map(|s| (s, t)))
-            .collect();
-        scored.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
-        scored.into_iter().map(|(_, t)| t).collect()
+        App::rank(query, &all, &hay)
     }
 
     pub(super) fn open_reply(&mut self, open: ReplyOpen) -> Vec<Cmd> {
@@ -473,8 +466,7 @@ impl App {
                         self.error("Type a file name, or Esc to go back.");
                         e.stage = ReplyStage::Path(area);
                     } else {
-                        let path = expand_home(&p);
-                        cmds.push(self.send(&mut e, Via::File(path)));
+                        cmds.push(self.send(&mut e, Via::File(std::path::PathBuf::from(p))));
                     }
                 }
                 _ => {
@@ -529,12 +521,5 @@ impl App {
             reply: e.outgoing(),
             via,
         }
-    }
-}
-
-fn expand_home(p: &str) -> std::path::PathBuf {
-    match (p.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => std::path::PathBuf::from(home).join(rest),
-        _ => std::path::PathBuf::from(p),
     }
 }
