@@ -6,157 +6,15 @@
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tempfile::TempDir;
+
+mod common;
+use common::{Tmux, WAIT, sh_quote};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tend");
 /// The frozen clock, where a test wants one.
 const NOW: &str = "2026-11-22T09:00:00Z";
-const WAIT: Duration = Duration::from_secs(10);
-
-/// Quote for `sh`.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn tmux_available() {
-    match Command::new("tmux").arg("-V").output() {
-        Ok(o) if o.status.success() => {}
-        Ok(o) => panic!(
-            "`tmux -V` failed ({}): the end-to-end tests need a working tmux; install it (apt-get install tmux)",
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!(
-            "tmux is not installed ({e}): the end-to-end tests drive the cockpit in tmux; install it (apt-get install tmux) and run them again"
-        ),
-    }
-}
-
-/// A private tmux server (its socket in a temporary folder) with one session `s`; killed when
-/// dropped, even when the test fails.
-struct Tmux {
-    socket: PathBuf,
-    _dir: TempDir,
-}
-
-impl Tmux {
-    /// Start `command` (run by `sh -c`) in a detached session of the given size. The pane stays
-    /// after its process ends, so the final screen can be read.
-    fn start(width: u16, height: u16, command: &str) -> Tmux {
-        tmux_available();
-        let dir = tempfile::Builder::new().prefix("tend-e2e-").tempdir().unwrap();
-        let t = Tmux {
-            socket: dir.path().join("tmux"),
-            _dir: dir,
-        };
-        let (w, h) = (width.to_string(), height.to_string());
-        let out = t.run(&[
-            "new-session",
-            "-d",
-            "-x",
-            &w,
-            "-y",
-            &h,
-            "-s",
-            "s",
-            command,
-            ";",
-            "set-option",
-            "-t",
-            "s",
-            "remain-on-exit",
-            "on",
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux new-session failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-S")
-            .arg(&self.socket)
-            .args(["-f", "/dev/null"])
-            .args(args)
-            .env_remove("TMUX")
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "s"];
-        args.extend_from_slice(keys);
-        let out = self.run(&args);
-        assert!(
-            out.status.success(),
-            "send-keys {keys:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// Type text literally.
-    fn type_text(&self, text: &str) {
-        let out = self.run(&["send-keys", "-t", "s", "-l", text]);
-        assert!(
-            out.status.success(),
-            "send-keys -l: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    /// The visible screen.
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "s"]).stdout).into_owned()
-    }
-
-    /// The screen and the scrollback above it.
-    fn screen_and_history(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-S", "-", "-t", "s"]).stdout).into_owned()
-    }
-
-    fn format(&self, f: &str) -> String {
-        let out = self.run(&["display-message", "-p", "-t", "s", f]);
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    /// Poll the screen until `ok` holds; fail with the last screen after `timeout`.
-    fn wait_until(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen_and_history();
-            if ok(&s) {
-                return self.screen();
-            }
-            if start.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting for {what}; the screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn wait_for(&self, needle: &str) -> String {
-        self.wait_until(&format!("{needle:?}"), WAIT, |s| s.contains(needle))
-    }
-
-    fn wait_dead(&self) {
-        let start = Instant::now();
-        while self.format("#{pane_dead}") != "1" {
-            if start.elapsed() > WAIT {
-                panic!("the pane's process did not exit; the screen:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
 
 /// A private home and database folder.
 struct Home {
@@ -239,8 +97,8 @@ const TAB_BAR: &str = "1 Today │ 2 Accounts │ 3 Tickets";
 /// After the cockpit exited: status 0, the pane's process gone, the normal screen back
 /// (no tab bar, not the alternate screen) and the terminal in cooked mode.
 fn assert_exited_cleanly(t: &Tmux) {
-    t.wait_for("TEND-EXITED-");
-    let all = t.wait_for("STTY");
+    t.wait_for_anywhere("TEND-EXITED-");
+    let all = t.wait_for_anywhere("STTY");
     t.wait_dead();
     let history = t.screen_and_history();
     assert!(
@@ -266,30 +124,30 @@ fn first_run_sample_data_account_ticket_advance_and_quit() {
     let home = Home::new();
     let t = Tmux::start(80, 24, &home.cockpit_command(Some(NOW), ""));
 
-    t.wait_for("Welcome to tend");
+    t.wait_for_anywhere("Welcome to tend");
     t.keys(&["d"]);
-    let s = t.wait_for("Loaded sample data");
+    let s = t.wait_for_anywhere("Loaded sample data");
     // sample data lands on the accounts list, worst first
     assert!(s.contains("Accounts 60/60"), "{s}");
     assert!(s.contains("Critical"), "{s}");
     // the healthy ones are at the bottom
     t.keys(&["G"]);
-    let s = t.wait_for("Healthy");
+    let s = t.wait_for_anywhere("Healthy");
     assert!(s.contains("+ Healthy"), "{s}");
     t.keys(&["g"]);
-    t.wait_until("the first row again", WAIT, |s| s.contains("!! Critical"));
+    t.wait_until_anywhere("the first row again", WAIT, |s| s.contains("!! Critical"));
 
     t.keys(&["Enter"]);
-    let s = t.wait_for("Health components");
+    let s = t.wait_for_anywhere("Health components");
     assert!(s.contains("Signals"), "{s}");
 
     t.keys(&["Escape"]);
     // a key right after Esc would read as Alt-key
     std::thread::sleep(Duration::from_millis(300));
     t.keys(&["3"]);
-    t.wait_for("Tickets 77 · open");
+    t.wait_for_anywhere("Tickets 77 · open");
     t.keys(&["Enter"]);
-    let s = t.wait_for("checklist");
+    let s = t.wait_for_anywhere("checklist");
     let id = detail_id(&s);
     let before = home.ticket_json(Some(NOW), id);
     let step_before = before["step"].as_str().unwrap().to_string();
@@ -304,12 +162,12 @@ fn first_run_sample_data_account_ticket_advance_and_quit() {
 
     // advance with the checklist unfinished: a reason is asked for
     t.keys(&["a"]);
-    t.wait_for("why advance anyway?");
+    t.wait_for_anywhere("why advance anyway?");
     t.type_text("customer confirmed the fix");
-    t.wait_for("customer confirmed the fix");
+    t.wait_for_anywhere("customer confirmed the fix");
     t.keys(&["Enter"]);
     let prefix = format!("#{id}: ");
-    let s = t.wait_until("the step change in the status bar", WAIT, |s| {
+    let s = t.wait_until_anywhere("the step change in the status bar", WAIT, |s| {
         s.lines().any(|l| l.contains(&prefix) && l.contains(" -> "))
     });
     let after = home.ticket_json(Some(NOW), id);
@@ -333,8 +191,8 @@ fn sigterm_restores_the_terminal() {
     // the inner shell writes its pid and becomes tend
     let before = "sh -c 'echo $$ > pid; exec \"$0\" \"$@\"' ";
     let t = Tmux::start(80, 24, &home.cockpit_command(Some(NOW), before));
-    t.wait_for(TAB_BAR);
-    t.wait_for("to review today");
+    t.wait_for_anywhere(TAB_BAR);
+    t.wait_for_anywhere("to review today");
     let pid: u32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
     assert_eq!(comm.trim(), "tend", "the pid is tend's");
@@ -351,7 +209,7 @@ fn sighup_restores_the_terminal() {
     home.cli(Some(NOW), &["demo"]);
     let before = "sh -c 'echo $$ > pid; exec \"$0\" \"$@\"' ";
     let t = Tmux::start(80, 24, &home.cockpit_command(Some(NOW), before));
-    t.wait_for("to review today");
+    t.wait_for_anywhere("to review today");
     let pid = std::fs::read_to_string(home.path().join("pid"))
         .unwrap()
         .trim()
@@ -367,12 +225,12 @@ fn another_process_writing_shows_up_without_a_key() {
     // the real clock: the cockpit polls the database on its own tick
     home.cli(None, &["demo"]);
     let t = Tmux::start(120, 40, &home.cockpit_command(None, ""));
-    t.wait_for("to review today");
+    t.wait_for_anywhere("to review today");
     t.keys(&["3"]);
-    t.wait_for("· open");
+    t.wait_for_anywhere("· open");
     t.keys(&["Enter"]);
     // the detail fills the view once Enter is handled
-    let s = t.wait_until("the open detail", WAIT, |s| {
+    let s = t.wait_until_anywhere("the open detail", WAIT, |s| {
         s.contains("Timeline") && !s.contains("· open")
     });
     let id = detail_id(&s);
@@ -380,7 +238,7 @@ fn another_process_writing_shows_up_without_a_key() {
     assert!(!s.contains(note));
 
     home.cli(None, &["tickets", "note", &id.to_string(), note]);
-    let s = t.wait_until("the note in the open detail", Duration::from_secs(3), |s| {
+    let s = t.wait_until_anywhere("the note in the open detail", Duration::from_secs(3), |s| {
         s.contains(note)
     });
     assert!(s.contains(&format!("#{id} ")), "still the same ticket:\n{s}");

@@ -1,0 +1,216 @@
+//! What the end-to-end tests share: a private tmux server driven like a person.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+/// How long a wait lasts before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Quote for `sh`.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+pub fn tmux_available() {
+    match Command::new("tmux").arg("-V").output() {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => panic!(
+            "`tmux -V` failed ({}): the end-to-end tests need a working tmux; install it (apt-get install tmux)",
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!(
+            "tmux is not installed ({e}): the end-to-end tests drive the cockpit in tmux; install it (apt-get install tmux) and run them again"
+        ),
+    }
+}
+
+/// Poll `f` until it gives a value; fail with `what` after `WAIT`.
+pub fn eventually<T>(what: &str, f: impl Fn() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if start.elapsed() > WAIT {
+            panic!("timed out after {WAIT:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A private tmux server (its socket in a temporary folder) with one session `s`; killed when
+/// dropped, even when the test fails.
+pub struct Tmux {
+    socket: PathBuf,
+    _dir: TempDir,
+}
+
+impl Tmux {
+    /// Start `command` (run by the shell) in a detached session of the given size. The pane
+    /// stays after its process ends, so the final screen can be read.
+    pub fn start(width: u16, height: u16, command: &str) -> Tmux {
+        tmux_available();
+        let dir = tempfile::Builder::new().prefix("tend-e2e-").tempdir().unwrap();
+        let t = Tmux {
+            socket: dir.path().join("tmux"),
+            _dir: dir,
+        };
+        let (w, h) = (width.to_string(), height.to_string());
+        let out = t.run(&[
+            "new-session",
+            "-d",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "-s",
+            "s",
+            command,
+            ";",
+            "set-option",
+            "-t",
+            "s",
+            "remain-on-exit",
+            "on",
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux runs")
+    }
+
+    /// Run a tmux command that must succeed; its output.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "s"];
+        args.extend_from_slice(keys);
+        self.ok(&args);
+    }
+
+    /// Esc, then a pause: a key right after Esc would read as Alt-key.
+    pub fn escape(&self) {
+        self.keys(&["Escape"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+
+    /// Type text literally.
+    pub fn type_text(&self, text: &str) {
+        self.ok(&["send-keys", "-t", "s", "-l", text]);
+    }
+
+    /// The visible screen.
+    pub fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "s"]).stdout).into_owned()
+    }
+
+    pub fn format(&self, f: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", "s", f]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The pid of the pane's process.
+    pub fn pane_pid(&self) -> u32 {
+        let out = self.ok(&["list-panes", "-t", "s", "-F", "#{pane_pid}"]);
+        out.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("no pane pid in {out:?}: {e}"))
+    }
+
+    /// Poll the visible screen until `ok` holds; fail with the last screen after `WAIT`.
+    pub fn wait_until(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if start.elapsed() > WAIT {
+                panic!("timed out after {WAIT:?} waiting for {what}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn wait_for(&self, needle: &str) -> String {
+        self.wait_until(&format!("{needle:?}"), |s| s.contains(needle))
+    }
+
+    /// The screen and the scrollback above it.
+    pub fn screen_and_history(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-S", "-", "-t", "s"]).stdout).into_owned()
+    }
+
+    /// Poll the screen and its scrollback until `ok` holds; the visible screen then. Fail with
+    /// the last screen after `timeout`.
+    pub fn wait_until_anywhere(&self, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen_and_history();
+            if ok(&s) {
+                return self.screen();
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out after {timeout:?} waiting for {what}; the screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Wait until `needle` shows on the screen or in its scrollback.
+    pub fn wait_for_anywhere(&self, needle: &str) -> String {
+        self.wait_until_anywhere(&format!("{needle:?}"), WAIT, |s| s.contains(needle))
+    }
+
+    /// Wait until the status line (the last row) contains `needle`; the screen.
+    pub fn wait_status(&self, needle: &str) -> String {
+        self.wait_until(&format!("{needle:?} in the status line"), |s| {
+            status_line(s).contains(needle)
+        })
+    }
+
+    pub fn wait_dead(&self) {
+        let start = Instant::now();
+        while self.format("#{pane_dead}") != "1" {
+            if start.elapsed() > WAIT {
+                panic!("the pane's process did not exit; the screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The status line: the screen's last row with text.
+pub fn status_line(screen: &str) -> &str {
+    screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("")
+}
