@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use tempfile::TempDir;
 
+mod common;
+use common::{assert_runtime_error, expect_code};
+
 /// The frozen clock every command runs at, unless a test moves it.
 const NOW: &str = "2026-11-22T10:00";
 
@@ -207,23 +210,6 @@ impl Tend {
             .as_u64()
             .unwrap()
     }
-}
-
-fn expect_code(args: &[&str], out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{args:?}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A runtime error: exactly one line, "tend: ...", saying `contains`.
-fn assert_runtime_error(stderr: &str, contains: &str) {
-    assert!(stderr.starts_with("tend: "), "not a tend error: {stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "more than one line: {stderr:?}");
-    assert!(stderr.contains(contains), "{stderr:?} does not say {contains:?}");
 }
 
 /// A complete answers file with these ratings (customer, relationship, efficiency, fit).

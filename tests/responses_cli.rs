@@ -11,6 +11,9 @@ use std::path::PathBuf;
 use std::process::Output;
 use tempfile::TempDir;
 
+mod common;
+use common::{assert_runtime_error, expect_code};
+
 /// The frozen clock every command runs at.
 const NOW: &str = "2026-11-22T10:00";
 /// `NOW` as a Unix timestamp.
@@ -263,24 +266,6 @@ impl Tend {
             .unwrap()
             .clone()
     }
-}
-
-fn expect_code(args: &[&str], out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{args:?}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A runtime error: exactly one line, "tend: ...", saying `contains`.
-fn assert_runtime_error(stderr: &str, contains: &str) {
-    assert!(stderr.starts_with("tend: "), "not a tend error: {stderr:?}");
-    assert_eq!(stderr.lines().count(), 1, "more than one line: {stderr:?}");
-    assert!(stderr.ends_with('\n'));
-    assert!(stderr.contains(contains), "{stderr:?} does not say {contains:?}");
 }
 
 fn timeline(ticket: &Value) -> &Vec<Value> {

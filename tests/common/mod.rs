@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
+
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -213,4 +214,23 @@ impl Drop for Tmux {
 /// The status line: the screen's last row with text.
 pub fn status_line(screen: &str) -> &str {
     screen.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("")
+}
+
+/// A command exited with `code`; otherwise fail showing what it printed.
+pub fn expect_code(args: &[&str], out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A runtime error: exactly one line, "tend: ...", saying `contains`.
+pub fn assert_runtime_error(stderr: &str, contains: &str) {
+    assert!(stderr.starts_with("tend: "), "not a tend error: {stderr:?}");
+    assert_eq!(stderr.lines().count(), 1, "more than one line: {stderr:?}");
+    assert!(stderr.ends_with('\n'));
+    assert!(stderr.contains(contains), "{stderr:?} does not say {contains:?}");
 }
