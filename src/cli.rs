@@ -62,6 +62,9 @@ pub enum Command {
     /// Tasks from alerts, sequences and investigations: list, done, snooze, dismiss
     #[command(subcommand)]
     Tasks(crate::cli_tasks::TasksCmd),
+    /// Playbooks: the step lists alerts start (list, show, start one for an account)
+    #[command(subcommand)]
+    Playbooks(crate::cli_tasks::PlaybooksCmd),
     /// Response templates: list, show, render for a ticket or an account
     #[command(subcommand)]
     Templates(crate::cli_responses::TemplatesCmd),
@@ -79,7 +82,7 @@ pub enum Command {
     Report(crate::cli_investigate::ReportCmd),
     /// Print a cockpit view as plain text, rendered by the cockpit's own code
     Screen {
-        /// today, accounts or tickets
+        /// today, accounts, tickets, investigations or metrics
         #[arg(value_parser = parse_view)]
         view: crate::app::View,
         #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u16).range(1..=1000))]
@@ -93,7 +96,8 @@ pub enum Command {
 }
 
 fn parse_view(s: &str) -> Result<crate::app::View, String> {
-    crate::app::View::parse(s).ok_or_else(|| format!("'{s}' is not a view; valid values: today, accounts, tickets"))
+    crate::app::View::parse(s)
+        .ok_or_else(|| format!("'{s}' is not a view; valid values: today, accounts, tickets, investigations, metrics"))
 }
 
 #[derive(Debug, Args)]
@@ -430,6 +434,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Db(c) => db(&ctx, c),
         Command::Templates(c) => crate::cli_responses::templates(&ctx, c),
         Command::Tasks(c) => crate::cli_tasks::tasks(&ctx, c),
+        Command::Playbooks(c) => crate::cli_tasks::playbooks(&ctx, c),
         Command::Investigate(c) => crate::cli_investigate::investigate(&ctx, c),
         Command::Investigations(c) => crate::cli_investigate::investigations(&ctx, c),
         Command::Report(c) => crate::cli_investigate::report(&ctx, c),
@@ -1108,7 +1113,10 @@ fn health_cmd(ctx: &Context, cmd: &HealthCmd) -> Result<()> {
     match cmd {
         HealthCmd::Recompute { format } => {
             let summary = ctx.store.recompute_health(&ctx.config.health, ctx.now)?;
-            let raised = ctx.store.raise_alerts(&ctx.config.health, ctx.now)?;
+            let playbooks = crate::cli_tasks::load_playbooks(None);
+            let raised = ctx
+                .store
+                .raise_alerts(&ctx.config.health, &playbooks.playbooks, ctx.now)?;
             match format.format {
                 Format::Json => {
                     let mut v = serde_json::to_value(&summary)?;

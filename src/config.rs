@@ -62,6 +62,11 @@ pub fn templates_dir() -> Option<PathBuf> {
     config_path().and_then(|p| p.parent().map(|d| d.join("templates")))
 }
 
+/// The folder of the user's own playbooks: `playbooks` beside the configuration file.
+pub fn playbooks_dir() -> Option<PathBuf> {
+    config_path().and_then(|p| p.parent().map(|d| d.join("playbooks")))
+}
+
 /// The configuration file's path: `TEND_CONFIG`, else `config.toml` in the config directory.
 pub fn config_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("TEND_CONFIG") {

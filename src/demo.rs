@@ -68,6 +68,8 @@ pub trait DemoSink {
     fn contact(&mut self, account: i64, name: &str, email: &str, role: &str) -> Result<i64, Self::Error>;
     fn signal(&mut self, s: &DemoSignal) -> Result<(), Self::Error>;
     fn ticket(&mut self, t: &DemoTicket, sla: &SlaTargets) -> Result<i64, Self::Error>;
+    /// A change in monthly revenue: kind is new, expansion, contraction or churn.
+    fn revenue(&mut self, account: i64, at: Timestamp, kind: &str, before: i64, after: i64) -> Result<(), Self::Error>;
 }
 
 const PREFIXES: &[&str] = &[
@@ -216,6 +218,8 @@ pub fn generate<S: DemoSink>(
     sink: &mut S,
 ) -> Result<DemoCounts, S::Error> {
     let mut rng = fastrand::Rng::with_seed(opts.seed);
+    // revenue history draws from its own stream, so the rest of the data is the same with or without it
+    let mut revenue_rng = fastrand::Rng::with_seed(opts.seed ^ 0x005e_ed0f_4e7e);
     let days = opts.days.max(31);
     let mut counts = DemoCounts::default();
     let mut accounts: Vec<(i64, Profile, bool, Vec<i64>)> = Vec::with_capacity(opts.accounts);
@@ -282,6 +286,22 @@ pub fn generate<S: DemoSink>(
         };
         let id = sink.account(&account)?;
         counts.accounts += 1;
+        // expansion and advocacy accounts grew into today's revenue, some of them recently
+        let expanded = matches!(stage, Stage::Expansion | Stage::Advocacy) && revenue_rng.bool();
+        let first_mrr = if expanded { mrr * 7 / 10 } else { mrr };
+        sink.revenue(id, signup, "new", 0, first_mrr)?;
+        if expanded {
+            let at = now - revenue_rng.i64(1..=120.min(signup_days_ago)) * DAY;
+            sink.revenue(id, at, "expansion", first_mrr, mrr)?;
+        }
+        if let Some(on) = &account.churned_on {
+            let at = chrono::NaiveDate::parse_from_str(on, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(12, 0, 0))
+                .map(|d| d.and_utc().timestamp())
+                .unwrap_or(now);
+            sink.revenue(id, at, "churn", mrr, 0)?;
+        }
         let mut contacts = Vec::new();
         for c in 0..(1 + i % 3) {
             let first = pick(&mut rng, FIRST);

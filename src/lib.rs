@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod investigate;
 pub mod output;
+pub mod playbooks;
 pub mod responses;
 pub mod store;
 pub mod text;

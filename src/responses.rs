@@ -60,6 +60,26 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../assets/templates/winback-survey.tmpl"),
     ),
     ("exit-survey", include_str!("../assets/templates/exit-survey.tmpl")),
+    (
+        "recovery-check-in",
+        include_str!("../assets/templates/recovery-check-in.tmpl"),
+    ),
+    (
+        "qbr-invitation",
+        include_str!("../assets/templates/qbr-invitation.tmpl"),
+    ),
+    (
+        "expansion-proposal",
+        include_str!("../assets/templates/expansion-proposal.tmpl"),
+    ),
+    (
+        "review-request",
+        include_str!("../assets/templates/review-request.tmpl"),
+    ),
+    (
+        "payment-failed",
+        include_str!("../assets/templates/payment-failed.tmpl"),
+    ),
 ];
 
 /// The template each SOP step, and escalation, opens with by default.

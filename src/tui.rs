@@ -293,7 +293,9 @@ pub fn render_view(
                     .position(|i| app.data.investigations[*i].id == id);
                 app.investigation_sel = pos.ok_or_else(|| anyhow::anyhow!("there is no investigation {id}"))?;
             }
-            View::Today => anyhow::bail!("--select applies to accounts, tickets and investigations"),
+            View::Today | View::Metrics => {
+                anyhow::bail!("--select applies to accounts, tickets and investigations")
+            }
         }
         app.detail_open = true;
     }
@@ -305,6 +307,10 @@ pub fn render_view(
     }
     if let Some(t) = app.selected_ticket().map(|t| t.id).filter(|_| view == View::Tickets) {
         app.update(Msg::Reply(Reply::Ticket(Box::new(load_ticket(store, t)?))));
+    }
+    if view == View::Metrics {
+        let d = store.dashboard(&app.rules, app.metrics_segment, app.metrics_days, now)?;
+        app.update(Msg::Reply(Reply::Metrics(Box::new(d))));
     }
     if view == View::Today {
         match app.selected_review().map(|r| r.target) {

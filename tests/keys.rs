@@ -16,14 +16,19 @@ use tend::store::Store;
 use tend::tui::render_to_text;
 use tend::ui::theme::Theme;
 
+fn playbooks() -> Vec<tend::domain::playbook::Playbook> {
+    tend::playbooks::PlaybookSet::load(None).playbooks
+}
+
 /// 2026-11-22T09:00:00Z
 const NOW: i64 = 1_795_338_000;
 
-const VIEWS: [(Scope, View); 4] = [
+const VIEWS: [(Scope, View); 5] = [
     (Scope::Today, View::Today),
     (Scope::Accounts, View::Accounts),
     (Scope::Tickets, View::Tickets),
     (Scope::Investigations, View::Investigations),
+    (Scope::Metrics, View::Metrics),
 ];
 
 /// The demo data at the frozen clock, loaded once per test; each `fresh` app gets a copy.
@@ -58,7 +63,7 @@ impl World {
             store.create_investigation(Some(n), None, &a, &o, NOW).unwrap();
         }
         // and tasks due today, from the alerts
-        assert!(store.raise_alerts(&HealthRules::default(), NOW).unwrap() > 0);
+        assert!(store.raise_alerts(&HealthRules::default(), &playbooks(), NOW).unwrap() > 0);
         let snap = load_snapshot(&store, NOW).unwrap();
         World { store, snap }
     }
@@ -100,6 +105,10 @@ impl World {
                 self.load_ticket_detail(&mut app, id);
             }
             View::Investigations => assert_eq!(app.investigation_rows.len(), 20),
+            View::Metrics => {
+                let d = self.store.dashboard(&app.rules, None, app.metrics_days, NOW).unwrap();
+                app.update(Msg::Reply(Reply::Metrics(Box::new(d))));
+            }
         }
         assert!(matches!(app.mode, Mode::Normal));
         app
@@ -143,6 +152,7 @@ fn selection(app: &App) -> usize {
         View::Accounts => app.account_sel,
         View::Tickets => app.ticket_sel,
         View::Investigations => app.investigation_sel,
+        View::Metrics => app.metrics_page,
     }
 }
 
@@ -152,6 +162,7 @@ fn set_selection(app: &mut App, to: usize) {
         View::Accounts => app.account_sel = to,
         View::Tickets => app.ticket_sel = to,
         View::Investigations => app.investigation_sel = to,
+        View::Metrics => app.metrics_page = to.min(list_len(app) - 1),
     }
 }
 
@@ -161,6 +172,7 @@ fn list_len(app: &App) -> usize {
         View::Accounts => app.account_rows.len(),
         View::Tickets => app.ticket_rows.len(),
         View::Investigations => app.investigation_rows.len(),
+        View::Metrics => tend::app::METRICS_PAGES,
     }
 }
 
@@ -179,8 +191,34 @@ fn next_view(v: View, step: isize) -> View {
 }
 
 /// Put the app where the action has something visible to do.
-fn prepare(app: &mut App, action: Action) {
+fn prepare(w: &World, app: &mut App, action: Action) {
+    let task_actions = [
+        Action::TaskDone,
+        Action::TaskSnooze,
+        Action::TaskDismiss,
+        Action::TaskDown,
+        Action::TaskUp,
+    ];
+    if app.view == View::Accounts && task_actions.contains(&action) {
+        // an account with two tasks or more, its detail loaded
+        let (pos, d) = app
+            .account_rows
+            .iter()
+            .enumerate()
+            .find_map(|(pos, i)| {
+                let d = load_account(&w.store, app.data.accounts[*i].id, NOW, &app.rules).unwrap();
+                (d.tasks.len() >= 2).then_some((pos, d))
+            })
+            .expect("an account with two tasks");
+        app.account_sel = pos;
+        app.update(Msg::Reply(Reply::Account(Box::new(d))));
+        if action == Action::TaskUp {
+            app.task_cursor = 1;
+        }
+        return;
+    }
     match action {
+        Action::PrevPanel => app.metrics_page = 1,
         Action::Up | Action::PrevItem => set_selection(app, 1),
         Action::Top => set_selection(app, 3),
         Action::PageUp => set_selection(app, 15),
@@ -209,6 +247,9 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
             if view == View::Today {
                 assert!(matches!(app.mode, Mode::Normal), "{what}: Today has no filter");
                 assert!(app.status.contains("filter in Accounts or Tickets"), "{what}");
+            } else if view == View::Metrics {
+                assert!(matches!(app.mode, Mode::Normal), "{what}: Metrics has no list");
+                assert!(app.status.contains("e picks a segment"), "{what}: {}", app.status);
             } else {
                 assert!(matches!(app.mode, Mode::Filter), "{what}");
             }
@@ -241,7 +282,40 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
             }
         }
         Action::CycleStage => assert!(app.stage_filter.is_some(), "{what}"),
+        Action::CycleSegment if view == View::Metrics => {
+            assert_eq!(app.metrics_segment, Some(tend::domain::Segment::ALL[0]), "{what}");
+            assert_eq!(app.segment_filter, None, "{what}");
+            assert!(
+                cmds.contains(&Cmd::LoadMetrics {
+                    days: 30,
+                    segment: app.metrics_segment
+                }),
+                "{what}: the numbers are counted again: {cmds:?}"
+            );
+        }
         Action::CycleSegment => assert!(app.segment_filter.is_some(), "{what}"),
+        Action::ViewMetrics => assert_eq!(app.view, View::Metrics, "{what}"),
+        Action::MetricsPeriod => {
+            assert_eq!(app.metrics_days, 90, "{what}");
+            assert!(
+                cmds.contains(&Cmd::LoadMetrics {
+                    days: 90,
+                    segment: None
+                }),
+                "{what}: {cmds:?}"
+            );
+        }
+        Action::NextPanel => assert_eq!(app.metrics_page, 1, "{what}"),
+        Action::PrevPanel => assert_eq!(app.metrics_page, 0, "{what}"),
+        Action::TaskDown => assert_eq!(app.task_cursor, 1, "{what}"),
+        Action::TaskUp => assert_eq!(app.task_cursor, 0, "{what}"),
+        Action::StartPlaybook => match &app.mode {
+            Mode::PlaybookMenu { account, selected } => {
+                assert_eq!(Some(*account), app.selected_account().map(|a| a.id), "{what}");
+                assert_eq!(*selected, 0, "{what}");
+            }
+            _ => panic!("{what}: P opens the playbook menu"),
+        },
         Action::AccountTickets => {
             assert_eq!(app.view, View::Tickets, "{what}");
             assert!(app.queue_account.is_some(), "{what}");
@@ -309,7 +383,9 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
             match view {
                 View::Tickets => assert_eq!(t, ticket, "{what}"),
                 View::Accounts => assert_eq!(a, app.selected_account().map(|a| a.id), "{what}"),
-                View::Today | View::Investigations => assert!(t.is_some() || a.is_some() || task.is_some(), "{what}"),
+                View::Today | View::Investigations | View::Metrics => {
+                    assert!(t.is_some() || a.is_some() || task.is_some(), "{what}")
+                }
             }
             if action == Action::ReplyWith {
                 assert_eq!(template.as_deref(), Some(""), "{what}: asks for the picker");
@@ -318,7 +394,13 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
         Action::Drafts => assert!(app.status.contains("No drafts"), "{what}: {}", app.status),
         Action::ViewInvestigations => assert_eq!(app.view, View::Investigations, "{what}"),
         Action::TaskDone | Action::TaskSnooze | Action::TaskDismiss => {
-            let task = app.selected_review().and_then(|r| r.task).unwrap();
+            let task = if view == View::Accounts {
+                let d = app.account_detail.as_ref().unwrap();
+                assert_eq!(app.account_task(), Some(d.tasks[0].id), "{what}");
+                d.tasks[0].id
+            } else {
+                app.selected_review().and_then(|r| r.task).unwrap()
+            };
             match action {
                 Action::TaskDone => assert!(cmds.contains(&Cmd::Task(task, tend::app::data::TaskOp::Done)), "{what}"),
                 Action::TaskSnooze => {
@@ -392,7 +474,7 @@ fn every_key_in_help_does_what_help_says() {
                     "{label} for {action:?}"
                 );
                 let mut app = w.fresh(view);
-                prepare(&mut app, action);
+                prepare(&w, &mut app, action);
                 let before = selection(&app);
                 let cmds = press(&mut app, key.code, key.mods);
                 let what = format!("{label} ({}) in {}", action.name(), view.label());

@@ -143,7 +143,7 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
                 Some(Target::Account(a)) => Some(a),
                 _ => None,
             },
-            View::Tickets | View::Investigations => None,
+            View::Tickets | View::Investigations | View::Metrics => None,
         };
         let ticket = match view {
             View::Tickets => app.selected_ticket().map(|t| t.id),
@@ -151,7 +151,7 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
                 Some(Target::Ticket(t)) => Some(t),
                 _ => None,
             },
-            View::Accounts | View::Investigations => None,
+            View::Accounts | View::Investigations | View::Metrics => None,
         };
         if let Some(a) = account {
             let d = load_account(store, a, NOW, &app.rules).unwrap();
@@ -159,6 +159,10 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
         }
         if let Some(t) = ticket {
             app.update(Msg::Reply(Reply::Ticket(Box::new(load_ticket(store, t).unwrap()))));
+        }
+        if view == View::Metrics {
+            let d = store.dashboard(&app.rules, None, app.metrics_days, NOW).unwrap();
+            app.update(Msg::Reply(Reply::Metrics(Box::new(d))));
         }
     }
     app.detail_open = detail;

@@ -404,11 +404,11 @@ fn every_shipped_template_renders_for_a_ticket_and_an_account() {
     }
 
     let list = t.template_list();
-    assert_eq!(list.len(), 16, "{list:?}");
+    assert_eq!(list.len(), 21, "{list:?}");
     assert!(list.iter().all(|x| x["source"] == "built-in"), "{list:?}");
     let csv = t.ok(&["templates", "list", "--format", "csv"]);
     assert_eq!(csv.lines().next(), Some("NAME,TITLE,FOR,SOURCE"));
-    assert_eq!(csv.lines().count(), 17, "{csv}");
+    assert_eq!(csv.lines().count(), 22, "{csv}");
     let table = t.ok(&["templates", "list"]);
     assert!(table.starts_with("NAME "), "{table}");
     for n in names(&list) {
@@ -527,7 +527,7 @@ fn resolution_refuses_to_render_with_its_blanks_empty_unless_allowed() {
 fn malformed_user_templates_are_skipped_with_file_and_line() {
     let t = Tend::demo();
     let shipped = names(&t.template_list());
-    assert_eq!(shipped.len(), 16);
+    assert_eq!(shipped.len(), 21);
 
     let unknown = t.write_template(
         "bad-placeholder.tmpl",
@@ -563,7 +563,7 @@ fn malformed_user_templates_are_skipped_with_file_and_line() {
         assert!(listed.contains(n), "{n} is missing from {listed:?}");
     }
     assert!(listed.contains(&"extra-note".to_string()), "{listed:?}");
-    assert_eq!(listed.len(), 17, "{listed:?}");
+    assert_eq!(listed.len(), 22, "{listed:?}");
     let extra = list.iter().find(|x| x["name"] == "extra-note").unwrap();
     assert_eq!(extra["source"], good.display().to_string());
     assert_eq!(extra["blanks"], serde_json::json!(["note"]));
@@ -635,7 +635,7 @@ fn a_user_template_overrides_the_shipped_one_unless_it_is_malformed() {
     let shown = t.ok(&["templates", "show", "acknowledgment"]);
     assert_eq!(shown, format!("# acknowledgment ({})\n{text}", path.display()));
     let list = t.template_list();
-    assert_eq!(list.len(), 16, "an override adds a template: {:?}", names(&list));
+    assert_eq!(list.len(), 21, "an override adds a template: {:?}", names(&list));
     let ack: Vec<&Value> = list.iter().filter(|x| x["name"] == "acknowledgment").collect();
     assert_eq!(ack.len(), 1);
     assert_eq!(ack[0]["source"], path.display().to_string());
@@ -694,7 +694,7 @@ fn a_user_template_overrides_the_shipped_one_unless_it_is_malformed() {
     let list: Vec<Value> = serde_json::from_slice(&list.stdout).unwrap();
     let ack = list.iter().find(|x| x["name"] == "acknowledgment").unwrap();
     assert_eq!(ack["source"], "built-in");
-    assert_eq!(list.len(), 16);
+    assert_eq!(list.len(), 21);
 }
 
 // 5a

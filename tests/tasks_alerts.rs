@@ -7,6 +7,10 @@ use tend::domain::health::HealthRules;
 use tend::domain::sla::SlaTargets;
 use tend::store::Store;
 
+fn playbooks() -> Vec<tend::domain::playbook::Playbook> {
+    tend::playbooks::PlaybookSet::load(None).playbooks
+}
+
 /// 2026-11-22T09:00:00Z
 const NOW: i64 = 1_795_338_000;
 
@@ -33,7 +37,7 @@ fn open_tasks(s: &Store) -> Vec<(i64, Option<i64>, String)> {
 fn repeated_recomputes_raise_no_duplicates() {
     let s = store();
     let rules = HealthRules::default();
-    let first = s.raise_alerts(&rules, NOW).unwrap();
+    let first = s.raise_alerts(&rules, &playbooks(), NOW).unwrap();
     assert!(first > 0, "the demo has accounts that need attention");
     let tasks = open_tasks(&s);
     assert_eq!(tasks.len(), first);
@@ -43,8 +47,8 @@ fn repeated_recomputes_raise_no_duplicates() {
     keys.dedup();
     assert_eq!(keys.len(), tasks.len());
     // again, the same day and a day later: nothing new while they are open
-    assert_eq!(s.raise_alerts(&rules, NOW).unwrap(), 0);
-    assert_eq!(s.raise_alerts(&rules, NOW + DAY).unwrap(), 0);
+    assert_eq!(s.raise_alerts(&rules, &playbooks(), NOW).unwrap(), 0);
+    assert_eq!(s.raise_alerts(&rules, &playbooks(), NOW + DAY).unwrap(), 0);
     // every cause the rules know shows up on the demo data
     let causes: std::collections::HashSet<String> = tasks
         .iter()
@@ -60,7 +64,7 @@ fn repeated_recomputes_raise_no_duplicates() {
 fn a_handled_cause_waits_out_the_cooldown() {
     let s = store();
     let rules = HealthRules::default();
-    s.raise_alerts(&rules, NOW).unwrap();
+    s.raise_alerts(&rules, &playbooks(), NOW).unwrap();
     let (id, account, cause) = open_tasks(&s).into_iter().next().unwrap();
     s.complete_task(id, NOW).unwrap();
     assert!(
@@ -70,7 +74,7 @@ fn a_handled_cause_waits_out_the_cooldown() {
             .contains("already done")
     );
     // the cause still holds, but it was just handled: not raised again for 30 days
-    assert_eq!(s.raise_alerts(&rules, NOW + DAY).unwrap(), 0);
+    assert_eq!(s.raise_alerts(&rules, &playbooks(), NOW + DAY).unwrap(), 0);
     let open_for_cause = |s: &Store| open_tasks(s).into_iter().any(|(_, a, c)| a == account && c == cause);
     assert!(!open_for_cause(&s), "not raised again within the cooldown");
 }
@@ -78,7 +82,7 @@ fn a_handled_cause_waits_out_the_cooldown() {
 #[test]
 fn snoozed_tasks_come_back_and_dismissals_need_a_reason() {
     let s = store();
-    s.raise_alerts(&HealthRules::default(), NOW).unwrap();
+    s.raise_alerts(&HealthRules::default(), &playbooks(), NOW).unwrap();
     let (id, _, _) = open_tasks(&s).into_iter().next().unwrap();
     assert!(
         s.snooze_task(id, "2026-11-22", NOW).is_err(),

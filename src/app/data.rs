@@ -147,6 +147,18 @@ pub enum Cmd {
         account: i64,
         sequence: String,
     },
+    /// The Metrics view's numbers for a period and segment.
+    LoadMetrics {
+        days: i64,
+        segment: Option<crate::domain::Segment>,
+    },
+    /// On the first open of a day: recompute health and raise alerts if no one has yet today.
+    DailyRecompute,
+    /// Start a playbook for an account: its steps become tasks.
+    StartPlaybook {
+        account: i64,
+        playbook: String,
+    },
 }
 
 impl Cmd {
@@ -219,6 +231,7 @@ pub enum Reply {
     Drafts(Vec<Draft>),
     Templates(Box<TemplateSet>),
     InvestigationOpen(Box<InvestigationOpen>),
+    Metrics(Box<crate::store::Dashboard>),
 }
 
 fn load_accounts(store: &Store, now: Timestamp) -> crate::store::Result<Part> {
@@ -340,6 +353,7 @@ pub struct Worker {
     pub fixed_now: Option<Timestamp>,
     pub templates: TemplateSet,
     pub responses: crate::config::Responses,
+    pub playbooks: Vec<crate::domain::playbook::Playbook>,
 }
 
 impl Worker {
@@ -354,7 +368,13 @@ impl Worker {
             fixed_now,
             templates: TemplateSet::load(None),
             responses: Default::default(),
+            playbooks: crate::playbooks::PlaybookSet::load(None).playbooks,
         }
+    }
+
+    pub fn with_playbooks(mut self, playbooks: Vec<crate::domain::playbook::Playbook>) -> Worker {
+        self.playbooks = playbooks;
+        self
     }
 
     pub fn with_responses(mut self, templates: TemplateSet, responses: crate::config::Responses) -> Worker {
@@ -501,6 +521,58 @@ impl Worker {
                 match result {
                     Ok(m) => vec![Reply::Done(m), self.snapshot()],
                     Err(e) => vec![Reply::Failed(e.to_string())],
+                }
+            }
+            Cmd::LoadMetrics { days, segment } => match self.store.dashboard(&self.rules, segment, days, now) {
+                Ok(d) => vec![Reply::Metrics(Box::new(d))],
+                Err(e) => vec![Reply::Failed(format!("Could not count the metrics: {e}"))],
+            },
+            Cmd::DailyRecompute => {
+                let today = day_of(now);
+                match self.store.latest_snapshot_day() {
+                    // someone already took today's snapshot, or there is nothing to score yet
+                    Ok(Some(d)) if d >= today => Vec::new(),
+                    Ok(None) => Vec::new(),
+                    Ok(Some(_)) => {
+                        let result = self.store.recompute_health(&self.rules, now).and_then(|s| {
+                            self.store
+                                .raise_alerts(&self.rules, &self.playbooks, now)
+                                .map(|n| (s, n))
+                        });
+                        match result {
+                            Ok((s, n)) => vec![
+                                Reply::Done(format!(
+                                    "First open today: health recomputed for {} accounts, {} changed tier, {n} new task{}.",
+                                    s.accounts,
+                                    s.tier_changes,
+                                    if n == 1 { "" } else { "s" }
+                                )),
+                                self.snapshot(),
+                            ],
+                            Err(e) => vec![Reply::Failed(format!("Could not recompute today's health: {e}"))],
+                        }
+                    }
+                    Err(e) => vec![Reply::Failed(format!("Could not read the health history: {e}"))],
+                }
+            }
+            Cmd::StartPlaybook { account, playbook } => {
+                let result = match self.playbooks.iter().find(|p| p.slug == playbook) {
+                    Some(p) => self
+                        .store
+                        .start_playbook(account, p, now)
+                        .map(|n| {
+                            format!(
+                                "Started {} ({n} tasks; the first due {}).",
+                                p.title,
+                                day_of(now + i64::from(p.steps.first().map(|s| s.day).unwrap_or(0)) * DAY)
+                            )
+                        })
+                        .map_err(|e| e.to_string()),
+                    None => Err(format!("There is no playbook '{playbook}'.")),
+                };
+                match result {
+                    Ok(m) => vec![Reply::Done(m), self.snapshot()],
+                    Err(e) => vec![Reply::Failed(e)],
                 }
             }
             Cmd::OpenInvestigation { ticket, account } => match self.open_investigation(ticket, account, now) {

@@ -14,6 +14,7 @@ pub enum Scope {
     Accounts,
     Tickets,
     Investigations,
+    Metrics,
 }
 
 impl Scope {
@@ -24,6 +25,7 @@ impl Scope {
             Scope::Accounts => "Accounts",
             Scope::Tickets => "Tickets",
             Scope::Investigations => "Investigations",
+            Scope::Metrics => "Metrics",
         }
     }
 }
@@ -93,6 +95,13 @@ actions! {
     TaskDone => "task-done", "Mark the selected task done";
     TaskSnooze => "task-snooze", "Snooze the selected task until a day";
     TaskDismiss => "task-dismiss", "Dismiss the selected task, with a reason";
+    ViewMetrics => "view-metrics", "Go to Metrics";
+    MetricsPeriod => "metrics-period", "Metrics period: 7, 30 or 90 days (cycles)";
+    NextPanel => "next-panel", "Next page of panels (when they do not all fit)";
+    PrevPanel => "prev-panel", "Previous page of panels";
+    TaskDown => "task-down", "Account detail: move the task cursor down";
+    TaskUp => "task-up", "Account detail: move the task cursor up";
+    StartPlaybook => "start-playbook", "Start a playbook for the account (its steps become tasks)";
 }
 
 /// A key with its modifiers, as written in the config file: `q`, `?`, `ctrl-r`, `alt-1`,
@@ -256,6 +265,19 @@ const DEFAULTS: &[(Scope, &str, Action)] = &[
     (Scope::Today, "d", Action::TaskDone),
     (Scope::Today, "z", Action::TaskSnooze),
     (Scope::Today, "X", Action::TaskDismiss),
+    (Scope::Global, "5", Action::ViewMetrics),
+    (Scope::Metrics, "p", Action::MetricsPeriod),
+    (Scope::Metrics, "e", Action::CycleSegment),
+    (Scope::Metrics, "l", Action::NextPanel),
+    (Scope::Metrics, "right", Action::NextPanel),
+    (Scope::Metrics, "h", Action::PrevPanel),
+    (Scope::Metrics, "left", Action::PrevPanel),
+    (Scope::Accounts, "J", Action::TaskDown),
+    (Scope::Accounts, "K", Action::TaskUp),
+    (Scope::Accounts, "d", Action::TaskDone),
+    (Scope::Accounts, "z", Action::TaskSnooze),
+    (Scope::Accounts, "X", Action::TaskDismiss),
+    (Scope::Accounts, "P", Action::StartPlaybook),
 ];
 
 /// The bindings in force: the defaults with the user's overrides applied.

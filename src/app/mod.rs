@@ -28,16 +28,34 @@ pub enum View {
     Accounts,
     Tickets,
     Investigations,
+    Metrics,
 }
 
 impl View {
-    pub const ALL: [View; 4] = [View::Today, View::Accounts, View::Tickets, View::Investigations];
+    pub const ALL: [View; 5] = [
+        View::Today,
+        View::Accounts,
+        View::Tickets,
+        View::Investigations,
+        View::Metrics,
+    ];
     pub fn label(self) -> &'static str {
         match self {
             View::Today => "Today",
             View::Accounts => "Accounts",
             View::Tickets => "Tickets",
             View::Investigations => "Investigations",
+            View::Metrics => "Metrics",
+        }
+    }
+    /// A shorter label, for a narrow tab bar.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            View::Today => "Today",
+            View::Accounts => "Acc",
+            View::Tickets => "Tix",
+            View::Investigations => "Inv",
+            View::Metrics => "Met",
         }
     }
     pub fn scope(self) -> Scope {
@@ -46,6 +64,7 @@ impl View {
             View::Accounts => Scope::Accounts,
             View::Tickets => Scope::Tickets,
             View::Investigations => Scope::Investigations,
+            View::Metrics => Scope::Metrics,
         }
     }
     pub fn parse(s: &str) -> Option<View> {
@@ -54,10 +73,14 @@ impl View {
             "accounts" => Some(View::Accounts),
             "tickets" => Some(View::Tickets),
             "investigations" => Some(View::Investigations),
+            "metrics" => Some(View::Metrics),
             _ => None,
         }
     }
 }
+
+/// The Metrics view's pages on a small terminal (the moving keys turn them).
+pub const METRICS_PAGES: usize = 3;
 
 /// What a text input is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,6 +166,11 @@ pub enum Mode {
     SequenceMenu {
         account: i64,
         items: Vec<(String, bool)>,
+        selected: usize,
+    },
+    /// Pick a playbook to start for an account.
+    PlaybookMenu {
+        account: i64,
         selected: usize,
     },
 }
@@ -353,6 +381,18 @@ pub struct App {
     pub saved_drafts: Vec<Draft>,
     /// A reply that was open when quitting was asked for.
     pub quit_pending_reply: Option<Box<ReplyEditor>>,
+    // metrics
+    pub metrics: Option<Box<crate::store::Dashboard>>,
+    /// The period in days: 7, 30 or 90.
+    pub metrics_days: i64,
+    pub metrics_segment: Option<Segment>,
+    /// Which page of panels shows when they do not all fit.
+    pub metrics_page: usize,
+    /// The (period, segment) last asked of the worker; None after data changed.
+    metrics_asked: Option<(i64, Option<Segment>)>,
+    /// The task under the cursor in the account detail.
+    pub task_cursor: usize,
+    pub playbooks: Vec<crate::domain::playbook::Playbook>,
 }
 
 impl App {
@@ -415,6 +455,13 @@ impl App {
             responses: Responses::default(),
             saved_drafts: Vec::new(),
             quit_pending_reply: None,
+            metrics: None,
+            metrics_days: 30,
+            metrics_segment: None,
+            metrics_page: 0,
+            metrics_asked: None,
+            task_cursor: 0,
+            playbooks: crate::playbooks::PlaybookSet::load(None).playbooks,
         }
     }
 
@@ -517,6 +564,15 @@ impl App {
             .collect();
         scored.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
         scored.into_iter().map(|(_, t)| t.clone()).collect()
+    }
+
+    /// The task under the cursor in the selected account's detail.
+    pub fn account_task(&self) -> Option<i64> {
+        let d = self.account_detail.as_ref()?;
+        if Some(d.account.id) != self.selected_account().map(|a| a.id) {
+            return None;
+        }
+        d.tasks.get(self.task_cursor).map(|t| t.id)
     }
 
     pub fn trend(&self, a: &Account) -> Option<i64> {
@@ -714,6 +770,13 @@ impl App {
                 Target::Task(_) => None,
             },
             View::Investigations => None,
+            View::Metrics => {
+                let want = (self.metrics_days, self.metrics_segment);
+                (self.metrics_asked != Some(want)).then_some(Cmd::LoadMetrics {
+                    days: want.0,
+                    segment: want.1,
+                })
+            }
         }
     }
 
@@ -725,7 +788,7 @@ impl App {
                 Target::Ticket(id) => self.data.tickets.iter().find(|t| t.id == id),
                 _ => None,
             },
-            View::Accounts | View::Investigations => None,
+            View::Accounts | View::Investigations | View::Metrics => None,
         }
     }
 
@@ -735,6 +798,7 @@ impl App {
             View::Accounts => self.account_rows.len(),
             View::Tickets => self.ticket_rows.len(),
             View::Investigations => self.investigation_rows.len(),
+            View::Metrics => METRICS_PAGES,
         }
     }
 
@@ -744,6 +808,7 @@ impl App {
             View::Accounts => &mut self.account_sel,
             View::Tickets => &mut self.ticket_sel,
             View::Investigations => &mut self.investigation_sel,
+            View::Metrics => &mut self.metrics_page,
         }
     }
 
@@ -770,7 +835,7 @@ impl App {
             View::Accounts => Some(&mut self.account_filter),
             View::Tickets => Some(&mut self.ticket_filter),
             View::Investigations => Some(&mut self.investigation_filter),
-            View::Today => None,
+            View::Today | View::Metrics => None,
         }
     }
 
@@ -779,7 +844,7 @@ impl App {
             View::Accounts => self.refilter_accounts(),
             View::Tickets => self.refilter_tickets(),
             View::Investigations => self.refilter_investigations(),
-            View::Today => {}
+            View::Today | View::Metrics => {}
         }
     }
 
@@ -860,19 +925,27 @@ impl App {
             Msg::Resize => Vec::new(),
             Msg::Tick(now) => {
                 let new_minute = now / 60 != self.now / 60;
+                let new_day = now.div_euclid(DAY) != self.now.div_euclid(DAY);
                 self.now = now;
                 if new_minute && self.loaded {
                     // clocks moved: breaches and the review list follow them
                     self.refilter_tickets();
                     self.rebuild_review();
                 }
-                vec![Cmd::Poll]
+                if new_day && self.loaded {
+                    vec![Cmd::DailyRecompute, Cmd::Poll]
+                } else {
+                    vec![Cmd::Poll]
+                }
             }
             Msg::Reply(r) => self.on_reply(r),
             Msg::EditorDone { key, result } => self.on_editor_done(key, result),
         };
         if let Some(c) = self.detail_cmd() {
             if !cmds.contains(&c) && self.loaded {
+                if let Cmd::LoadMetrics { days, segment } = &c {
+                    self.metrics_asked = Some((*days, *segment));
+                }
                 cmds.push(c);
             }
         }
@@ -909,6 +982,7 @@ impl App {
                 }
                 self.refilter_investigations();
                 self.rebuild_review();
+                self.metrics_asked = None;
                 // the details on screen may have changed even when no list did
                 let mut cmds = Vec::new();
                 if let Some(d) = &self.ticket_detail {
@@ -927,6 +1001,7 @@ impl App {
                 self.refilter_tickets();
                 self.refilter_investigations();
                 self.rebuild_review();
+                self.metrics_asked = None;
                 if first {
                     if self.data.accounts.is_empty() && !self.welcome_done {
                         self.mode = Mode::Welcome;
@@ -937,6 +1012,10 @@ impl App {
                 }
                 // the details on screen may have changed too
                 let mut cmds = Vec::new();
+                if first && !self.data.accounts.is_empty() {
+                    // the first open of a day takes the day's health snapshot and raises alerts
+                    cmds.push(Cmd::DailyRecompute);
+                }
                 if let Some(d) = &self.ticket_detail {
                     cmds.push(Cmd::LoadTicket(d.ticket.id));
                 }
@@ -946,7 +1025,17 @@ impl App {
                 cmds
             }
             Reply::Account(d) => {
+                if self.account_detail.as_ref().map(|o| o.account.id) != Some(d.account.id) {
+                    self.task_cursor = 0;
+                }
+                self.task_cursor = self.task_cursor.min(d.tasks.len().saturating_sub(1));
                 self.account_detail = Some(*d);
+                Vec::new()
+            }
+            Reply::Metrics(d) => {
+                if (d.days, d.segment) == (self.metrics_days, self.metrics_segment) {
+                    self.metrics = Some(d);
+                }
                 Vec::new()
             }
             Reply::Ticket(d) => {
@@ -1199,6 +1288,39 @@ impl App {
                             items,
                             selected,
                         };
+                        Vec::new()
+                    }
+                }
+            }
+            Mode::PlaybookMenu { account, mut selected } => {
+                let n = self.playbooks.len();
+                let choose = match k.code {
+                    KeyCode::Esc => return Vec::new(),
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        selected = (selected + 1).min(n.saturating_sub(1));
+                        None
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        selected = selected.saturating_sub(1);
+                        None
+                    }
+                    KeyCode::Enter => Some(selected),
+                    KeyCode::Char(c @ '1'..='9') => Some(c as usize - '1' as usize),
+                    _ => None,
+                };
+                match choose
+                    .and_then(|i| self.playbooks.get(i))
+                    .map(|p| (p.slug.clone(), p.title.clone()))
+                {
+                    Some((slug, title)) => {
+                        self.info(format!("Starting {title}…"));
+                        vec![Cmd::StartPlaybook {
+                            account,
+                            playbook: slug,
+                        }]
+                    }
+                    None => {
+                        self.mode = Mode::PlaybookMenu { account, selected };
                         Vec::new()
                     }
                 }
@@ -1494,6 +1616,14 @@ impl App {
             Action::Filter => {
                 if self.view == View::Today {
                     self.info("Today is the review list; filter in Accounts or Tickets.");
+                } else if self.view == View::Metrics {
+                    let seg = self
+                        .keys
+                        .keys_for(Action::CycleSegment)
+                        .first()
+                        .map(|k| k.label())
+                        .unwrap_or_else(|| ":".into());
+                    self.info(format!("Metrics has no list to filter; {seg} picks a segment."));
                 } else {
                     self.mode = Mode::Filter;
                 }
@@ -1514,11 +1644,33 @@ impl App {
             Action::ViewAccounts => self.switch_view(View::Accounts),
             Action::ViewTickets => self.switch_view(View::Tickets),
             Action::ViewInvestigations => self.switch_view(View::Investigations),
+            Action::ViewMetrics => self.switch_view(View::Metrics),
+            Action::MetricsPeriod => {
+                self.metrics_days = match self.metrics_days {
+                    7 => 30,
+                    30 => 90,
+                    _ => 7,
+                };
+                self.info(format!("Metrics over the last {} days", self.metrics_days));
+            }
+            Action::NextPanel => self.metrics_page = self.metrics_page.saturating_add(1),
+            Action::PrevPanel => self.metrics_page = self.metrics_page.saturating_sub(1),
+            Action::TaskDown | Action::TaskUp => {
+                let n = self.account_detail.as_ref().map(|d| d.tasks.len()).unwrap_or(0);
+                if n == 0 {
+                    self.info("This account has no open tasks.");
+                } else if action == Action::TaskDown {
+                    self.task_cursor = (self.task_cursor + 1).min(n - 1);
+                } else {
+                    self.task_cursor = self.task_cursor.saturating_sub(1);
+                }
+            }
             Action::Investigate => {
                 let target = match self.view {
                     View::Tickets => self.selected_ticket().map(|t| (Some(t.id), Some(t.account_id))),
                     View::Accounts => self.selected_account().map(|a| (None, Some(a.id))),
                     View::Investigations => Some((None, None)),
+                    View::Metrics => None,
                     View::Today => match self.selected_review().map(|r| r.target) {
                         Some(Target::Ticket(t)) => Some((Some(t), None)),
                         Some(Target::Account(a)) => Some((None, Some(a))),
@@ -1619,6 +1771,13 @@ impl App {
             Action::CycleStage => {
                 self.stage_filter = cycle(Stage::ALL, self.stage_filter);
                 self.refilter_accounts();
+            }
+            Action::CycleSegment if self.view == View::Metrics => {
+                self.metrics_segment = cycle(Segment::ALL, self.metrics_segment);
+                self.info(format!(
+                    "Metrics for {}",
+                    self.metrics_segment.map(|s| s.label()).unwrap_or("all segments")
+                ));
             }
             Action::CycleSegment => {
                 self.segment_filter = cycle(Segment::ALL, self.segment_filter);
@@ -1755,9 +1914,32 @@ impl App {
                     };
                 }
             }
+            Action::StartPlaybook => {
+                let Some(a) = self.selected_account() else {
+                    self.error("Select an account first.");
+                    return Vec::new();
+                };
+                if self.playbooks.is_empty() {
+                    self.error("No playbooks loaded.");
+                } else {
+                    self.mode = Mode::PlaybookMenu {
+                        account: a.id,
+                        selected: 0,
+                    };
+                }
+            }
             Action::TaskDone | Action::TaskSnooze | Action::TaskDismiss => {
-                let Some(task) = self.selected_review().and_then(|r| r.task) else {
-                    self.error("Select a task on Today first.");
+                let task = if self.view == View::Accounts {
+                    self.account_task()
+                } else {
+                    self.selected_review().and_then(|r| r.task)
+                };
+                let Some(task) = task else {
+                    self.error(if self.view == View::Accounts {
+                        "This account has no open task to act on."
+                    } else {
+                        "Select a task on Today first."
+                    });
                     return Vec::new();
                 };
                 match action {
@@ -1828,14 +2010,17 @@ impl App {
                 },
                 None => None,
             },
+            View::Metrics => None,
             View::Accounts => self.selected_account().map(|a| {
                 let id = a.id;
-                let due = self
-                    .data
-                    .tasks_due
-                    .iter()
-                    .find(|t| t.account_id == Some(id))
-                    .map(|t| t.id);
+                // the task under the detail's cursor, else the account's first due task
+                let due = self.account_task().or_else(|| {
+                    self.data
+                        .tasks_due
+                        .iter()
+                        .find(|t| t.account_id == Some(id))
+                        .map(|t| t.id)
+                });
                 match due {
                     Some(task) if !pick => open(None, Some(id), Some(task), None),
                     _ => open(None, Some(id), None, None),

@@ -7,6 +7,9 @@ use chrono::NaiveDate;
 
 /// A renewal this close (in days) calls for a renewal review.
 pub const RENEWAL_WINDOW_DAYS: i64 = 60;
+/// Every playbook an alert can start: each must exist (a test checks the shipped set).
+pub const PLAYBOOKS: &[&str] = &["at-risk-recovery", "upsell", "dunning", "advocacy", "qbr"];
+
 /// A cause handled this recently (in days) is not raised again.
 pub const COOLDOWN_DAYS: i64 = 30;
 
@@ -69,13 +72,7 @@ pub fn alerts(tier: Option<Tier>, signs: &[WarningSign], renewal: Option<NaiveDa
                 None,
                 in_days(1),
             ),
-            WarningSign::PaymentFailure => push(
-                "payment-failure",
-                "Dunning sequence",
-                "at-risk-recovery",
-                None,
-                in_days(0),
-            ),
+            WarningSign::PaymentFailure => push("payment-failure", "Dunning sequence", "dunning", None, in_days(0)),
             WarningSign::FeatureRequests => push(
                 "feature-requests",
                 "Roadmap communication",

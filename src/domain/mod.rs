@@ -6,6 +6,7 @@ pub mod churn;
 pub mod health;
 pub mod investigation;
 pub mod metrics;
+pub mod playbook;
 pub mod sla;
 pub mod sop;
 pub mod template;

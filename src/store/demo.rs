@@ -154,6 +154,15 @@ impl DemoSink for BulkWriter<'_> {
         }
         Ok(id)
     }
+
+    fn revenue(&mut self, account: i64, at: Timestamp, kind: &str, before: i64, after: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO revenue_events (account_id, at, kind, mrr_before, mrr_after, actor) VALUES (?1, ?2, ?3, ?4, ?5, 'billing')",
+            )?
+            .execute(params![account, at, kind, before, after])?;
+        Ok(())
+    }
 }
 
 fn now_of(a: &super::NewAccount) -> Timestamp {

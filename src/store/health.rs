@@ -220,6 +220,13 @@ impl Store {
         Ok(written)
     }
 
+    /// The newest day any snapshot was taken, if any.
+    pub fn latest_snapshot_day(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT max(day) FROM health_snapshots", [], |r| r.get(0))?)
+    }
+
     pub fn health_history(&self, account: i64) -> Result<Vec<Snapshot>> {
         self.account(account)?;
         let mut stmt = self.conn.prepare(

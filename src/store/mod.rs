@@ -4,6 +4,7 @@ mod accounts;
 mod demo;
 mod health;
 mod investigations;
+mod metrics;
 mod responses;
 mod review;
 mod tasks;
@@ -12,6 +13,7 @@ mod tickets;
 pub use accounts::*;
 pub use health::*;
 pub use investigations::*;
+pub use metrics::*;
 pub use responses::*;
 pub use review::*;
 pub use tickets::*;
@@ -43,6 +45,10 @@ pub const MIGRATION_FILES: &[(&str, &str)] = &[
     (
         "0005_investigation_counter.sql",
         include_str!("../../migrations/0005_investigation_counter.sql"),
+    ),
+    (
+        "0006_revenue_metrics.sql",
+        include_str!("../../migrations/0006_revenue_metrics.sql"),
     ),
 ];
 

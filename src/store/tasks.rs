@@ -4,14 +4,49 @@ use super::{Result, Store, StoreError, day_of};
 use crate::domain::alerts::{self, COOLDOWN_DAYS};
 use crate::domain::churn;
 use crate::domain::health::HealthRules;
+use crate::domain::playbook::Playbook;
 use crate::domain::{DAY, Timestamp};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// Whether any step of the playbook is open (or snoozed) for the account.
+fn playbook_running(conn: &Connection, account: i64, slug: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM tasks WHERE account_id = ?1 AND cause LIKE 'playbook:' || ?2 || ':%' \
+             AND status IN ('open', 'snoozed'))",
+        )?
+        .query_row(params![account, slug], |r| r.get(0))?)
+}
+
+/// Insert one playbook task unless one is open for the same account and cause; 1 if inserted.
+#[allow(clippy::too_many_arguments)]
+fn insert_task(
+    conn: &Connection,
+    account: i64,
+    playbook: &str,
+    cause: &str,
+    title: &str,
+    template: Option<&str>,
+    due: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO tasks (account_id, source, playbook, cause, title, template, due_date, actor, created_at) \
+             VALUES (?1, 'playbook', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![account, playbook, cause, title, template, due, actor, now])?)
+}
 
 impl Store {
     /// Raise the alert tasks every active account's state calls for on `now`'s day: one open
     /// task per account and cause, and none for a cause handled in the last 30 days.
-    /// Returns how many were raised.
-    pub fn raise_alerts(&self, rules: &HealthRules, now: Timestamp) -> Result<usize> {
+    /// An alert starts its playbook: the first step becomes the alert's task and the later
+    /// steps follow as tasks due their days after it; when that playbook is already running
+    /// for the account, the alert adds its own task only.
+    /// Returns how many tasks were created.
+    pub fn raise_alerts(&self, rules: &HealthRules, playbooks: &[Playbook], now: Timestamp) -> Result<usize> {
         let today = chrono::DateTime::from_timestamp(now, 0)
             .map(|d| d.date_naive())
             .ok_or_else(|| StoreError::Rule("the clock is out of range".into()))?;
@@ -38,21 +73,55 @@ impl Store {
                 if recent.is_some() {
                     continue;
                 }
-                let n = tx.execute(
-                    "INSERT OR IGNORE INTO tasks (account_id, source, playbook, cause, title, template, due_date, actor, created_at) \
-                     VALUES (?1, 'playbook', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        id,
-                        a.playbook,
-                        a.cause,
-                        a.title,
-                        a.template,
-                        a.due.format("%Y-%m-%d").to_string(),
-                        self.actor,
-                        now
-                    ],
-                )?;
-                raised += n;
+                let playbook = playbooks.iter().find(|p| p.slug == a.playbook);
+                let running = match playbook {
+                    Some(p) => playbook_running(&tx, id, &p.slug)?,
+                    None => true,
+                };
+                let due = |d: u32| {
+                    (a.due + chrono::Duration::days(i64::from(d)))
+                        .format("%Y-%m-%d")
+                        .to_string()
+                };
+                match playbook.filter(|_| !running) {
+                    Some(p) => {
+                        for (i, step) in p.steps.iter().enumerate() {
+                            let (cause, title, template) = if i == 0 {
+                                (
+                                    a.cause.clone(),
+                                    format!("{}: {}", a.title, step.title),
+                                    step.template.as_deref().or(a.template),
+                                )
+                            } else {
+                                (p.step_cause(i), step.title.clone(), step.template.as_deref())
+                            };
+                            raised += insert_task(
+                                &tx,
+                                id,
+                                &p.slug,
+                                &cause,
+                                &title,
+                                template,
+                                &due(step.day),
+                                &self.actor,
+                                now,
+                            )?;
+                        }
+                    }
+                    None => {
+                        raised += insert_task(
+                            &tx,
+                            id,
+                            a.playbook,
+                            &a.cause,
+                            a.title,
+                            a.template,
+                            &due(0),
+                            &self.actor,
+                            now,
+                        )?;
+                    }
+                }
             }
         }
         Store::audit(
@@ -66,6 +135,45 @@ impl Store {
         )?;
         tx.commit()?;
         Ok(raised)
+    }
+
+    /// Start a playbook for an account by hand: each step becomes a task due its days from
+    /// today. Refused while the playbook already has open steps for the account.
+    pub fn start_playbook(&self, account: i64, playbook: &Playbook, now: Timestamp) -> Result<usize> {
+        let a = self.account(account)?;
+        let tx = self.conn.unchecked_transaction()?;
+        if playbook_running(&tx, account, &playbook.slug)? {
+            return Err(StoreError::Rule(format!(
+                "the {} playbook is already running for {}; finish or dismiss its open steps first",
+                playbook.slug, a.name
+            )));
+        }
+        let mut created = 0;
+        for (i, step) in playbook.steps.iter().enumerate() {
+            let due = day_of(now + i64::from(step.day) * DAY);
+            created += insert_task(
+                &tx,
+                account,
+                &playbook.slug,
+                &playbook.step_cause(i),
+                &step.title,
+                step.template.as_deref(),
+                &due,
+                &self.actor,
+                now,
+            )?;
+        }
+        Store::audit(
+            &tx,
+            &self.actor,
+            now,
+            "account",
+            account,
+            "playbook",
+            &format!("started {} ({} steps)", playbook.slug, created),
+        )?;
+        tx.commit()?;
+        Ok(created)
     }
 
     /// Mark a task done.

@@ -1,6 +1,7 @@
 //! `view(&App, &mut Frame)`: rendering only reads the model.
 
 pub mod investigate;
+pub mod metrics;
 pub mod reply;
 pub mod theme;
 
@@ -51,6 +52,7 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         View::Accounts => accounts(app, theme, f, main),
         View::Tickets => tickets(app, theme, f, main),
         View::Investigations => investigate::view(app, theme, f, main),
+        View::Metrics => metrics::view(app, theme, f, main),
     }
     status_bar(app, theme, f, status);
     match &app.mode {
@@ -61,11 +63,44 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         Mode::ConfirmQuit => confirm(theme, f, area),
         Mode::Reply(_) | Mode::Drafts { .. } | Mode::SequenceMenu { .. } => reply::overlay(app, theme, f, main, area),
         Mode::Investigation(form) => investigate::form(theme, f, main, form, app.now),
+        Mode::PlaybookMenu { selected, .. } => playbook_menu(app, theme, f, area, *selected),
         _ => {}
     }
 }
 
-fn key_hint(app: &App, a: Action) -> String {
+fn playbook_menu(app: &App, theme: &Theme, f: &mut Frame, area: Rect, selected: usize) {
+    let popup = centered(area, 64, app.playbooks.len() as u16 + 3);
+    f.render_widget(Clear, popup);
+    let lines: Vec<Line> = app
+        .playbooks
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let text = format!(
+                "{} {} ({} steps over {} days)",
+                i + 1,
+                p.title,
+                p.steps.len(),
+                p.steps.last().map(|s| s.day).unwrap_or(0)
+            );
+            if i == selected {
+                Line::styled(text, theme.selected())
+            } else {
+                Line::raw(text)
+            }
+        })
+        .chain(std::iter::once(Line::styled(
+            "Steps become tasks due from today. Esc closes.",
+            theme.dim(),
+        )))
+        .collect();
+    f.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(" Start a playbook ")),
+        popup,
+    );
+}
+
+pub(crate) fn key_hint(app: &App, a: Action) -> String {
     app.keys
         .keys_for(a)
         .first()
@@ -74,24 +109,55 @@ fn key_hint(app: &App, a: Action) -> String {
 }
 
 fn tab_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
-    let mut spans = Vec::new();
-    for (i, v) in View::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, v.label());
-        if *v == app.view {
-            spans.push(Span::styled(label, theme.selected().add_modifier(Modifier::BOLD)));
-        } else {
-            spans.push(Span::raw(label));
-        }
-        spans.push(Span::raw("│"));
-    }
+    use unicode_width::UnicodeWidthStr;
     let right = format!(
         " {} help  {} palette ",
         key_hint(app, Action::Help),
         key_hint(app, Action::Palette)
     );
-    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right.len() as u16)]).areas(area);
+    // full labels when they fit, else short ones for the views not shown
+    let labels = |short: bool| -> Vec<String> {
+        View::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let label = if short && *v != app.view {
+                    v.short_label()
+                } else {
+                    v.label()
+                };
+                format!(" {} {label} ", i + 1)
+            })
+            .collect()
+    };
+    let width = |ls: &[String]| ls.iter().map(|l| l.width() + 1).sum::<usize>();
+    let full = labels(false);
+    let tabs = if width(&full) <= area.width as usize {
+        full
+    } else {
+        labels(true)
+    };
+    let mut spans = Vec::new();
+    for (v, label) in View::ALL.iter().zip(tabs.iter()) {
+        if *v == app.view {
+            spans.push(Span::styled(
+                label.clone(),
+                theme.selected().add_modifier(Modifier::BOLD),
+            ));
+        } else {
+            spans.push(Span::raw(label.clone()));
+        }
+        spans.push(Span::raw("│"));
+    }
+    let room = (area.width as usize).saturating_sub(width(&tabs));
+    let short = format!(" {} help ", key_hint(app, Action::Help));
+    let right = if right.width() <= room { right } else { short };
+    let right_w = if right.width() <= room { right.width() as u16 } else { 0 };
+    let [l, r] = Layout::horizontal([Constraint::Min(1), Constraint::Length(right_w)]).areas(area);
     f.render_widget(Line::from(spans), l);
-    f.render_widget(Paragraph::new(right).style(theme.dim()), r);
+    if right_w > 0 {
+        f.render_widget(Paragraph::new(right).style(theme.dim()), r);
+    }
 }
 
 fn status_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
