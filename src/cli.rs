@@ -77,7 +77,15 @@ pub enum Command {
     /// List investigations
     #[command(subcommand)]
     Investigations(crate::cli_investigate::InvestigationsCmd),
-    /// Markdown reports: an investigation, the CS debt log, intervention outcomes
+    /// The day's review as a digest (for cron mail): breaches, drops, tasks due
+    Today {
+        /// text or md
+        #[arg(long, default_value = "text", value_parser = ["text", "md"])]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Markdown reports: the CS plan, a QBR, an investigation, the CS debt log, outcomes
     #[command(subcommand)]
     Report(crate::cli_investigate::ReportCmd),
     /// Print a cockpit view as plain text, rendered by the cockpit's own code
@@ -435,6 +443,10 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Templates(c) => crate::cli_responses::templates(&ctx, c),
         Command::Tasks(c) => crate::cli_tasks::tasks(&ctx, c),
         Command::Playbooks(c) => crate::cli_tasks::playbooks(&ctx, c),
+        Command::Today { format, out } => {
+            let text = crate::reports::today(&ctx.store, &ctx.config.health, ctx.now, format == "md")?;
+            crate::cli_investigate::write_or_print(out.as_ref(), &text)
+        }
         Command::Investigate(c) => crate::cli_investigate::investigate(&ctx, c),
         Command::Investigations(c) => crate::cli_investigate::investigations(&ctx, c),
         Command::Report(c) => crate::cli_investigate::report(&ctx, c),

@@ -54,9 +54,28 @@ pub enum ReportCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The Customer Success Plan: current state against targets, top issues, improvements,
+    /// documentation needed
+    Plan {
+        /// The period: 7d, 30d, 90d (any number of days up to 365)
+        #[arg(long, default_value = "30d", value_parser = crate::reports::parse_period)]
+        period: i64,
+        /// Only this segment: enterprise, smb or self-serve
+        #[arg(long)]
+        segment: Option<crate::domain::Segment>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// A quarterly business review of one account: health trend, tickets, NPS/CSAT, goals,
+    /// risks, expansion signals
+    Qbr {
+        account: i64,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
-fn write_or_print(out: Option<&PathBuf>, text: &str) -> Result<()> {
+pub fn write_or_print(out: Option<&PathBuf>, text: &str) -> Result<()> {
     match out {
         Some(p) => {
             if p.exists() {
@@ -157,6 +176,15 @@ pub fn report(ctx: &Context, cmd: &ReportCmd) -> Result<()> {
                 i.ticket_id.map(|t| format!(", ticket #{t}")).unwrap_or_default()
             );
             write_or_print(out.as_ref(), &investigation::markdown(&title, &a, &o))
+        }
+        ReportCmd::Plan { period, segment, out } => {
+            let templates = crate::responses::TemplateSet::load(crate::config::templates_dir().as_deref());
+            let md = crate::reports::plan(&ctx.store, &ctx.config.health, &templates, *segment, *period, ctx.now)?;
+            write_or_print(out.as_ref(), &md)
+        }
+        ReportCmd::Qbr { account, out } => {
+            let md = crate::reports::qbr(&ctx.store, &ctx.config.health, *account, ctx.now)?;
+            write_or_print(out.as_ref(), &md)
         }
         ReportCmd::Debt { out } => {
             let mut md =

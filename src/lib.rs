@@ -13,6 +13,7 @@ pub mod domain;
 pub mod investigate;
 pub mod output;
 pub mod playbooks;
+pub mod reports;
 pub mod responses;
 pub mod store;
 pub mod text;

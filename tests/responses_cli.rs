@@ -990,14 +990,14 @@ fn winback_steps_fall_due_on_their_days_and_unenrolling_cancels_them() {
         "{said}"
     );
 
-    // the account's detail in the cockpit lists its tasks, soonest first (four of them)
+    // the account's detail in the cockpit lists its tasks, soonest first (five of them)
     let screen = t.ok(&[
         "screen", "accounts", "--select", "3", "--width", "160", "--height", "60",
     ]);
     assert!(screen.contains("Tasks (5)"), "{screen}");
     let tasks: Vec<String> = screen
         .lines()
-        .map(|l| l.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+        .map(|l| l.trim_matches(|c: char| c == '│' || c == '›' || c.is_whitespace()))
         // a task line: its due date, then its title
         .filter(|l| {
             l.get(..10)
@@ -1013,6 +1013,7 @@ fn winback_steps_fall_due_on_their_days_and_unenrolling_cancels_them() {
             "2026-11-29 Winback day 7: Here's what you're missing",
             "2026-12-06 Winback day 14: A personal note from the founder",
             "2026-12-22 Winback day 30: An offer to come back",
+            "2027-01-21 Winback day 60: Help us understand what happened",
         ],
         "{screen}"
     );

@@ -10,6 +10,7 @@ pub mod playbook;
 pub mod sla;
 pub mod sop;
 pub mod template;
+pub mod trend;
 pub mod words;
 
 pub use words::*;

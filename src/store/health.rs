@@ -17,6 +17,19 @@ pub struct Snapshot {
     pub payment: u32,
 }
 
+impl Snapshot {
+    /// The snapshot as the trend rules read it.
+    pub fn point(&self) -> crate::domain::trend::Point<'_> {
+        crate::domain::trend::Point {
+            day: &self.day,
+            score: self.score,
+            usage: self.usage,
+            engagement: self.engagement,
+            payment: self.payment,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct RecomputeSummary {
     pub accounts: usize,

@@ -303,6 +303,95 @@ impl Store {
     }
 }
 
+/// One ticket tag in a period: how often, and the subject it most often came with.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TagDetail {
+    pub tag: String,
+    pub count: u64,
+    pub example: String,
+}
+
+/// A change in an account's monthly revenue.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RevenueEvent {
+    pub at: Timestamp,
+    pub kind: String,
+    pub mrr_before: i64,
+    pub mrr_after: i64,
+}
+
+impl Store {
+    /// Ticket tags opened in (start, end], most frequent first, with a typical subject each.
+    pub fn tag_details(&self, segment: Option<Segment>, start: Timestamp, end: Timestamp) -> Result<Vec<TagDetail>> {
+        let seg = segment.map(|s| s.as_str());
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT t.tags, t.subject FROM tickets t JOIN accounts a ON a.id = t.account_id \
+             WHERE t.opened_at > ?2 AND t.opened_at <= ?3 AND t.tags != '' AND {SEG}"
+        ))?;
+        let mut rows = stmt.query(params![seg, start, end])?;
+        let mut by_tag: HashMap<String, (u64, HashMap<String, u64>)> = HashMap::new();
+        while let Some(r) = rows.next()? {
+            let (tags, subject): (String, String) = (r.get(0)?, r.get(1)?);
+            for tag in tags.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                let e = by_tag.entry(tag.to_string()).or_default();
+                e.0 += 1;
+                *e.1.entry(subject.clone()).or_default() += 1;
+            }
+        }
+        let mut out: Vec<TagDetail> = by_tag
+            .into_iter()
+            .map(|(tag, (count, subjects))| {
+                let example = subjects
+                    .into_iter()
+                    .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))
+                    .map(|(s, _)| s)
+                    .unwrap_or_default();
+                TagDetail { tag, count, example }
+            })
+            .collect();
+        out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.tag.cmp(&b.tag)));
+        Ok(out)
+    }
+
+    /// An account's survey answers of one kind (nps or csat) in (since, until], oldest first.
+    pub fn account_scores(
+        &self,
+        account: i64,
+        kind: &str,
+        since: Timestamp,
+        until: Timestamp,
+    ) -> Result<Vec<(Timestamp, i64)>> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT at, score FROM signals WHERE account_id = ?1 AND kind = ?2 AND at > ?3 AND at <= ?4 \
+                 AND score IS NOT NULL ORDER BY at",
+            )?
+            .query_map(params![account, kind, since, until], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// An account's revenue changes, oldest first.
+    pub fn revenue_events(&self, account: i64) -> Result<Vec<RevenueEvent>> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT at, kind, mrr_before, mrr_after FROM revenue_events WHERE account_id = ?1 ORDER BY at, id",
+            )?
+            .query_map(params![account], |r| {
+                Ok(RevenueEvent {
+                    at: r.get(0)?,
+                    kind: r.get(1)?,
+                    mrr_before: r.get(2)?,
+                    mrr_after: r.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
+
 /// The `n` calendar months up to and including `now`'s, as "YYYY-MM", oldest first.
 fn last_months(now: Timestamp, n: u32) -> Vec<String> {
     let day = day_of(now);

@@ -12,6 +12,7 @@ use crate::app::{App, InputPurpose, Mode, QueueFilter, View};
 use crate::cli::{clock_label, queue_clock};
 use crate::domain::health::recommended_action;
 use crate::domain::sla::{self, Clock};
+use crate::domain::trend;
 use crate::domain::{AccountStatus, DAY, Segment, Stage, Step, Timestamp, format_time};
 use crate::store::{Account, Ticket};
 use crate::text::one_line;
@@ -441,6 +442,17 @@ pub fn sparkline(values: &[u32]) -> String {
         .collect()
 }
 
+/// A sparkline where a day without a value is a blank, not a zero.
+pub fn sparkline_gaps(values: &[Option<u32>]) -> String {
+    values
+        .iter()
+        .map(|v| match v {
+            Some(v) => sparkline(&[*v]),
+            None => " ".to_string(),
+        })
+        .collect()
+}
+
 fn bar(value: u32, width: usize) -> String {
     let filled = (value.min(100) as usize * width + 50) / 100;
     format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
@@ -481,13 +493,40 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
             theme.breach(),
         ));
     }
-    let scores: Vec<u32> = d.history.iter().rev().take(30).rev().map(|s| s.score).collect();
-    if !scores.is_empty() {
+    let points: Vec<trend::Point> = d.history.iter().map(|s| s.point()).collect();
+    let series = trend::daily_series(&points, &crate::domain::day_string(app.now), 30);
+    if let Some(dir) = trend::direction(&series) {
+        let known: Vec<u32> = series.iter().flatten().copied().collect();
         lines.push(Line::from(vec![
             Span::raw("30-day trend "),
-            Span::styled(sparkline(&scores), theme.tier(h.tier)),
-            Span::raw(format!(" {} → {}", scores[0], scores[scores.len() - 1])),
+            Span::styled(sparkline_gaps(&series), theme.tier(h.tier)),
+            Span::raw(format!(
+                " {} {} → {}",
+                dir.label(),
+                known.first().copied().unwrap_or(0),
+                known.last().copied().unwrap_or(0)
+            )),
         ]));
+    }
+    let since = crate::domain::day_string(app.now - 30 * DAY);
+    if let Some(c) = trend::tier_changes(&points, &app.rules)
+        .into_iter()
+        .rev()
+        .find(|c| c.day > since)
+    {
+        let s = c.sentence();
+        let mut chars = s.chars();
+        let sentence = chars
+            .next()
+            .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
+            .unwrap_or_default();
+        lines.push(Line::styled(
+            sentence,
+            if c.dropped() { theme.warn() } else { theme.ok() },
+        ));
+    }
+    if let Some(l) = trend::leading_indicator(&points) {
+        lines.push(Line::styled(format!("Leading indicator: {l}"), theme.warn()));
     }
     lines.push(Line::styled("Health components", theme.header()));
     let w = app.rules.weights;
@@ -539,9 +578,44 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
             Span::raw(format!("{} · {}", t.step.label(), one_line(&t.subject))),
         ]));
     }
-    lines.push(Line::styled(format!("Tasks ({})", d.tasks.len()), theme.header()));
-    for t in d.tasks.iter().take(4) {
-        lines.push(Line::from(format!("{} {}", t.due_date, one_line(&t.title))));
+    lines.push(Line::from(vec![
+        Span::styled(format!("Tasks ({})", d.tasks.len()), theme.header()),
+        Span::styled(
+            if d.tasks.is_empty() {
+                format!("  {} starts a playbook", key_hint(app, Action::StartPlaybook))
+            } else {
+                format!(
+                    "  {}/{} move · {} done · {} snooze · {} dismiss · {} playbook",
+                    key_hint(app, Action::TaskDown),
+                    key_hint(app, Action::TaskUp),
+                    key_hint(app, Action::TaskDone),
+                    key_hint(app, Action::TaskSnooze),
+                    key_hint(app, Action::TaskDismiss),
+                    key_hint(app, Action::StartPlaybook)
+                )
+            },
+            theme.dim(),
+        ),
+    ]));
+    // five at a time, the cursor's in view
+    let cursor = app.task_cursor.min(d.tasks.len().saturating_sub(1));
+    let first = cursor.saturating_sub(4);
+    for (i, t) in d.tasks.iter().enumerate().skip(first).take(5) {
+        let text = format!(
+            "{} {} {}{}",
+            if i == cursor { "›" } else { " " },
+            t.due_date,
+            one_line(&t.title),
+            if t.status == "snoozed" { " (snoozed)" } else { "" }
+        );
+        let style = if i == cursor && app.view == View::Accounts {
+            theme.selected()
+        } else if t.due_date.as_str() <= crate::domain::day_string(app.now).as_str() {
+            Style::default()
+        } else {
+            theme.dim()
+        };
+        lines.push(Line::styled(text, style));
     }
     for e in &d.enrollments {
         lines.push(Line::from(vec![
