@@ -288,3 +288,83 @@ fn reply_editor_80x24() {
     assert!(s.contains("{explanation}"), "{s}");
     insta::assert_snapshot!(s);
 }
+
+/// The Metrics view with its numbers counted, on `page` of the small layout.
+fn metrics_screen(w: u16, h: u16, page: usize) -> String {
+    let store = demo_store();
+    let mut app = loaded_app(&store);
+    app.view = View::Metrics;
+    let d = store
+        .dashboard(&app.rules, app.metrics_segment, app.metrics_days, NOW)
+        .unwrap();
+    app.update(Msg::Reply(Reply::Metrics(Box::new(d))));
+    for _ in 0..page {
+        char_key(&mut app, 'l');
+    }
+    render_to_text(&mut app, &Theme::mono(), w, h)
+}
+
+#[test]
+fn metrics_80x24_pages() {
+    let pages: Vec<String> = (0..3).map(|p| metrics_screen(80, 24, p)).collect();
+    for p in &pages {
+        check_sane(p, 80, 24);
+        assert!(p.contains("5 Metrics"), "{p}");
+    }
+    // the KPIs with their text marks, then the charts, then the support panels
+    assert!(
+        pages[0].contains("First response time") && pages[0].contains("Support load"),
+        "{}",
+        pages[0]
+    );
+    assert!(
+        ["OK", "WARN", "MISS"].iter().any(|m| pages[0].contains(m)),
+        "{}",
+        pages[0]
+    );
+    assert!(
+        pages[0].contains("Time to value") && pages[0].contains("Why they leave"),
+        "{}",
+        pages[0]
+    );
+    assert!(
+        pages[1].contains("Tiers (") && pages[1].contains("Portfolio health"),
+        "{}",
+        pages[1]
+    );
+    assert!(
+        pages[1].contains("NPS") && pages[1].contains("Churned per month"),
+        "{}",
+        pages[1]
+    );
+    assert!(
+        pages[2].contains("Tickets per week") && pages[2].contains("Top issue tags"),
+        "{}",
+        pages[2]
+    );
+    assert!(pages[2].contains("a week:"), "the staffing advice shows: {}", pages[2]);
+    assert!(pages[0].contains("page 1/3") && pages[2].contains("page 3/3"));
+    insta::assert_snapshot!("metrics_80x24_page1", pages[0]);
+    insta::assert_snapshot!("metrics_80x24_page2", pages[1]);
+    insta::assert_snapshot!("metrics_80x24_page3", pages[2]);
+}
+
+#[test]
+fn metrics_120x40() {
+    let s = metrics_screen(120, 40, 0);
+    check_sane(&s, 120, 40);
+    for panel in [
+        "KPIs vs the 30 days before",
+        "Value",
+        "Tiers (",
+        "Portfolio health",
+        "Tickets per week",
+        "NPS",
+        "Churned per month",
+        "Top issue tags",
+    ] {
+        assert!(s.contains(panel), "{panel} shows at once on a large terminal: {s}");
+    }
+    assert!(!s.contains("page 1/3"), "{s}");
+    insta::assert_snapshot!(s);
+}

@@ -107,3 +107,93 @@ fn snoozed_tasks_come_back_and_dismissals_need_a_reason() {
             .contains("does not exist")
     );
 }
+
+#[test]
+fn the_first_open_of_a_day_recomputes_health_and_raises_alerts_once() {
+    use tend::app::data::{Cmd, Reply, Worker};
+    // the data was last scored yesterday
+    let s = Store::open_in_memory("tester").unwrap();
+    s.load_demo(&DemoOptions::default(), &SlaTargets::default(), NOW - DAY)
+        .unwrap();
+    s.recompute_health(&HealthRules::default(), NOW - DAY).unwrap();
+    assert_eq!(s.latest_snapshot_day().unwrap().as_deref(), Some("2026-11-21"));
+    let mut w = Worker::new(s, HealthRules::default(), SlaTargets::default(), Some(NOW)).with_playbooks(playbooks());
+    let replies = w.execute(Cmd::DailyRecompute);
+    let said: Vec<String> = replies
+        .iter()
+        .filter_map(|r| match r {
+            Reply::Done(m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("First open today: health recomputed for 56 accounts"),
+        "{said:?}"
+    );
+    assert!(
+        replies.iter().any(|r| matches!(r, Reply::Snapshot(_))),
+        "the views reload"
+    );
+    assert_eq!(w.store.latest_snapshot_day().unwrap().as_deref(), Some("2026-11-22"));
+    let raised = open_tasks(&w.store).len();
+    assert!(raised > 0);
+    // a second open the same day (another assistant, or a restart) does nothing
+    assert!(w.execute(Cmd::DailyRecompute).is_empty());
+    assert_eq!(open_tasks(&w.store).len(), raised);
+}
+
+#[test]
+fn alerts_start_their_playbook_and_a_running_playbook_is_not_started_twice() {
+    let s = store();
+    let rules = HealthRules::default();
+    let books = playbooks();
+    s.raise_alerts(&rules, &books, NOW).unwrap();
+    let recovery = books.iter().find(|p| p.slug == "at-risk-recovery").unwrap();
+    let tasks = open_tasks(&s);
+    // an account whose tier raised the recovery playbook has each later step as a task
+    let (_, account, _) = tasks
+        .iter()
+        .find(|(_, _, c)| c == "tier:critical")
+        .expect("a critical account in the demo");
+    let rows: Vec<(String, String, String)> = {
+        let mut stmt = s
+            .connection()
+            .prepare("SELECT cause, title, due_date FROM tasks WHERE account_id = ?1 AND playbook = 'at-risk-recovery' ORDER BY due_date, id")
+            .unwrap();
+        stmt.query_map([account.unwrap()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+    };
+    assert_eq!(rows[0].1, format!("Intervention: {}", recovery.steps[0].title));
+    for (i, step) in recovery.steps.iter().enumerate().skip(1) {
+        let row = rows
+            .iter()
+            .find(|r| r.0 == recovery.step_cause(i))
+            .unwrap_or_else(|| panic!("step {i} in {rows:?}"));
+        assert_eq!(row.1, step.title);
+        let due = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap() + chrono::Duration::days(i64::from(step.day));
+        assert_eq!(row.2, due.format("%Y-%m-%d").to_string());
+    }
+    // other alerts on the same account add their own task only: no second set of steps
+    let step_two = rows.iter().filter(|r| r.0 == recovery.step_cause(1)).count();
+    assert_eq!(step_two, 1);
+    // by hand, the same playbook is refused while it runs; another one starts
+    let err = s
+        .start_playbook(account.unwrap(), recovery, NOW)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("already running"), "{err}");
+    let onboarding = books.iter().find(|p| p.slug == "onboarding").unwrap();
+    assert_eq!(
+        s.start_playbook(account.unwrap(), onboarding, NOW).unwrap(),
+        onboarding.steps.len()
+    );
+    assert!(
+        s.audit_log(3)
+            .unwrap()
+            .iter()
+            .any(|e| e.action == "playbook" && e.detail.contains("started onboarding"))
+    );
+}

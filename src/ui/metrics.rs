@@ -252,7 +252,7 @@ fn tiers(theme: &Theme, f: &mut Frame, area: Rect, d: &Dashboard) {
         .map(|(t, n)| {
             Bar::default()
                 .value(*n)
-                .label(Line::from(format!("{:<2} {:<8}", tier_mark(*t), t.label())))
+                .label(Line::from(format!("{:<2} {:<8} ", tier_mark(*t), t.label())))
                 .text_value(format!("{n}"))
                 .style(theme.tier(*t))
                 .value_style(theme.selected())
@@ -363,9 +363,9 @@ fn nps(theme: &Theme, f: &mut Frame, area: Rect, d: &Dashboard) {
             .value_style(theme.selected())
     };
     let bars = vec![
-        bar(c.promoters, "Promoters 9-10", theme.ok()),
-        bar(c.passives, "Passives  7-8 ", Style::default()),
-        bar(c.detractors, "Detractors 0-6", theme.breach()),
+        bar(c.promoters, "Promoters 9-10 ", theme.ok()),
+        bar(c.passives, "Passives  7-8  ", Style::default()),
+        bar(c.detractors, "Detractors 0-6 ", theme.breach()),
     ];
     f.render_widget(hbar_chart(format!(" NPS {score} in the period "), bars), area);
 }
