@@ -127,10 +127,7 @@ fn the_first_open_of_a_day_recomputes_health_and_raises_alerts_once() {
         })
         .collect();
     assert_eq!(said.len(), 1, "{said:?}");
-    assert!(
-        said[0].starts_with("First open today: health recomputed for 56 accounts"),
-        "{said:?}"
-    );
+    assert!(said[0].starts_with("New day: health rescored (56 accounts"), "{said:?}");
     assert!(
         replies.iter().any(|r| matches!(r, Reply::Snapshot(_))),
         "the views reload"

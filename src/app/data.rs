@@ -542,7 +542,7 @@ impl Worker {
                         match result {
                             Ok((s, n)) => vec![
                                 Reply::Done(format!(
-                                    "First open today: health recomputed for {} accounts, {} changed tier, {n} new task{}.",
+                                    "New day: health rescored ({} accounts, {} changed tier), {n} task{} raised.",
                                     s.accounts,
                                     s.tier_changes,
                                     if n == 1 { "" } else { "s" }

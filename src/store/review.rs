@@ -13,6 +13,7 @@ pub struct Task {
     pub account_id: Option<i64>,
     pub account_name: Option<String>,
     pub title: String,
+    /// The day it is due: for a snoozed task, the day its snooze ends.
     pub due_date: String,
     pub status: String,
 }
@@ -47,11 +48,13 @@ impl Store {
     /// Open tasks due on or before `day`, soonest first.
     pub fn tasks_due(&self, day: &str, account: Option<i64>) -> Result<Vec<Task>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT t.id, t.account_id, a.name, t.title, t.due_date, t.status FROM tasks t \
+            "SELECT t.id, t.account_id, a.name, t.title, \
+             CASE WHEN t.status = 'snoozed' THEN coalesce(t.snoozed_until, t.due_date) ELSE t.due_date END AS due, \
+             t.status FROM tasks t \
              LEFT JOIN accounts a ON a.id = t.account_id \
              WHERE ((t.status = 'open' AND t.due_date <= ?1) OR (t.status = 'snoozed' AND t.snoozed_until <= ?1)) \
              AND (?2 IS NULL OR t.account_id = ?2) \
-             ORDER BY t.due_date, t.id",
+             ORDER BY due, t.id",
         )?;
         let rows = stmt
             .query_map(params![day, account], |r| {

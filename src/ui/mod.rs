@@ -528,6 +528,45 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
     if let Some(l) = trend::leading_indicator(&points) {
         lines.push(Line::styled(format!("Leading indicator: {l}"), theme.warn()));
     }
+    lines.push(Line::from(vec![
+        Span::styled(format!("Tasks ({})", d.tasks.len()), theme.header()),
+        Span::styled(
+            if d.tasks.is_empty() {
+                format!("  {} starts a playbook", key_hint(app, Action::StartPlaybook))
+            } else {
+                format!(
+                    "  {}/{} move · {} done · {} snooze · {} dismiss · {} playbook",
+                    key_hint(app, Action::TaskDown),
+                    key_hint(app, Action::TaskUp),
+                    key_hint(app, Action::TaskDone),
+                    key_hint(app, Action::TaskSnooze),
+                    key_hint(app, Action::TaskDismiss),
+                    key_hint(app, Action::StartPlaybook)
+                )
+            },
+            theme.dim(),
+        ),
+    ]));
+    // five at a time, the cursor's in view
+    let cursor = app.task_cursor.min(d.tasks.len().saturating_sub(1));
+    let first = cursor.saturating_sub(4);
+    for (i, t) in d.tasks.iter().enumerate().skip(first).take(5) {
+        let text = format!(
+            "{} {} {}{}",
+            if i == cursor { "›" } else { " " },
+            t.due_date,
+            one_line(&t.title),
+            if t.status == "snoozed" { " (snoozed)" } else { "" }
+        );
+        let style = if i == cursor && app.view == View::Accounts {
+            theme.selected()
+        } else if t.due_date.as_str() <= crate::domain::day_string(app.now).as_str() {
+            Style::default()
+        } else {
+            theme.dim()
+        };
+        lines.push(Line::styled(text, style));
+    }
     lines.push(Line::styled("Health components", theme.header()));
     let w = app.rules.weights;
     let c = h.components;
@@ -577,45 +616,6 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
             ),
             Span::raw(format!("{} · {}", t.step.label(), one_line(&t.subject))),
         ]));
-    }
-    lines.push(Line::from(vec![
-        Span::styled(format!("Tasks ({})", d.tasks.len()), theme.header()),
-        Span::styled(
-            if d.tasks.is_empty() {
-                format!("  {} starts a playbook", key_hint(app, Action::StartPlaybook))
-            } else {
-                format!(
-                    "  {}/{} move · {} done · {} snooze · {} dismiss · {} playbook",
-                    key_hint(app, Action::TaskDown),
-                    key_hint(app, Action::TaskUp),
-                    key_hint(app, Action::TaskDone),
-                    key_hint(app, Action::TaskSnooze),
-                    key_hint(app, Action::TaskDismiss),
-                    key_hint(app, Action::StartPlaybook)
-                )
-            },
-            theme.dim(),
-        ),
-    ]));
-    // five at a time, the cursor's in view
-    let cursor = app.task_cursor.min(d.tasks.len().saturating_sub(1));
-    let first = cursor.saturating_sub(4);
-    for (i, t) in d.tasks.iter().enumerate().skip(first).take(5) {
-        let text = format!(
-            "{} {} {}{}",
-            if i == cursor { "›" } else { " " },
-            t.due_date,
-            one_line(&t.title),
-            if t.status == "snoozed" { " (snoozed)" } else { "" }
-        );
-        let style = if i == cursor && app.view == View::Accounts {
-            theme.selected()
-        } else if t.due_date.as_str() <= crate::domain::day_string(app.now).as_str() {
-            Style::default()
-        } else {
-            theme.dim()
-        };
-        lines.push(Line::styled(text, style));
     }
     for e in &d.enrollments {
         lines.push(Line::from(vec![
