@@ -94,11 +94,10 @@ pub fn plan(
     let debt = store.cs_debt()?;
     let mut md = String::from("# Customer Success Plan\n\n");
     md.push_str(&format!(
-        "Period: the last {days} days ({} to {}), {}. Compared with the {days} days before. Generated {}.\n",
+        "Period: the last {days} days, after {} up to {}, {}. Compared with the {days} days before.\n",
         d.from,
         d.to,
         segment.map(|s| s.label()).unwrap_or("all segments"),
-        format_time(now)
     ));
 
     md.push_str(
@@ -157,7 +156,7 @@ pub fn plan(
                 "| {} | {} ({}% of tickets; {} before) | {} | {} |\n",
                 cell(&t.tag),
                 t.count,
-                t.count * 100 / total,
+                (t.count * 100 + total / 2) / total,
                 prev,
                 cell(&t.example),
                 plan

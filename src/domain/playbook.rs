@@ -40,7 +40,13 @@ pub const MAX_DAY: u32 = 365;
 impl Playbook {
     /// Read a playbook file; the error names what is wrong (with its line when TOML says).
     pub fn parse(slug: &str, source: &str, text: &str) -> Result<Playbook, String> {
-        let f: File = toml::from_str(text).map_err(|e| e.to_string().trim_end().replace('\n', " "))?;
+        let f: File = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            match line {
+                Some(n) => format!("line {n}: {}", e.message().trim()),
+                None => e.message().trim().to_string(),
+            }
+        })?;
         if f.title.trim().is_empty() {
             return Err("the title is empty".into());
         }

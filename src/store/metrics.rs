@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub struct Dashboard {
     pub days: i64,
     pub segment: Option<Segment>,
-    /// The period's first and last day.
+    /// The period's start (excluded) and end (included), as "2026-10-23 09:00 UTC".
     pub from: String,
     pub to: String,
     pub current: PeriodFacts,
@@ -22,6 +22,9 @@ pub struct Dashboard {
     pub kpis: Vec<KpiRow>,
     pub value: ValueFacts,
     pub value_previous: ValueFacts,
+    /// The value KPIs' facts and the monthly churn for the last TREND_PERIODS periods of the
+    /// same length, oldest first (the last is the current period): each value KPI's trend.
+    pub value_trend: Vec<(ValueFacts, Option<f64>)>,
     /// Active accounts per tier, in the order Healthy, Neutral, At risk, Critical.
     pub tiers: Vec<(Tier, u64)>,
     /// Average health per day over the period, from the snapshots; a day without snapshots
@@ -42,6 +45,9 @@ pub struct Dashboard {
 fn cnt(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(r.get::<_, i64>(i)?.max(0) as u64)
 }
+
+/// How many periods the value KPIs' trends cover.
+pub const TREND_PERIODS: i64 = 6;
 
 /// The segment test every query appends, on accounts aliased `a`, with the segment as `?1`.
 const SEG: &str = "(?1 IS NULL OR a.segment = ?1)";
@@ -282,11 +288,20 @@ impl Store {
         let mut top_tags: Vec<(String, u64)> = tags.into_iter().collect();
         top_tags.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
+        let mut value_trend = Vec::new();
+        for back in (0..TREND_PERIODS).rev() {
+            let (s, e) = (now - (back + 1) * days * DAY, now - back * days * DAY);
+            let churn = self
+                .period_facts(segment, s, e)?
+                .value(metrics::Kpi::MonthlyChurnPercent);
+            value_trend.push((self.value_facts(segment, s, e)?, churn));
+        }
         Ok(Dashboard {
+            value_trend,
             days,
             segment,
-            from: day_of(start + DAY),
-            to: day_of(now),
+            from: crate::domain::format_time(start),
+            to: crate::domain::format_time(now),
             current,
             previous,
             kpis,

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::app::keys::Action;
 use crate::domain::DAY;
 use crate::domain::metrics::{Kpi, ValueFacts};
-use crate::store::Dashboard;
+use crate::store::{Dashboard, TREND_PERIODS};
 use crate::text::one_line;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
@@ -14,7 +14,7 @@ use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Bar, BarChart, BarGroup, Block, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, Wrap,
+    Axis, Bar, BarChart, BarGroup, Block, Cell, Chart, Dataset, GraphType, Paragraph, Row, Sparkline, Table, Wrap,
 };
 
 /// From this size every panel shows at once.
@@ -68,7 +68,7 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     };
     if full {
         let [a, b, c] = Layout::vertical([Constraint::Length(9), Constraint::Fill(1), Constraint::Fill(1)]).areas(body);
-        let [k, v] = Layout::horizontal([Constraint::Length(62), Constraint::Min(30)]).areas(a);
+        let [k, v] = Layout::horizontal([Constraint::Length(60), Constraint::Min(30)]).areas(a);
         kpis(theme, f, k, d);
         value(theme, f, v, d);
         let [t, h, w] = Layout::horizontal([Constraint::Fill(2), Constraint::Fill(3), Constraint::Fill(3)]).areas(b);
@@ -134,7 +134,7 @@ fn kpis(theme: &Theme, f: &mut Frame, area: Rect, d: &Dashboard) {
         rows,
         [
             Constraint::Length(19),
-            Constraint::Length(8),
+            Constraint::Length(7),
             Constraint::Length(7),
             Constraint::Length(5),
             Constraint::Min(8),
@@ -165,32 +165,28 @@ fn value(theme: &Theme, f: &mut Frame, area: Rect, d: &Dashboard) {
     let row = |name: &str, now: String, detail: String, before: String| {
         Line::from(vec![
             Span::styled(format!("{name:<15}"), theme.title()),
-            Span::raw(format!("{now:<7}")),
+            Span::raw(format!("{now:<6}")),
             Span::raw(detail),
-            Span::styled(format!(" (before {before})"), theme.dim()),
+            Span::styled(format!(", was {before}"), theme.dim()),
         ])
     };
     let mut lines = vec![
         row(
             "Time to value",
             days(v.time_to_value_days()),
-            format!(
-                " {} of {} new in 1st session",
-                pct(v.first_session_percent()),
-                v.signups
-            ),
+            format!(" {} of {} on day 1", pct(v.first_session_percent()), v.signups),
             days(p.time_to_value_days()),
         ),
         row(
             "Lifetime value",
             dollars(v.lifetime_value_cents(churn)),
-            format!(" {}/mo per account", dollars(v.arpa_cents())),
+            format!(" {}/mo an account", dollars(v.arpa_cents())),
             dollars(p.lifetime_value_cents(churn_prev)),
         ),
         row(
             "Expansion",
             pct(v.expansion_percent()),
-            format!(" of MRR, +{}/mo", dollars(Some(v.expansion_cents as f64))),
+            format!(" of MRR (+{}/mo)", dollars(Some(v.expansion_cents as f64))),
             pct(p.expansion_percent()),
         ),
         row(
@@ -208,19 +204,52 @@ fn value(theme: &Theme, f: &mut Frame, area: Rect, d: &Dashboard) {
         } else {
             format!("{} left", v.churn_reasons.iter().map(|(_, n)| n).sum::<u64>())
         }),
-        Span::styled(format!(" (before {left_before})"), theme.dim()),
+        Span::styled(format!(", was {left_before}"), theme.dim()),
     ]));
     // one reason a line, as many as there is room for
     let room = (area.height as usize).saturating_sub(2 + lines.len()).max(1);
     for (why, n) in v.churn_reasons.iter().take(room) {
         lines.push(Line::from(format!("{:>15}{n:>3}  {}", "", one_line(why))));
     }
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(" Value ")),
-        area,
-    );
+    let block = Block::bordered().title(format!(" Value · trend over {TREND_PERIODS} periods "));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [text, spark] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(TREND_PERIODS as u16 + 1)]).areas(inner);
+    // cut, not wrapped: each sparkline stays beside its line
+    f.render_widget(Paragraph::new(lines), text);
+    // each value KPI's trend, one sparkline a row, beside its line
+    let trends: [Vec<Option<u64>>; 4] = [
+        d.value_trend
+            .iter()
+            .map(|(v, _)| v.time_to_value_days().map(|x| (x * 10.0) as u64))
+            .collect(),
+        d.value_trend
+            .iter()
+            .map(|(v, churn)| v.lifetime_value_cents(*churn).map(|x| x as u64))
+            .collect(),
+        d.value_trend
+            .iter()
+            .map(|(v, _)| v.expansion_percent().map(|x| (x * 10.0) as u64))
+            .collect(),
+        d.value_trend
+            .iter()
+            .map(|(v, _)| v.onboarding_completion_percent().map(|x| x as u64))
+            .collect(),
+    ];
+    if spark.width > TREND_PERIODS as u16 && text.width >= 40 {
+        for (row, data) in trends.into_iter().enumerate() {
+            let r = Rect {
+                y: spark.y + row as u16,
+                height: 1,
+                x: spark.x + 1,
+                width: spark.width - 1,
+            };
+            if r.y < spark.bottom() {
+                f.render_widget(Sparkline::default().data(data).absent_value_symbol("·"), r);
+            }
+        }
+    }
 }
 
 fn bar_chart<'a>(title: String, bars: Vec<Bar<'a>>, area: Rect) -> BarChart<'a> {
