@@ -688,6 +688,21 @@ fn show_account(ctx: &Context, id: i64, format: Format) -> Result<()> {
         "  usage {} x{}% + engagement {} x{}% + satisfaction {} x{}% + payment {} x{}%\n",
         c.usage, w.usage, c.engagement, w.engagement, c.satisfaction, w.satisfaction, c.payment, w.payment
     ));
+    let points: Vec<crate::domain::trend::Point> = history.iter().map(|h| h.point()).collect();
+    let series = crate::domain::trend::daily_series(&points, &crate::domain::day_string(ctx.now), 30);
+    if let Some(dir) = crate::domain::trend::direction(&series) {
+        s.push_str(&format!(
+            "  30-day trend {} {}\n",
+            crate::ui::sparkline_gaps(&series),
+            dir.label()
+        ));
+    }
+    if let Some(c) = crate::domain::trend::tier_changes(&points, rules).last() {
+        s.push_str(&format!("  Last tier change: {}\n", c.sentence()));
+    }
+    if let Some(l) = crate::domain::trend::leading_indicator(&points) {
+        s.push_str(&format!("  Leading indicator: {l}\n"));
+    }
     s.push_str("\nSignals\n");
     for r in &readings {
         s.push_str(&format!("  [{:<8}] {:<19} {}\n", r.level.label(), r.signal, r.reading));

@@ -628,7 +628,10 @@ fn value_facts_and_value_kpis() {
 fn dashboard_series_and_statuses() {
     let s = store();
     let d = s.dashboard(&HealthRules::default(), None, 30, NOW).unwrap();
-    assert_eq!((d.from.as_str(), d.to.as_str()), ("2026-10-23 09:00 UTC", "2026-11-22 09:00 UTC"));
+    assert_eq!(
+        (d.from.as_str(), d.to.as_str()),
+        ("2026-10-23 09:00 UTC", "2026-11-22 09:00 UTC")
+    );
     assert_eq!(d.current, s.period_facts(None, START, NOW).unwrap());
     assert_eq!(d.previous, s.period_facts(None, PREV_START, START).unwrap());
     assert_eq!(d.value, s.value_facts(None, START, NOW).unwrap());
