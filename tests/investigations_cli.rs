@@ -3,14 +3,11 @@
 //! each on its own temporary database and configuration, with a frozen clock.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Output;
-use tempfile::TempDir;
 
 mod common;
-use common::{assert_runtime_error, expect_code};
+use common::assert_runtime_error;
 
 /// The frozen clock every command runs at, unless a test moves it.
 const NOW: &str = "2026-11-22T10:00";
@@ -43,85 +40,12 @@ follow_up = "Call the finance lead"
 success_metrics = "Invoices synced | zero manual exports"
 "#;
 
-/// A temporary home: database and config.toml side by side.
-struct Tend {
-    dir: TempDir,
-}
+/// The temporary home every test runs in (tests/common), at `NOW` by default.
+type Tend = common::Home;
 
 impl Tend {
-    /// The deterministic demo data (60 accounts, 300 tickets).
-    fn demo() -> Tend {
-        let t = Tend {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        let out = t.ok(&["demo"]);
-        assert!(out.starts_with("Loaded sample data: 60 accounts, "), "{out}");
-        t
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn cmd(&self, now: &str) -> Command {
-        let mut c = Command::cargo_bin("tend").unwrap();
-        c.env("TEND_DB", self.path("tend.db"))
-            .env("TEND_CONFIG", self.path("config.toml"))
-            .env("TEND_NOW", now)
-            .env("HOME", self.dir.path())
-            .env("USER", "tester")
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_DATA_HOME")
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE");
-        c
-    }
-
-    /// Run at `now` and check it did not panic.
-    fn run_at(&self, now: &str, args: &[&str]) -> Output {
-        let mut c = self.cmd(now);
-        c.args(args).write_stdin("");
-        let out = c.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
-            "{args:?} panicked:\n{stderr}"
-        );
-        assert_ne!(out.status.code(), Some(101), "{args:?} exited as a panic does");
-        out
-    }
-
-    /// Expect exit 0 and nothing on stderr at `now`; return stdout.
-    fn ok_at(&self, now: &str, args: &[&str]) -> String {
-        let out = self.run_at(now, args);
-        expect_code(args, &out, 0);
-        assert!(
-            out.stderr.is_empty(),
-            "{args:?} succeeded but warned:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        self.ok_at(NOW, args)
-    }
-
-    /// Expect this exit code and an empty stdout; return stderr.
-    fn fails(&self, args: &[&str], code: i32) -> String {
-        let out = self.run_at(NOW, args);
-        expect_code(args, &out, code);
-        assert!(
-            out.stdout.is_empty(),
-            "{args:?} failed but printed to stdout:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stderr).unwrap()
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.ok(args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} did not print JSON ({e}):\n{out}"))
+    fn with_demo() -> Tend {
+        Tend::demo(NOW)
     }
 
     /// An answers file in the temporary home.
@@ -261,7 +185,7 @@ fn capitalised(s: &str) -> String {
 
 #[test]
 fn report_investigation_matches_the_golden_markdown() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let answers = t.answers("golden.toml", GOLDEN_ANSWERS);
     let (id, out) = t.investigate("--ticket", 1, &answers);
     assert_eq!(id, 1, "{out}");
@@ -337,7 +261,7 @@ fn report_investigation_matches_the_golden_markdown() {
 
 #[test]
 fn the_context_is_prefilled_from_the_account_and_its_tickets() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let answers = t.answers("a.toml", &rated("high", "medium", "high", "needs-improvement", ""));
     for ticket in [1, 138] {
         let account = t.account_of_ticket(ticket);
@@ -406,7 +330,7 @@ fn the_context_is_prefilled_from_the_account_and_its_tickets() {
 
 #[test]
 fn incomplete_or_invalid_answers_are_refused_and_nothing_is_saved() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let only_goal = t.answers("only-goal.toml", "goal = \"Export invoices\"\n");
     let err = t.fails(
         &[
@@ -518,7 +442,7 @@ fn incomplete_or_invalid_answers_are_refused_and_nothing_is_saved() {
 
 #[test]
 fn the_five_rows_of_the_matrix_give_their_priorities() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let rows = [
         ("high", "high", "high", "needs-improvement", "critical"),
         ("high", "medium", "high", "needs-improvement", "high"),
@@ -568,7 +492,7 @@ fn the_five_rows_of_the_matrix_give_their_priorities() {
 
 #[test]
 fn the_quick_filter_logs_cs_debt() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let all = t.answers(
         "all.toml",
         &quick("true, true, true, true, true", "CSV export timeouts"),
@@ -646,7 +570,7 @@ fn the_quick_filter_logs_cs_debt() {
 
 #[test]
 fn a_saved_investigation_schedules_its_follow_up_task() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let answers = t.answers("golden.toml", GOLDEN_ANSWERS);
     let (id, out) = t.investigate("--ticket", 1, &answers);
     assert!(out.contains("Follow-up task due 2026-11-29."), "{out}");
@@ -680,7 +604,7 @@ fn a_saved_investigation_schedules_its_follow_up_task() {
 
 #[test]
 fn report_outcomes_shows_the_health_14_and_30_days_later() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let answers = t.answers("a.toml", &rated("high", "medium", "high", "needs-improvement", ""));
     let (id, _) = t.investigate("--account", 1, &answers);
     let start = t.investigation(id)["health_at_start"].as_u64().unwrap();
@@ -741,7 +665,7 @@ fn report_outcomes_shows_the_health_14_and_30_days_later() {
 
 #[test]
 fn reports_write_to_a_new_file_and_never_overwrite() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let answers = t.answers("q.toml", &quick("true, true, true, true, true", "Exports"));
     let (id, _) = t.investigate("--ticket", 1, &answers);
     let id = id.to_string();

@@ -7,13 +7,10 @@
 //! `UPDATE_GOLDEN=1` to rewrite it from the current output (then read the diff).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use assert_cmd::Command;
 use chrono::NaiveDate;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Output;
-use tempfile::TempDir;
+use std::path::Path;
 
 mod common;
 use common::{assert_runtime_error, expect_code};
@@ -29,109 +26,16 @@ const DAY: i64 = 86_400;
 /// The shipped playbooks, by file name.
 const PLAYBOOKS: [&str; 6] = ["advocacy", "at-risk-recovery", "dunning", "onboarding", "qbr", "upsell"];
 
-/// A temporary home: database, config.toml, templates/ and playbooks/ side by side.
-struct Tend {
-    dir: TempDir,
-}
+/// The temporary home every test runs in (tests/common), at `NOW` by default.
+type Tend = common::Home;
 
 impl Tend {
-    /// An empty database and no configuration file.
-    fn new() -> Tend {
-        Tend {
-            dir: tempfile::tempdir().unwrap(),
-        }
+    fn fresh() -> Tend {
+        Tend::new(NOW)
     }
 
-    /// The deterministic demo data (60 accounts, 300 tickets).
-    fn demo() -> Tend {
-        let t = Tend::new();
-        let out = t.ok(&["demo"]);
-        assert!(out.starts_with("Loaded sample data: 60 accounts, "), "{out}");
-        t
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// Write a file under the temporary home, creating its folder.
-    fn write(&self, name: &str, text: &str) -> PathBuf {
-        let p = self.path(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    fn cmd(&self, now: &str) -> Command {
-        let mut c = Command::cargo_bin("tend").unwrap();
-        c.arg("--db")
-            .arg(self.path("tend.db"))
-            .args(["--now", now])
-            .env("TEND_CONFIG", self.path("config.toml"))
-            .env("HOME", self.dir.path())
-            .env("USER", "tester")
-            .env_remove("TEND_DB")
-            .env_remove("TEND_NOW")
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_DATA_HOME")
-            .env_remove("RUST_BACKTRACE")
-            .env_remove("RUST_LIB_BACKTRACE");
-        c
-    }
-
-    /// Run at `now` and check it did not panic.
-    fn run_at(&self, now: &str, args: &[&str]) -> Output {
-        let mut c = self.cmd(now);
-        c.args(args).write_stdin("");
-        let out = c.output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
-            "{args:?} panicked:\n{stderr}"
-        );
-        assert_ne!(out.status.code(), Some(101), "{args:?} exited as a panic does");
-        out
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.run_at(NOW, args)
-    }
-
-    /// Expect exit 0 and nothing on stderr at `now`; return stdout.
-    fn ok_at(&self, now: &str, args: &[&str]) -> String {
-        let out = self.run_at(now, args);
-        expect_code(args, &out, 0);
-        assert!(
-            out.stderr.is_empty(),
-            "{args:?} succeeded but warned:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        self.ok_at(NOW, args)
-    }
-
-    /// Expect this exit code and an empty stdout; return stderr.
-    fn fails(&self, args: &[&str], code: i32) -> String {
-        let out = self.run(args);
-        expect_code(args, &out, code);
-        assert!(
-            out.stdout.is_empty(),
-            "{args:?} failed but printed to stdout:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        String::from_utf8(out.stderr).unwrap()
-    }
-
-    fn json_at(&self, now: &str, args: &[&str]) -> Value {
-        let out = self.ok_at(now, args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} did not print JSON ({e}):\n{out}"))
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        self.json_at(NOW, args)
+    fn with_demo() -> Tend {
+        Tend::demo(NOW)
     }
 
     fn list(&self, args: &[&str]) -> Vec<Value> {
@@ -330,7 +234,7 @@ fn tagged(tickets: &[&Value], tag: &str) -> usize {
 
 #[test]
 fn report_plan_matches_the_golden_markdown_and_its_numbers_add_up() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let got = t.ok(&["report", "plan"]);
     check_golden("plan.md", &got, "`report plan` on the demo data");
 
@@ -449,7 +353,7 @@ fn report_plan_matches_the_golden_markdown_and_its_numbers_add_up() {
 
 #[test]
 fn report_plan_period_segment_and_out() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let period = |args: &[&str]| -> String {
         let mut all = vec!["report", "plan"];
         all.extend_from_slice(args);
@@ -519,7 +423,7 @@ fn report_plan_period_segment_and_out() {
 
 #[test]
 fn report_plan_lists_cs_debt_and_saved_replies() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let plan_row = |md: &str, tag: &str| -> Vec<String> {
         table_rows(&section(md, "Top Issues"))
             .into_iter()
@@ -591,7 +495,7 @@ fn report_plan_lists_cs_debt_and_saved_replies() {
 
 #[test]
 fn report_qbr_covers_the_quarter_of_one_account() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     let account = 40;
     let id = account.to_string();
     // one ticket just before the quarter, one just inside it
@@ -791,7 +695,7 @@ fn parse_digest(out: &str, heading: &str, bullet: &str) -> Digest {
 #[test]
 fn today_lists_the_days_review_in_text_and_markdown() {
     // an empty database: nothing to review
-    let empty = Tend::new();
+    let empty = Tend::fresh();
     assert_eq!(
         empty.ok(&["today"]),
         "Today, 2026-11-22\nNothing to review: no breach, no drop, no task due.\n"
@@ -801,7 +705,7 @@ fn today_lists_the_days_review_in_text_and_markdown() {
         "# Today, 2026-11-22\n\nNothing to review: no breach, no drop, no task due.\n"
     );
 
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     // tasks too: the alerts recompute raises
     t.ok(&["health", "recompute"]);
     let md = t.ok(&["today", "--format", "md"]);
@@ -872,7 +776,7 @@ fn today_lists_the_days_review_in_text_and_markdown() {
 
 #[test]
 fn playbooks_list_show_override_and_start() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
 
     // the six shipped playbooks, with their files' step counts
     let list = t.list(&["playbooks", "list", "--format", "json"]);
@@ -1065,7 +969,7 @@ fn check_playbooks_follow(tasks: &[Value]) -> BTreeMap<&'static str, usize> {
 
 #[test]
 fn health_recompute_raises_alert_tasks_that_follow_their_playbook() {
-    let t = Tend::demo();
+    let t = Tend::with_demo();
     assert!(t.tasks(None).is_empty(), "the demo has tasks before any alert");
     let tiers = t.tiers_at(NOW);
     let out = t.ok(&["health", "recompute"]);

@@ -234,3 +234,112 @@ pub fn assert_runtime_error(stderr: &str, contains: &str) {
     assert!(stderr.ends_with('\n'));
     assert!(stderr.contains(contains), "{stderr:?} does not say {contains:?}");
 }
+
+/// A temporary home for the `tend` binary: database, config.toml, templates/ and playbooks/
+/// side by side, every command run at a frozen clock (`now`, unless a call gives its own).
+pub struct Home {
+    pub dir: TempDir,
+    pub now: &'static str,
+}
+
+impl Home {
+    /// An empty database and no configuration file.
+    pub fn new(now: &'static str) -> Home {
+        Home {
+            dir: tempfile::tempdir().unwrap(),
+            now,
+        }
+    }
+
+    /// The deterministic demo data (60 accounts, 300 tickets).
+    pub fn demo(now: &'static str) -> Home {
+        let t = Home::new(now);
+        let out = t.ok(&["demo"]);
+        assert!(out.starts_with("Loaded sample data: 60 accounts, "), "{out}");
+        t
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Write a file under the temporary home, creating its folder.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn cmd(&self, now: &str) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::cargo_bin("tend").unwrap();
+        c.arg("--db")
+            .arg(self.path("tend.db"))
+            .args(["--now", now])
+            .env("TEND_CONFIG", self.path("config.toml"))
+            .env("HOME", self.dir.path())
+            .env("USER", "tester")
+            .env_remove("TEND_DB")
+            .env_remove("TEND_NOW")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_DATA_HOME")
+            .env_remove("RUST_BACKTRACE")
+            .env_remove("RUST_LIB_BACKTRACE");
+        c
+    }
+
+    /// Run at `now` and check it did not panic.
+    pub fn run_at(&self, now: &str, args: &[&str]) -> Output {
+        let mut c = self.cmd(now);
+        c.args(args).write_stdin("");
+        let out = c.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+            "{args:?} panicked:\n{stderr}"
+        );
+        assert_ne!(out.status.code(), Some(101), "{args:?} exited as a panic does");
+        out
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.run_at(self.now, args)
+    }
+
+    /// Expect exit 0 and nothing on stderr at `now`; return stdout.
+    pub fn ok_at(&self, now: &str, args: &[&str]) -> String {
+        let out = self.run_at(now, args);
+        expect_code(args, &out, 0);
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?} succeeded but warned:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        self.ok_at(self.now, args)
+    }
+
+    /// Expect this exit code and an empty stdout; return stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        expect_code(args, &out, code);
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} failed but printed to stdout:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    pub fn json_at(&self, now: &str, args: &[&str]) -> serde_json::Value {
+        let out = self.ok_at(now, args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?} did not print JSON ({e}):\n{out}"))
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        self.json_at(self.now, args)
+    }
+}
