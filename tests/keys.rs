@@ -870,3 +870,33 @@ fn quitting_with_a_kept_draft_asks_first() {
     press_char(&mut app, 'y');
     assert!(app.quit);
 }
+
+#[test]
+fn the_playbook_menu_moves_chooses_by_number_and_closes() {
+    let w = World::new();
+    let mut app = w.fresh(View::Accounts);
+    let account = app.selected_account().unwrap().id;
+    press_char(&mut app, 'P');
+    press_char(&mut app, 'j');
+    assert!(matches!(app.mode, Mode::PlaybookMenu { selected: 1, .. }));
+    let cmds = press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    assert_eq!(
+        cmds,
+        vec![Cmd::StartPlaybook {
+            account,
+            playbook: app.playbooks[1].slug.clone()
+        }]
+    );
+    press_char(&mut app, 'P');
+    let cmds = press_char(&mut app, '3');
+    assert_eq!(
+        cmds,
+        vec![Cmd::StartPlaybook {
+            account,
+            playbook: app.playbooks[2].slug.clone()
+        }]
+    );
+    press_char(&mut app, 'P');
+    assert!(press(&mut app, KeyCode::Esc, KeyModifiers::NONE).is_empty());
+    assert!(matches!(app.mode, Mode::Normal));
+}

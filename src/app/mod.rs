@@ -79,6 +79,25 @@ impl View {
     }
 }
 
+/// A key in a numbered menu of `n` items: None closes it (Esc); Some(Some(i)) chooses item
+/// `i` (Enter, or its number); Some(None) stays open, the cursor perhaps moved (j/k, arrows).
+fn menu_key(code: KeyCode, selected: &mut usize, n: usize) -> Option<Option<usize>> {
+    match code {
+        KeyCode::Esc => None,
+        KeyCode::Down | KeyCode::Char('j') => {
+            *selected = (*selected + 1).min(n.saturating_sub(1));
+            Some(None)
+        }
+        KeyCode::Up | KeyCode::Char('k') => {
+            *selected = selected.saturating_sub(1);
+            Some(None)
+        }
+        KeyCode::Enter => Some(Some(*selected)),
+        KeyCode::Char(c @ '1'..='9') => Some(Some(c as usize - '1' as usize)),
+        _ => Some(None),
+    }
+}
+
 /// The Metrics view's pages on a small terminal (the moving keys turn them).
 pub const METRICS_PAGES: usize = 3;
 
@@ -1265,19 +1284,8 @@ impl App {
                 items,
                 mut selected,
             } => {
-                let choose = match k.code {
-                    KeyCode::Esc => return Vec::new(),
-                    KeyCode::Down | KeyCode::Char('j') => {
-                        selected = (selected + 1).min(items.len().saturating_sub(1));
-                        None
-                    }
-                    KeyCode::Up | KeyCode::Char('k') => {
-                        selected = selected.saturating_sub(1);
-                        None
-                    }
-                    KeyCode::Enter => Some(selected),
-                    KeyCode::Char(c @ '1'..='9') => Some(c as usize - '1' as usize),
-                    _ => None,
+                let Some(choose) = menu_key(k.code, &mut selected, items.len()) else {
+                    return Vec::new();
                 };
                 match choose.and_then(|i| items.get(i).cloned()) {
                     Some((sequence, true)) => vec![Cmd::Unenroll { account, sequence }],
@@ -1293,20 +1301,8 @@ impl App {
                 }
             }
             Mode::PlaybookMenu { account, mut selected } => {
-                let n = self.playbooks.len();
-                let choose = match k.code {
-                    KeyCode::Esc => return Vec::new(),
-                    KeyCode::Down | KeyCode::Char('j') => {
-                        selected = (selected + 1).min(n.saturating_sub(1));
-                        None
-                    }
-                    KeyCode::Up | KeyCode::Char('k') => {
-                        selected = selected.saturating_sub(1);
-                        None
-                    }
-                    KeyCode::Enter => Some(selected),
-                    KeyCode::Char(c @ '1'..='9') => Some(c as usize - '1' as usize),
-                    _ => None,
+                let Some(choose) = menu_key(k.code, &mut selected, self.playbooks.len()) else {
+                    return Vec::new();
                 };
                 match choose
                     .and_then(|i| self.playbooks.get(i))
