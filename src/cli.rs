@@ -88,6 +88,9 @@ pub enum Command {
     /// Markdown reports: the CS plan, a QBR, an investigation, the CS debt log, outcomes
     #[command(subcommand)]
     Report(crate::cli_investigate::ReportCmd),
+    /// Bring in accounts, contacts, tickets and signals from CSV files
+    #[command(subcommand)]
+    Import(crate::cli_import::ImportCmd),
     /// Print a cockpit view as plain text, rendered by the cockpit's own code
     Screen {
         /// today, accounts, tickets, investigations or metrics
@@ -451,6 +454,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Investigations(c) => crate::cli_investigate::investigations(&ctx, c),
         Command::Report(c) => crate::cli_investigate::report(&ctx, c),
         Command::Sequences(c) => crate::cli_responses::sequences(&ctx, c),
+        Command::Import(c) => crate::cli_import::import(&ctx, c),
         Command::Screen { .. } => Ok(()),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod cli_import;
 pub mod cli_investigate;
 pub mod cli_responses;
 pub mod cli_tasks;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod deliver;
 pub mod demo;
 pub mod domain;
+pub mod import;
 pub mod investigate;
 pub mod output;
 pub mod playbooks;

@@ -19,6 +19,10 @@ fn main() -> ExitCode {
         {
             ExitCode::SUCCESS
         }
+        Err(e) if e.downcast_ref::<tend::cli_import::PartialImport>().is_some() => {
+            eprintln!("tend: {e}");
+            ExitCode::from(2)
+        }
         Err(e) => {
             // one clear sentence: the outermost message, then its causes on the same line
             let mut msg = e.to_string();

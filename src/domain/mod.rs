@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod churn;
 pub mod health;
+pub mod import;
 pub mod investigation;
 pub mod metrics;
 pub mod playbook;

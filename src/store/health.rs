@@ -127,6 +127,27 @@ pub(crate) fn health_facts(conn: &Connection, account: i64, now: Timestamp) -> R
     })
 }
 
+/// Score each account, store the score on it and as the day's snapshot; count tier changes.
+fn rescore_all(
+    conn: &Connection,
+    rules: &HealthRules,
+    ids: &[(i64, Option<u32>)],
+    day: &str,
+    now: Timestamp,
+) -> Result<usize> {
+    let mut tier_changes = 0;
+    for (id, previous) in ids {
+        let facts = health_facts(conn, *id, now)?;
+        let h = rules.evaluate(&facts);
+        if previous.is_some_and(|p| rules.tier(p) != h.tier) {
+            tier_changes += 1;
+        }
+        store_current_health(conn, *id, &h, now)?;
+        store_snapshot(conn, *id, &h, day)?;
+    }
+    Ok(tier_changes)
+}
+
 /// The UTC calendar day of a timestamp, as stored in snapshots.
 pub fn day_of(now: Timestamp) -> String {
     chrono::DateTime::from_timestamp(now, 0)
@@ -184,16 +205,7 @@ impl Store {
             .prepare("SELECT id, health_score FROM accounts WHERE status = 'active' ORDER BY id")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<Vec<_>, _>>()?;
-        let mut tier_changes = 0;
-        for (id, previous) in &ids {
-            let facts = health_facts(&tx, *id, now)?;
-            let h = rules.evaluate(&facts);
-            if previous.is_some_and(|p| rules.tier(p) != h.tier) {
-                tier_changes += 1;
-            }
-            store_current_health(&tx, *id, &h, now)?;
-            store_snapshot(&tx, *id, &h, &day)?;
-        }
+        let tier_changes = rescore_all(&tx, rules, &ids, &day, now)?;
         Store::audit(
             &tx,
             &self.actor,
@@ -209,6 +221,26 @@ impl Store {
             day,
             tier_changes,
         })
+    }
+
+    /// Rescore these accounts (the active ones among them) now, as `recompute_health` does for all:
+    /// after an import changed their inputs.
+    pub fn rescore(&self, rules: &HealthRules, accounts: &[i64], now: Timestamp) -> Result<usize> {
+        let day = day_of(now);
+        let tx = self.conn.unchecked_transaction()?;
+        let mut ids = Vec::with_capacity(accounts.len());
+        {
+            let mut stmt =
+                tx.prepare_cached("SELECT health_score FROM accounts WHERE id = ?1 AND status = 'active'")?;
+            for id in accounts {
+                if let Some(score) = stmt.query_row([id], |r| r.get::<_, Option<u32>>(0)).optional()? {
+                    ids.push((*id, score));
+                }
+            }
+        }
+        rescore_all(&tx, rules, &ids, &day, now)?;
+        tx.commit()?;
+        Ok(ids.len())
     }
 
     /// Snapshots for each of the `days` days before `now`, computed from the signals as they

@@ -3,6 +3,7 @@
 mod accounts;
 mod demo;
 mod health;
+mod import;
 mod investigations;
 mod metrics;
 mod responses;
@@ -12,6 +13,7 @@ mod tickets;
 
 pub use accounts::*;
 pub use health::*;
+pub use import::*;
 pub use investigations::*;
 pub use metrics::*;
 pub use responses::*;
@@ -50,6 +52,7 @@ pub const MIGRATION_FILES: &[(&str, &str)] = &[
         "0006_revenue_metrics.sql",
         include_str!("../../migrations/0006_revenue_metrics.sql"),
     ),
+    ("0007_imports.sql", include_str!("../../migrations/0007_imports.sql")),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -1,0 +1,292 @@
+//! `tend import` and `tend export`.
+
+use crate::cli::Context;
+use crate::domain::import::{self, EventClass, Field, Kind, Override};
+use crate::import::{CsvOptions, Summary, import_csv, open_input};
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Rows were refused, the rest imported: exit status 2, so scripts can tell.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PartialImport(pub String);
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Accounts from a CSV export of billing or a CRM (upserted by their id)
+    Accounts(CsvArgs),
+    /// Contacts, each with the id of its account
+    Contacts(CsvArgs),
+    /// Tickets from another helpdesk's CSV export
+    Tickets(CsvArgs),
+    /// Product-analytics and billing events: one row per event
+    Signals(CsvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CsvArgs {
+    /// The CSV file, or - for standard input
+    pub file: String,
+    /// Take a column as a field (or '-' to ignore it): --map "Company Code=external_id"
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub maps: Vec<String>,
+    /// Give every row this value for a field the file lacks: --set segment=self-serve
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub sets: Vec<String>,
+    /// Signals: what an event type means: --event page_view=login (login, feature, nps, csat,
+    /// payment, payment-late, payment-failed, ignore)
+    #[arg(long = "event", value_name = "TYPE=KIND")]
+    pub events: Vec<String>,
+    /// Show the mapping and the first rows as they would be stored; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// All or nothing: if any row is refused, import none
+    #[arg(long)]
+    pub strict: bool,
+    /// Write the refused rows to this CSV file, with the reason, to fix and import again
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Tickets: refuse a ticket whose customer has no account, instead of creating one
+    #[arg(long)]
+    pub no_create_accounts: bool,
+    /// text or json
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// The mbox file or Maildir folder
+    pub path: PathBuf,
+    /// An address (or @domain) that is us: its messages are our replies. Repeatable; the
+    /// [import] support_addresses and [responses] from settings count too.
+    #[arg(long = "support", value_name = "ADDRESS")]
+    pub support: Vec<String>,
+    /// Refuse mail from a domain with no account, instead of creating one
+    #[arg(long)]
+    pub no_create_accounts: bool,
+    /// A conversation quiet for this many days is imported as closed
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=36500))]
+    pub closed_after: i64,
+    /// Go through the mail and report; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// text or json
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+fn split_pair<'a>(s: &'a str, flag: &str, form: &str) -> Result<(&'a str, &'a str)> {
+    s.rsplit_once('=')
+        .filter(|(a, _)| !a.trim().is_empty())
+        .ok_or_else(|| anyhow::anyhow!("{flag} '{s}' is not of the form {form}"))
+}
+
+/// The options a CSV import takes from its flags.
+pub fn csv_options(kind: Kind, a: &CsvArgs) -> Result<CsvOptions> {
+    let mut opts = CsvOptions::new(kind);
+    for m in &a.maps {
+        let (column, field) = split_pair(m, "--map", "COLUMN=FIELD")?;
+        let field = match field.trim() {
+            "-" | "" => None,
+            f => Some(Field::parse(kind, f).map_err(anyhow::Error::msg)?),
+        };
+        opts.overrides.push((column.to_string(), field) as Override);
+    }
+    for s in &a.sets {
+        let (field, value) = s
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--set '{s}' is not of the form FIELD=VALUE"))?;
+        let field = Field::parse(kind, field).map_err(anyhow::Error::msg)?;
+        opts.constants.push((field, value.to_string()));
+    }
+    if !a.events.is_empty() && kind != Kind::Signals {
+        bail!("--event applies to signals only");
+    }
+    for e in &a.events {
+        let (name, class) = split_pair(e, "--event", "TYPE=KIND")?;
+        let class: EventClass = import::parse_event_class(class).map_err(anyhow::Error::msg)?;
+        opts.events.push((name.to_string(), class));
+    }
+    opts.dry_run = a.dry_run;
+    opts.strict = a.strict;
+    opts.create_accounts = !a.no_create_accounts;
+    Ok(opts)
+}
+
+pub fn import(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
+    let (kind, a) = match cmd {
+        ImportCmd::Accounts(a) => (Kind::Accounts, a),
+        ImportCmd::Contacts(a) => (Kind::Contacts, a),
+        ImportCmd::Tickets(a) => (Kind::Tickets, a),
+        ImportCmd::Signals(a) => (Kind::Signals, a),
+    };
+    let opts = csv_options(kind, a)?;
+    if let Some(p) = &a.rejects {
+        crate::import::check_writable(p)?;
+    }
+    let (input, size) = open_input(&a.file)?;
+    let bar = progress_bar(size, "rows");
+    let mut tick = |rows: usize, bytes: u64| {
+        if size.is_some() {
+            bar.set_position(bytes);
+        } else {
+            bar.set_position(rows as u64);
+        }
+    };
+    let name = if a.file == "-" {
+        "standard input".to_string()
+    } else {
+        a.file.clone()
+    };
+    let summary = import_csv(&ctx.store, input, &name, &opts, &ctx.config.sla, ctx.now, &mut tick);
+    bar.finish_and_clear();
+    let summary = summary?;
+    if let Some(p) = &a.rejects {
+        let f = std::fs::File::create(p).with_context(|| format!("cannot write the rejects file {}", p.display()))?;
+        summary
+            .write_rejects(std::io::BufWriter::new(f))
+            .with_context(|| format!("cannot write the rejects file {}", p.display()))?;
+    }
+    let rescored = if summary.written && !summary.touched.is_empty() {
+        ctx.store.rescore(&ctx.config.health, &summary.touched, ctx.now)?
+    } else {
+        0
+    };
+    report(&summary, &name, a.format == "json", a.rejects.is_some(), rescored)?;
+    finish(&summary, opts.strict)
+}
+
+/// The exit: 0 when every row went in, 2 when rows were refused, 1 (an error) for --strict.
+pub fn finish(summary: &Summary, strict: bool) -> Result<()> {
+    if summary.rejected == 0 {
+        return Ok(());
+    }
+    if strict {
+        bail!(
+            "{} of {} rows were refused, so nothing was imported (--strict)",
+            summary.rejected,
+            summary.read
+        );
+    }
+    if summary.dry_run {
+        return Ok(());
+    }
+    Err(PartialImport(format!(
+        "{} of {} rows were refused (listed above); the others went in",
+        summary.rejected, summary.read
+    ))
+    .into())
+}
+
+/// A progress bar on standard error when it is a terminal: bytes of a file, or rows of a pipe.
+pub fn progress_bar(size: Option<u64>, unit: &str) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    match size {
+        Some(n) => {
+            let bar = indicatif::ProgressBar::new(n);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            {
+                bar.set_style(style);
+            }
+            bar
+        }
+        None => {
+            let bar = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) = indicatif::ProgressStyle::with_template(&format!("{{spinner}} {{pos}} {unit}")) {
+                bar.set_style(style);
+            }
+            bar
+        }
+    }
+}
+
+fn report(s: &Summary, name: &str, json: bool, rejects_written: bool, rescored: usize) -> Result<()> {
+    use crate::output::emit;
+    if json {
+        emit(&format!("{}\n", crate::output::json(s)))?;
+        return Ok(());
+    }
+    let mut out = String::new();
+    if s.dry_run {
+        out.push_str(&mapping_text(s));
+    }
+    const SHOWN: usize = 50;
+    for r in s.rejects.iter().take(SHOWN) {
+        let col = if r.column.is_empty() {
+            String::new()
+        } else {
+            format!(", column '{}'", r.column)
+        };
+        out.push_str(&format!("line {}{col}: {}\n", r.line, crate::text::one_line(&r.reason)));
+    }
+    if s.rejects.len() > SHOWN {
+        out.push_str(&format!(
+            "... and {} more refused rows{}\n",
+            s.rejects.len() - SHOWN,
+            if rejects_written {
+                " (all are in the rejects file)"
+            } else {
+                "; --rejects FILE writes every one"
+            }
+        ));
+    }
+    if let Some(u) = s.unknown_line() {
+        out.push_str(&u);
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} from {}: {}\n",
+        s.kind,
+        crate::text::one_line(name),
+        s.counts_line()
+    ));
+    if s.dry_run {
+        out.push_str("dry run: nothing was written\n");
+    } else if s.written && rescored > 0 {
+        out.push_str(&format!("health rescored for {rescored} accounts\n"));
+    }
+    emit(&out)?;
+    Ok(())
+}
+
+/// The dry run's mapping table and the first rows as they would be stored.
+pub fn mapping_text(s: &Summary) -> String {
+    let mut out = format!("separator: {}\n", s.separator);
+    let width = s
+        .mapping
+        .iter()
+        .map(|(h, _)| h.chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 30);
+    out.push_str(&format!("{:width$}  field\n", "column"));
+    for (h, f) in &s.mapping {
+        let h = crate::text::one_line(h);
+        let f = if f.is_empty() { "(ignored)" } else { f };
+        out.push_str(&format!("{:width$}  {f}\n", truncate(&h, width)));
+    }
+    for (line, fields) in &s.preview {
+        out.push_str(&format!("\nline {line} as it would be stored:\n"));
+        for (f, v) in fields {
+            out.push_str(&format!("  {f:18} {}\n", truncate(&crate::text::one_line(v), 58)));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}

@@ -1,0 +1,436 @@
+//! Reading other people's files: CSV (any of `,` `;` tab, UTF-8 with or without a BOM) into one
+//! import transaction, with every refused row kept for the report and the rejects file.
+
+use crate::domain::Timestamp;
+use crate::domain::import::{self, EventClass, Field, Kind, Mapping, Override, Problem, SignalRow, map_headers};
+use crate::domain::sla::SlaTargets;
+use crate::store::{ImportBatch, Outcome, Store, StoreError};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// How to import one CSV file.
+#[derive(Debug, Clone)]
+pub struct CsvOptions {
+    pub kind: Kind,
+    pub overrides: Vec<Override>,
+    pub constants: Vec<(Field, String)>,
+    pub events: Vec<(String, EventClass)>,
+    /// Go through every row, then roll back: the counts and preview of a real run, nothing written.
+    pub dry_run: bool,
+    /// All or nothing: one refused row and nothing is imported.
+    pub strict: bool,
+    pub create_accounts: bool,
+    /// How many rows the preview shows.
+    pub preview_rows: usize,
+}
+
+impl CsvOptions {
+    pub fn new(kind: Kind) -> CsvOptions {
+        CsvOptions {
+            kind,
+            overrides: Vec::new(),
+            constants: Vec::new(),
+            events: Vec::new(),
+            dry_run: false,
+            strict: false,
+            create_accounts: true,
+            preview_rows: 3,
+        }
+    }
+}
+
+/// A row the import refused, and why.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Rejected {
+    /// The file's line the row starts on (the header is line 1).
+    pub line: u64,
+    /// The column at fault, empty when the whole row is.
+    pub column: String,
+    pub reason: String,
+    #[serde(skip)]
+    pub cells: Vec<String>,
+}
+
+/// What an import did (or, for a dry run, would do). read = imported + updated + unchanged +
+/// rejected + ignored.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub kind: String,
+    pub read: usize,
+    pub imported: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// Rows left out on purpose: events of a type tend does not know (counted by type below) or
+    /// mapped to `ignore`.
+    pub ignored: usize,
+    pub unknown_events: BTreeMap<String, usize>,
+    pub rejects: Vec<Rejected>,
+    /// Column → field, in file order ("" for an ignored column).
+    pub mapping: Vec<(String, String)>,
+    /// The first rows as they would be stored: (line, [(field, value)]).
+    pub preview: Vec<(u64, Vec<(String, String)>)>,
+    /// The separator found: ",", ";" or "tab".
+    pub separator: String,
+    pub dry_run: bool,
+    /// Whether the import was committed.
+    pub written: bool,
+    /// Accounts whose health inputs changed.
+    #[serde(skip)]
+    pub touched: Vec<i64>,
+    #[serde(skip)]
+    pub headers: Vec<String>,
+}
+
+impl Summary {
+    /// "read 7043 · imported 7040 · updated 0 · unchanged 0 · rejected 3"
+    pub fn counts_line(&self) -> String {
+        let mut s = format!(
+            "read {} · {} {} · updated {} · unchanged {} · rejected {}",
+            self.read,
+            if self.dry_run { "would import" } else { "imported" },
+            self.imported,
+            self.updated,
+            self.unchanged,
+            self.rejected
+        );
+        if self.ignored > 0 {
+            s.push_str(&format!(" · ignored {}", self.ignored));
+        }
+        s
+    }
+
+    /// "unknown event types: page_view 12, export 3" (most frequent first), if any.
+    pub fn unknown_line(&self) -> Option<String> {
+        if self.unknown_events.is_empty() {
+            return None;
+        }
+        let mut v: Vec<_> = self.unknown_events.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        Some(format!(
+            "unknown event types, not imported: {} (map one with --event NAME=login|feature|nps|csat|payment|ignore)",
+            v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+        ))
+    }
+
+    /// Write the refused rows as CSV: the file's own columns, then line, column and reason, so the
+    /// file can be fixed and imported again (the three extra columns are ignored on import).
+    pub fn write_rejects(&self, out: impl Write) -> std::io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = self.headers.clone();
+        header.extend(["tend_line".to_string(), "tend_column".into(), "tend_reason".into()]);
+        w.write_record(&header)?;
+        for r in &self.rejects {
+            let mut row: Vec<String> = r.cells.clone();
+            row.resize(self.headers.len().max(row.len()), String::new());
+            row.extend([r.line.to_string(), r.column.clone(), r.reason.clone()]);
+            w.write_record(&row)?;
+        }
+        w.flush()
+    }
+}
+
+/// Why an import stopped before its end; nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot read {what}: {source}")]
+    Read { what: String, source: std::io::Error },
+}
+
+type Result<T> = std::result::Result<T, ImportError>;
+
+/// Open a file, or standard input for `-`, with its size when known.
+pub fn open_input(path: &str) -> Result<(Box<dyn Read + Send>, Option<u64>)> {
+    if path == "-" {
+        return Ok((Box::new(std::io::stdin()), None));
+    }
+    let f = std::fs::File::open(path).map_err(|source| ImportError::Read {
+        what: path.to_string(),
+        source,
+    })?;
+    let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+    if f.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(ImportError::Input(format!("{path} is a folder, not a CSV file")));
+    }
+    Ok((Box::new(f), size))
+}
+
+const SAMPLE: usize = 64 * 1024;
+
+/// Read the start of the input: refuse what is not UTF-8 text, drop a BOM, find the separator.
+fn sniff(input: &mut dyn Read, name: &str) -> Result<(Vec<u8>, u8)> {
+    let mut head = Vec::with_capacity(SAMPLE);
+    input
+        .take(SAMPLE as u64)
+        .read_to_end(&mut head)
+        .map_err(|source| ImportError::Read {
+            what: name.to_string(),
+            source,
+        })?;
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(ImportError::Input(format!(
+            "{name} is UTF-16 text; tend reads CSV as UTF-8 (with or without a BOM). Convert it first, \
+             e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.csv"
+        )));
+    }
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        head.drain(..3);
+    }
+    if head.contains(&0) {
+        return Err(ImportError::Input(format!(
+            "{name} is not a text file (it holds NUL bytes); tend imports CSV text in UTF-8"
+        )));
+    }
+    if head.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ImportError::Input(format!("{name} is empty: there is no header row")));
+    }
+    Ok((head.clone(), separator(&head)))
+}
+
+/// The separator of the header line: whichever of `,` `;` tab occurs most outside quotes.
+fn separator(head: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in head {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let seps = [b',', b';', b'\t'];
+    let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
+    if counts[best] == 0 { b',' } else { seps[best] }
+}
+
+fn separator_name(b: u8) -> &'static str {
+    match b {
+        b';' => ";",
+        b'\t' => "tab",
+        _ => ",",
+    }
+}
+
+/// Progress as (rows read, bytes read).
+pub type Progress<'a> = &'a mut dyn FnMut(usize, u64);
+
+/// Import one CSV file: read it row by row inside one transaction, then commit (or roll back
+/// for a dry run, or for `--strict` with a refused row).
+pub fn import_csv(
+    store: &Store,
+    input: Box<dyn Read + Send>,
+    name: &str,
+    opts: &CsvOptions,
+    sla: &SlaTargets,
+    now: Timestamp,
+    progress: Progress,
+) -> Result<Summary> {
+    let mut input = input;
+    let (head, sep) = sniff(&mut input, name)?;
+    let reader = std::io::Cursor::new(head).chain(input);
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .flexible(true)
+        .has_headers(true)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(reader);
+    let headers: Vec<String> = match csv.headers() {
+        Ok(h) => strip_cr(h.iter().map(|s| s.to_string()).collect()),
+        Err(e) => return Err(csv_error(e, name, 1)),
+    };
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(ImportError::Input(format!("{name} has an empty header row")));
+    }
+    let mapping = map_headers(opts.kind, &headers, &opts.overrides, &opts.constants).map_err(ImportError::Input)?;
+    let mut summary = Summary {
+        kind: opts.kind.as_str().into(),
+        mapping: headers
+            .iter()
+            .zip(&mapping.columns)
+            .map(|(h, f)| (h.clone(), f.map(|f| f.as_str().to_string()).unwrap_or_default()))
+            .collect(),
+        separator: separator_name(sep).into(),
+        dry_run: opts.dry_run,
+        headers: headers.clone(),
+        ..Default::default()
+    };
+    let mut batch = store.begin_import(sla, opts.create_accounts, now)?;
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                return Err(csv_error(e, name, line));
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let cells = strip_cr(record.iter().map(str::to_string).collect());
+        if cells.len() == 1 && cells[0].trim().is_empty() {
+            continue;
+        }
+        summary.read += 1;
+        if summary.read % 4096 == 0 {
+            progress(summary.read, csv.position().byte());
+        }
+        let reject = |summary: &mut Summary, column: String, reason: String, cells: Vec<String>| {
+            summary.rejected += 1;
+            summary.rejects.push(Rejected {
+                line,
+                column,
+                reason,
+                cells,
+            });
+        };
+        if cells.len() != headers.len() {
+            let reason = format!("the row has {} fields; the header has {}", cells.len(), headers.len());
+            reject(&mut summary, String::new(), reason, cells);
+            continue;
+        }
+        let row = mapping.row(&cells);
+        if let Some(id) = row.get(Field::ExternalId) {
+            if let Some(first) = seen.get(id) {
+                let reason = format!("the id '{id}' is also on line {first}; only the first is imported");
+                reject(&mut summary, mapping.column_of(Field::ExternalId), reason, cells);
+                continue;
+            }
+            seen.insert(id.to_string(), line);
+        }
+        match apply_row(&mut batch, &mapping, &row, opts, now, &mut summary) {
+            Ok(Some(preview)) => {
+                if summary.preview.len() < opts.preview_rows {
+                    summary.preview.push((line, preview));
+                }
+            }
+            Ok(None) => {}
+            Err(RowError::Problem(p)) => {
+                let column = p.field.map(|f| mapping.column_of(f)).unwrap_or_default();
+                reject(&mut summary, column, p.reason, cells);
+            }
+            Err(RowError::Store(StoreError::Rule(reason))) => {
+                let column = [Field::Account, Field::ContactEmail]
+                    .into_iter()
+                    .find(|f| mapping.has(*f))
+                    .map(|f| mapping.column_of(f))
+                    .unwrap_or_default();
+                reject(&mut summary, column, reason, cells);
+            }
+            Err(RowError::Store(e)) => return Err(e.into()),
+        }
+    }
+    progress(summary.read, csv.position().byte());
+    summary.touched = batch.touched.iter().copied().collect();
+    summary.touched.sort_unstable();
+    if opts.dry_run || (opts.strict && summary.rejected > 0) {
+        drop(batch);
+        return Ok(summary);
+    }
+    batch.commit(opts.kind.as_str(), &format!("{name}: {}", summary.counts_line()))?;
+    summary.written = true;
+    Ok(summary)
+}
+
+enum RowError {
+    Problem(Problem),
+    Store(StoreError),
+}
+
+impl From<Problem> for RowError {
+    fn from(p: Problem) -> Self {
+        RowError::Problem(p)
+    }
+}
+
+impl From<StoreError> for RowError {
+    fn from(e: StoreError) -> Self {
+        RowError::Store(e)
+    }
+}
+
+/// Convert and store one row; its preview when it was stored, None when it was left out.
+fn apply_row(
+    batch: &mut ImportBatch,
+    _mapping: &Mapping,
+    row: &import::Row,
+    opts: &CsvOptions,
+    now: Timestamp,
+    summary: &mut Summary,
+) -> std::result::Result<Option<Vec<(String, String)>>, RowError> {
+    let (outcome, preview) = match opts.kind {
+        Kind::Accounts => {
+            let r = import::account_record(row, now)?;
+            (batch.account(&r)?, r.preview())
+        }
+        Kind::Contacts => {
+            let r = import::contact_record(row)?;
+            (batch.contact(&r)?, r.preview())
+        }
+        Kind::Tickets => {
+            let r = import::ticket_record(row, now)?;
+            (batch.ticket(&r)?, r.preview())
+        }
+        Kind::Signals => match import::signal_record(row, &opts.events)? {
+            SignalRow::Signal(r) => (batch.signal(&r)?, r.preview()),
+            SignalRow::Ignored => {
+                summary.ignored += 1;
+                return Ok(None);
+            }
+            SignalRow::Unknown(name) => {
+                summary.ignored += 1;
+                *summary.unknown_events.entry(name).or_default() += 1;
+                return Ok(None);
+            }
+        },
+    };
+    match outcome {
+        Outcome::Inserted => summary.imported += 1,
+        Outcome::Updated => summary.updated += 1,
+        Outcome::Unchanged => summary.unchanged += 1,
+    }
+    Ok(Some(preview))
+}
+
+/// A CRLF file read with a LF terminator leaves a CR on each row's last cell.
+fn strip_cr(mut cells: Vec<String>) -> Vec<String> {
+    if let Some(last) = cells.last_mut()
+        && last.ends_with('\r')
+    {
+        last.pop();
+    }
+    cells
+}
+
+fn csv_error(e: csv::Error, name: &str, line: u64) -> ImportError {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => ImportError::Input(format!(
+            "line {line} of {name} is not UTF-8 text; tend reads CSV as UTF-8 (with or without a BOM). \
+             Convert it first, e.g. iconv -f WINDOWS-1252 -t UTF-8 FILE > FILE.utf8.csv. Nothing was imported"
+        )),
+        csv::ErrorKind::Io(io) => ImportError::Input(format!("cannot read {name} at line {line}: {io}")),
+        _ => ImportError::Input(format!("{name} is not readable CSV at line {line}: {e}")),
+    }
+}
+
+/// Check a path for the rejects file can be written before the import starts.
+pub fn check_writable(path: &Path) -> Result<()> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map(|_| ())
+        .map_err(|source| ImportError::Read {
+            what: format!("{} (the rejects file)", path.display()),
+            source,
+        })
+}

@@ -1,0 +1,756 @@
+//! Imports: one transaction for a whole file, rows upserted by their external id.
+//!
+//! Nothing is visible to anyone else until `commit`; dropping the batch (an error, `--strict`
+//! with rejected rows, `--dry-run`, or a killed process) leaves the database as it was.
+
+use super::accounts::insert_account_row;
+use super::tickets::{NewTicket, add_event, insert_ticket_row};
+use super::{NewAccount, Result, Store, StoreError};
+use crate::domain::import::{AccountKey, AccountRecord, ContactRecord, SignalRecord, TicketRecord, account_key};
+use crate::domain::sla::{self, ClockFacts, SlaTargets};
+use crate::domain::{AccountStatus, Segment, Step, Timestamp, day_string};
+use rusqlite::{OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
+
+/// What an imported row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Inserted,
+    Updated,
+    Unchanged,
+}
+
+/// An import in progress: one open transaction.
+pub struct ImportBatch<'s> {
+    tx: rusqlite::Transaction<'s>,
+    actor: String,
+    now: Timestamp,
+    sla: SlaTargets,
+    create_accounts: bool,
+    account_ids: HashMap<String, i64>,
+    /// Accounts whose health inputs changed, to rescore after the commit.
+    pub touched: HashSet<i64>,
+}
+
+/// An account row as stored, for comparing with an imported one.
+#[derive(Debug, Clone, PartialEq)]
+struct StoredAccount {
+    name: String,
+    segment: String,
+    plan: String,
+    mrr_cents: i64,
+    stage: String,
+    owner: Option<String>,
+    signup_date: String,
+    renewal_date: Option<String>,
+    status: String,
+    churned_on: Option<String>,
+    churn_reason: Option<String>,
+}
+
+/// A contact as stored: id, account, name, email, role.
+type StoredContact = (i64, i64, String, Option<String>, Option<String>);
+/// A signal as stored: id, account, kind, at, feature, core, score, payment.
+type StoredSignal = (
+    i64,
+    i64,
+    String,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// `tend:12`: how an export names a record that has no external id, so an import into the same
+/// database finds it again.
+pub fn internal_key(id: i64) -> String {
+    format!("tend:{id}")
+}
+
+fn parse_internal_key(key: &str) -> Option<i64> {
+    key.strip_prefix("tend:").and_then(|n| n.parse().ok())
+}
+
+impl Store {
+    /// Start an import. `create_accounts`: a ticket or mail from an unknown sender's domain
+    /// creates its account.
+    pub fn begin_import(&self, sla: &SlaTargets, create_accounts: bool, now: Timestamp) -> Result<ImportBatch<'_>> {
+        Ok(ImportBatch {
+            tx: self.conn.unchecked_transaction()?,
+            actor: self.actor.clone(),
+            now,
+            sla: *sla,
+            create_accounts,
+            account_ids: HashMap::new(),
+            touched: HashSet::new(),
+        })
+    }
+}
+
+impl ImportBatch<'_> {
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Make the import permanent, with one audit entry saying what it was.
+    pub fn commit(self, what: &str, detail: &str) -> Result<()> {
+        Store::audit(&self.tx, &self.actor, self.now, "import", 0, what, detail)?;
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// The account with this external id (or `tend:ID`), if any.
+    pub fn account_id(&mut self, key: &str) -> Result<Option<i64>> {
+        if let Some(id) = self.account_ids.get(key) {
+            return Ok(Some(*id));
+        }
+        let mut found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM accounts WHERE external_id = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        if found.is_none()
+            && let Some(id) = parse_internal_key(key)
+        {
+            found = self
+                .tx
+                .prepare_cached("SELECT id FROM accounts WHERE id = ?1 AND external_id IS NULL")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+        }
+        if let Some(id) = found {
+            self.account_ids.insert(key.to_string(), id);
+        }
+        Ok(found)
+    }
+
+    fn known_account(&mut self, key: &str) -> Result<i64> {
+        self.account_id(key)?
+            .ok_or_else(|| StoreError::Rule(format!("no account has the id '{key}'; import the accounts first")))
+    }
+
+    fn revenue(&self, account: i64, at: Timestamp, kind: &str, before: i64, after: i64) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO revenue_events (account_id, at, kind, mrr_before, mrr_after, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![account, at, kind, before, after, self.actor])?;
+        Ok(())
+    }
+
+    pub fn account(&mut self, r: &AccountRecord) -> Result<Outcome> {
+        let existing = self.account_id(&r.external_id)?;
+        let Some(id) = existing else {
+            let signup_date = r
+                .signup_date
+                .clone()
+                .or_else(|| r.signup_from_tenure.clone())
+                .unwrap_or_else(|| day_string(self.now));
+            let status = r.status.unwrap_or(AccountStatus::Active);
+            let a = NewAccount {
+                external_id: Some(r.external_id.clone()),
+                name: r.name.clone().unwrap_or_else(|| r.external_id.clone()),
+                segment: r.segment.unwrap_or_else(|| r.default_segment()),
+                plan: r.plan.clone().unwrap_or_default(),
+                mrr_cents: r.mrr_cents.unwrap_or(0),
+                stage: r
+                    .stage
+                    .unwrap_or_else(|| AccountRecord::default_stage(&signup_date, self.now)),
+                owner: r.owner.clone(),
+                renewal_date: r.renewal_date.clone(),
+                status,
+                churned_on: r.churned_on.clone(),
+                churn_reason: r.churn_reason.clone(),
+                signup_date,
+            };
+            let id = insert_account_row(&self.tx, &a, self.now)?;
+            if a.mrr_cents > 0 {
+                let at = day_start(&a.signup_date).unwrap_or(self.now).min(self.now);
+                self.revenue(id, at, "new", 0, a.mrr_cents)?;
+            }
+            self.account_ids.insert(r.external_id.clone(), id);
+            self.touched.insert(id);
+            return Ok(Outcome::Inserted);
+        };
+        let cur: StoredAccount = self
+            .tx
+            .prepare_cached(
+                "SELECT name, segment, plan, mrr_cents, stage, owner, signup_date, renewal_date, status, churned_on, \
+                 churn_reason FROM accounts WHERE id = ?1",
+            )?
+            .query_row([id], |row| {
+                Ok(StoredAccount {
+                    name: row.get(0)?,
+                    segment: row.get(1)?,
+                    plan: row.get(2)?,
+                    mrr_cents: row.get(3)?,
+                    stage: row.get(4)?,
+                    owner: row.get(5)?,
+                    signup_date: row.get(6)?,
+                    renewal_date: row.get(7)?,
+                    status: row.get(8)?,
+                    churned_on: row.get(9)?,
+                    churn_reason: row.get(10)?,
+                })
+            })?;
+        let mut new = cur.clone();
+        if let Some(v) = &r.name {
+            new.name = v.clone();
+        }
+        if let Some(v) = r.segment {
+            new.segment = v.as_str().into();
+        }
+        if let Some(v) = &r.plan {
+            new.plan = v.clone();
+        }
+        if let Some(v) = r.mrr_cents {
+            new.mrr_cents = v;
+        }
+        if let Some(v) = r.stage {
+            new.stage = v.as_str().into();
+        }
+        if r.owner.is_some() {
+            new.owner = r.owner.clone();
+        }
+        if let Some(v) = &r.signup_date {
+            new.signup_date = v.clone();
+        }
+        if r.renewal_date.is_some() {
+            new.renewal_date = r.renewal_date.clone();
+        }
+        if let Some(v) = r.status {
+            new.status = v.as_str().into();
+            if v == AccountStatus::Active {
+                new.churned_on = None;
+                new.churn_reason = None;
+            }
+        }
+        if r.churned_on.is_some() {
+            new.churned_on = r.churned_on.clone();
+        }
+        if r.churn_reason.is_some() {
+            new.churn_reason = r.churn_reason.clone();
+        }
+        if new == cur {
+            return Ok(Outcome::Unchanged);
+        }
+        self.tx
+            .prepare_cached(
+                "UPDATE accounts SET name = ?2, segment = ?3, plan = ?4, mrr_cents = ?5, stage = ?6, owner = ?7, \
+                 signup_date = ?8, renewal_date = ?9, status = ?10, churned_on = ?11, churn_reason = ?12, \
+                 version = version + 1, updated_at = ?13 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                new.name,
+                new.segment,
+                new.plan,
+                new.mrr_cents,
+                new.stage,
+                new.owner,
+                new.signup_date,
+                new.renewal_date,
+                new.status,
+                new.churned_on,
+                new.churn_reason,
+                self.now
+            ])?;
+        if new.mrr_cents != cur.mrr_cents {
+            let kind = if new.mrr_cents > cur.mrr_cents {
+                "expansion"
+            } else {
+                "contraction"
+            };
+            self.revenue(id, self.now, kind, cur.mrr_cents, new.mrr_cents)?;
+        }
+        if new.status == "churned" && cur.status != "churned" {
+            let at = new.churned_on.as_deref().and_then(day_start).unwrap_or(self.now);
+            self.revenue(id, at, "churn", new.mrr_cents, 0)?;
+        }
+        self.touched.insert(id);
+        Ok(Outcome::Updated)
+    }
+
+    pub fn contact(&mut self, r: &ContactRecord) -> Result<Outcome> {
+        let account = self.known_account(&r.account)?;
+        let name = r.name.clone().or_else(|| r.email.clone()).unwrap_or_default();
+        let found: Option<StoredContact> = {
+            let by_id = match &r.external_id {
+                Some(x) => self
+                    .tx
+                    .prepare_cached("SELECT id, account_id, name, email, role FROM contacts WHERE external_id = ?1")?
+                    .query_row([x], |q| Ok((q.get(0)?, q.get(1)?, q.get(2)?, q.get(3)?, q.get(4)?)))
+                    .optional()?,
+                None => None,
+            };
+            match (by_id, &r.external_id, &r.email) {
+                (Some(f), _, _) => Some(f),
+                (None, None, Some(email)) => self
+                    .tx
+                    .prepare_cached(
+                        "SELECT id, account_id, name, email, role FROM contacts \
+                         WHERE email = ?1 COLLATE NOCASE AND account_id = ?2 ORDER BY id LIMIT 1",
+                    )?
+                    .query_row(params![email, account], |q| {
+                        Ok((q.get(0)?, q.get(1)?, q.get(2)?, q.get(3)?, q.get(4)?))
+                    })
+                    .optional()?,
+                _ => None,
+            }
+        };
+        match found {
+            None => {
+                self.tx
+                    .prepare_cached(
+                        "INSERT INTO contacts (account_id, external_id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![account, r.external_id, name, r.email, r.role, self.now])?;
+                Ok(Outcome::Inserted)
+            }
+            Some((id, cur_account, cur_name, cur_email, cur_role)) => {
+                let new_name = r.name.clone().unwrap_or(cur_name.clone());
+                let new_email = r.email.clone().or(cur_email.clone());
+                let new_role = r.role.clone().or(cur_role.clone());
+                if (cur_account, &cur_name, &cur_email, &cur_role) == (account, &new_name, &new_email, &new_role) {
+                    return Ok(Outcome::Unchanged);
+                }
+                self.tx
+                    .prepare_cached(
+                        "UPDATE contacts SET account_id = ?2, name = ?3, email = ?4, role = ?5 WHERE id = ?1",
+                    )?
+                    .execute(params![id, account, new_name, new_email, new_role])?;
+                Ok(Outcome::Updated)
+            }
+        }
+    }
+
+    /// The account a customer's email belongs to: through a known contact, else by the address's
+    /// domain (created when new and allowed). Returns (account, contact).
+    pub fn sender_account(
+        &mut self,
+        email: &str,
+        name: Option<&str>,
+        first_seen: Timestamp,
+    ) -> Result<(i64, Option<i64>)> {
+        let contact: Option<(i64, i64)> = self
+            .tx
+            .prepare_cached("SELECT id, account_id FROM contacts WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT 1")?
+            .query_row([email], |q| Ok((q.get(0)?, q.get(1)?)))
+            .optional()?;
+        if let Some((contact, account)) = contact {
+            return Ok((account, Some(contact)));
+        }
+        let key = account_key(email).ok_or_else(|| {
+            StoreError::Rule(format!(
+                "'{email}' is not an email address tend can file under an account"
+            ))
+        })?;
+        let account = match self.account_id(key.external_id())? {
+            Some(a) => a,
+            None if self.create_accounts => {
+                let signup_date = day_string(first_seen.min(self.now));
+                let (account_name, segment) = match &key {
+                    AccountKey::Domain(d) => (d.clone(), Segment::Smb),
+                    AccountKey::Person(e) => (
+                        name.map(str::to_string).unwrap_or_else(|| e.clone()),
+                        Segment::SelfServe,
+                    ),
+                };
+                let a = NewAccount {
+                    external_id: Some(key.external_id().to_string()),
+                    name: account_name,
+                    segment,
+                    plan: String::new(),
+                    mrr_cents: 0,
+                    stage: AccountRecord::default_stage(&signup_date, self.now),
+                    owner: None,
+                    signup_date,
+                    renewal_date: None,
+                    status: AccountStatus::Active,
+                    churned_on: None,
+                    churn_reason: None,
+                };
+                let id = insert_account_row(&self.tx, &a, self.now)?;
+                self.account_ids.insert(key.external_id().to_string(), id);
+                id
+            }
+            None => {
+                return Err(StoreError::Rule(format!(
+                    "no account has the id '{}' (from {email}), and --no-create-accounts is set",
+                    key.external_id()
+                )));
+            }
+        };
+        let contact = self.ensure_contact(account, email, name)?;
+        Ok((account, Some(contact)))
+    }
+
+    fn ensure_contact(&mut self, account: i64, email: &str, name: Option<&str>) -> Result<i64> {
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT id FROM contacts WHERE email = ?1 COLLATE NOCASE AND account_id = ?2 LIMIT 1")?
+            .query_row(params![email, account], |q| q.get(0))
+            .optional()?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+        self.tx
+            .prepare_cached("INSERT INTO contacts (account_id, name, email, created_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![account, name.unwrap_or(email), email, self.now])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    pub fn ticket(&mut self, r: &TicketRecord) -> Result<Outcome> {
+        let (account, contact) = match (&r.account, &r.contact_email) {
+            (Some(a), email) => {
+                let account = self.known_account(a)?;
+                let contact = match email {
+                    Some(e) => Some(self.ensure_contact(account, e, r.contact_name.as_deref())?),
+                    None => None,
+                };
+                (account, contact)
+            }
+            (None, Some(e)) => self.sender_account(e, r.contact_name.as_deref(), r.opened_at)?,
+            (None, None) => {
+                return Err(StoreError::Rule(
+                    "the ticket names neither an account nor an email".into(),
+                ));
+            }
+        };
+        let existing: Option<i64> = match &r.external_id {
+            Some(x) => {
+                let by_ext = self
+                    .tx
+                    .prepare_cached("SELECT id FROM tickets WHERE external_id = ?1")?
+                    .query_row([x], |q| q.get(0))
+                    .optional()?;
+                match (by_ext, parse_internal_key(x)) {
+                    (Some(id), _) => Some(id),
+                    (None, Some(id)) => self
+                        .tx
+                        .prepare_cached("SELECT id FROM tickets WHERE id = ?1 AND external_id IS NULL")?
+                        .query_row([id], |q| q.get(0))
+                        .optional()?,
+                    _ => None,
+                }
+            }
+            None => self
+                .tx
+                .prepare_cached(
+                    "SELECT id FROM tickets WHERE account_id = ?1 AND opened_at = ?2 AND subject = ?3 LIMIT 1",
+                )?
+                .query_row(params![account, r.opened_at, r.subject], |q| q.get(0))
+                .optional()?,
+        };
+        let state = TicketState::of(r, account, contact);
+        match existing {
+            None => {
+                let new = NewTicket {
+                    external_id: r.external_id.clone().filter(|x| parse_internal_key(x).is_none()),
+                    account_id: account,
+                    contact_id: contact,
+                    subject: r.subject.clone(),
+                    body: r.body.clone(),
+                    channel: r.channel,
+                    priority: r.priority,
+                    assignee: r.assignee.clone(),
+                    tags: r.tags.clone(),
+                    opened_at: r.opened_at,
+                    message_id: None,
+                };
+                let id = insert_ticket_row(&self.tx, &new, &self.sla)?;
+                add_event(
+                    &self.tx,
+                    id,
+                    r.opened_at,
+                    "customer",
+                    "opened",
+                    &r.subject,
+                    None,
+                    Some(Step::Acknowledge),
+                )?;
+                if r.step != Step::Acknowledge {
+                    let at = r.closed_at.or(r.first_response_at).unwrap_or(r.opened_at);
+                    add_event(
+                        &self.tx,
+                        id,
+                        at,
+                        &self.actor,
+                        "step",
+                        "imported",
+                        Some(Step::Acknowledge),
+                        Some(r.step),
+                    )?;
+                }
+                self.write_state(id, &state, 0)?;
+                if let Some(score) = r.csat {
+                    self.csat_signal(account, r.closed_at.unwrap_or(r.opened_at), score)?;
+                }
+                self.touched.insert(account);
+                Ok(Outcome::Inserted)
+            }
+            Some(id) => {
+                let (cur, paused): (TicketState, i64) = self
+                    .tx
+                    .prepare_cached(
+                        "SELECT account_id, contact_id, subject, body, channel, priority, step, waiting_since, tags, \
+                         assignee, opened_at, first_response_at, resolved_at, closed_at, csat, support_tier, paused_secs \
+                         FROM tickets WHERE id = ?1",
+                    )?
+                    .query_row([id], |q| {
+                        Ok((
+                            TicketState {
+                                account: q.get(0)?,
+                                contact: q.get(1)?,
+                                subject: q.get(2)?,
+                                body: q.get(3)?,
+                                channel: q.get(4)?,
+                                priority: q.get(5)?,
+                                step: q.get(6)?,
+                                waiting_since: q.get(7)?,
+                                tags: q.get(8)?,
+                                assignee: q.get(9)?,
+                                opened_at: q.get(10)?,
+                                first_response_at: q.get(11)?,
+                                resolved_at: q.get(12)?,
+                                closed_at: q.get(13)?,
+                                csat: q.get(14)?,
+                                support_tier: q.get(15)?,
+                            },
+                            q.get(16)?,
+                        ))
+                    })?;
+                let mut new = state;
+                if r.contact_email.is_none() {
+                    new.contact = cur.contact;
+                }
+                if !r.opened_known {
+                    new.opened_at = cur.opened_at;
+                }
+                if new == cur {
+                    return Ok(Outcome::Unchanged);
+                }
+                self.write_state(id, &new, paused)?;
+                if new.step != cur.step {
+                    let at = new.closed_at.unwrap_or(self.now);
+                    add_event(
+                        &self.tx,
+                        id,
+                        at,
+                        &self.actor,
+                        "step",
+                        "imported",
+                        cur.step.parse().ok(),
+                        new.step.parse().ok(),
+                    )?;
+                }
+                if let (Some(score), true) = (r.csat, r.csat != cur.csat) {
+                    self.csat_signal(account, r.closed_at.unwrap_or(self.now), score)?;
+                }
+                self.touched.insert(account);
+                self.touched.insert(cur.account);
+                Ok(Outcome::Updated)
+            }
+        }
+    }
+
+    fn csat_signal(&self, account: i64, at: Timestamp, score: i64) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO signals (account_id, kind, at, score) VALUES (?1, 'csat', ?2, ?3)")?
+            .execute(params![account, at, score])?;
+        Ok(())
+    }
+
+    fn write_state(&self, id: i64, s: &TicketState, paused_secs: i64) -> Result<()> {
+        let channel: crate::domain::Channel = s.channel.parse().map_err(StoreError::rule)?;
+        let facts = ClockFacts {
+            first_response_due: self.sla.first_response_due(channel, s.opened_at),
+            first_response_at: s.first_response_at,
+            resolution_due: self.sla.resolution_due(s.opened_at),
+            paused_secs,
+            waiting_since: s.waiting_since,
+            resolved_at: s.resolved_at,
+        };
+        let next_due = if s.closed_at.is_some() {
+            None
+        } else {
+            sla::next_due(&facts)
+        };
+        let acknowledged_at = (s.step != "acknowledge").then(|| s.first_response_at.unwrap_or(s.opened_at));
+        self.tx
+            .prepare_cached(
+                "UPDATE tickets SET account_id = ?2, contact_id = ?3, subject = ?4, body = ?5, channel = ?6, priority = ?7, \
+                 step = ?8, waiting_since = ?9, tags = ?10, assignee = ?11, opened_at = ?12, first_response_at = ?13, \
+                 resolved_at = ?14, closed_at = ?15, followed_up_at = ?15, csat = ?16, support_tier = ?17, \
+                 first_response_due = ?18, resolution_due = ?19, next_due = ?20, \
+                 acknowledged_at = coalesce(acknowledged_at, ?21), version = version + 1, updated_at = ?22 WHERE id = ?1",
+            )?
+            .execute(params![
+                id,
+                s.account,
+                s.contact,
+                s.subject,
+                s.body,
+                s.channel,
+                s.priority,
+                s.step,
+                s.waiting_since,
+                s.tags,
+                s.assignee,
+                s.opened_at,
+                s.first_response_at,
+                s.resolved_at,
+                s.closed_at,
+                s.csat,
+                s.support_tier,
+                facts.first_response_due,
+                facts.resolution_due,
+                next_due,
+                acknowledged_at,
+                self.now
+            ])?;
+        Ok(())
+    }
+
+    pub fn signal(&mut self, r: &SignalRecord) -> Result<Outcome> {
+        let account = self.known_account(&r.account)?;
+        let contact: Option<i64> = match &r.contact_email {
+            Some(e) => self
+                .tx
+                .prepare_cached("SELECT id FROM contacts WHERE email = ?1 COLLATE NOCASE AND account_id = ?2 LIMIT 1")?
+                .query_row(params![e, account], |q| q.get(0))
+                .optional()?,
+            None => None,
+        };
+        let core = r.core.map(i64::from);
+        let payment = r.payment.map(|p| p.as_str());
+        if let Some(x) = &r.external_id {
+            let found: Option<StoredSignal> = self
+                .tx
+                .prepare_cached(
+                    "SELECT id, account_id, kind, at, feature, core, score, payment FROM signals WHERE external_id = ?1",
+                )?
+                .query_row([x], |q| {
+                    Ok((q.get(0)?, q.get(1)?, q.get(2)?, q.get(3)?, q.get(4)?, q.get(5)?, q.get(6)?, q.get(7)?))
+                })
+                .optional()?;
+            if let Some((id, a, kind, at, feature, c, score, pay)) = found {
+                let same = (a, kind.as_str(), at, &feature, c, score, pay.as_deref())
+                    == (account, r.kind.as_str(), r.at, &r.feature, core, r.score, payment);
+                if same {
+                    return Ok(Outcome::Unchanged);
+                }
+                self.tx
+                    .prepare_cached(
+                        "UPDATE signals SET account_id = ?2, kind = ?3, at = ?4, feature = ?5, core = ?6, score = ?7, \
+                         payment = ?8, contact_id = coalesce(?9, contact_id) WHERE id = ?1",
+                    )?
+                    .execute(params![
+                        id,
+                        account,
+                        r.kind.as_str(),
+                        r.at,
+                        r.feature,
+                        core,
+                        r.score,
+                        payment,
+                        contact
+                    ])?;
+                self.touched.insert(account);
+                return Ok(Outcome::Updated);
+            }
+        } else {
+            let exists: Option<i64> = self
+                .tx
+                .prepare_cached(
+                    "SELECT 1 FROM signals WHERE account_id = ?1 AND kind = ?2 AND at = ?3 AND feature IS ?4 \
+                     AND score IS ?5 AND payment IS ?6 LIMIT 1",
+                )?
+                .query_row(
+                    params![account, r.kind.as_str(), r.at, r.feature, r.score, payment],
+                    |q| q.get(0),
+                )
+                .optional()?;
+            if exists.is_some() {
+                return Ok(Outcome::Unchanged);
+            }
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT INTO signals (account_id, contact_id, kind, at, feature, core, score, payment, external_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                account,
+                contact,
+                r.kind.as_str(),
+                r.at,
+                r.feature,
+                core,
+                r.score,
+                payment,
+                r.external_id
+            ])?;
+        if r.kind == crate::domain::SignalKind::Login {
+            self.tx
+                .prepare_cached(
+                    "UPDATE accounts SET last_login_at = ?2 WHERE id = ?1 AND (last_login_at IS NULL OR last_login_at < ?2)",
+                )?
+                .execute(params![account, r.at])?;
+        }
+        self.touched.insert(account);
+        Ok(Outcome::Inserted)
+    }
+}
+
+/// A ticket's stored fields an import can set, in their stored form.
+#[derive(Debug, Clone, PartialEq)]
+struct TicketState {
+    account: i64,
+    contact: Option<i64>,
+    subject: String,
+    body: String,
+    channel: String,
+    priority: String,
+    step: String,
+    waiting_since: Option<Timestamp>,
+    tags: String,
+    assignee: Option<String>,
+    opened_at: Timestamp,
+    first_response_at: Option<Timestamp>,
+    resolved_at: Option<Timestamp>,
+    closed_at: Option<Timestamp>,
+    csat: Option<i64>,
+    support_tier: i64,
+}
+
+impl TicketState {
+    fn of(r: &TicketRecord, account: i64, contact: Option<i64>) -> TicketState {
+        TicketState {
+            account,
+            contact,
+            subject: r.subject.clone(),
+            body: r.body.clone(),
+            channel: r.channel.as_str().into(),
+            priority: r.priority.as_str().into(),
+            step: r.step.as_str().into(),
+            waiting_since: r.waiting_since,
+            tags: r.tags.join(","),
+            assignee: r.assignee.clone(),
+            opened_at: r.opened_at,
+            first_response_at: r.first_response_at,
+            resolved_at: r.resolved_at,
+            closed_at: r.closed_at,
+            csat: r.csat,
+            support_tier: r.support_tier,
+        }
+    }
+}
+
+fn day_start(day: &str) -> Option<Timestamp> {
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .map(|d| d.and_utc().timestamp())
+}
