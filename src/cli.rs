@@ -91,6 +91,8 @@ pub enum Command {
     /// Bring in accounts, contacts, tickets and signals from CSV files
     #[command(subcommand)]
     Import(crate::cli_import::ImportCmd),
+    /// Write accounts, contacts, tickets, signals or investigations as CSV or JSON
+    Export(crate::cli_import::ExportArgs),
     /// Print a cockpit view as plain text, rendered by the cockpit's own code
     Screen {
         /// today, accounts, tickets, investigations or metrics
@@ -455,6 +457,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Report(c) => crate::cli_investigate::report(&ctx, c),
         Command::Sequences(c) => crate::cli_responses::sequences(&ctx, c),
         Command::Import(c) => crate::cli_import::import(&ctx, c),
+        Command::Export(a) => crate::cli_import::export(&ctx, a),
         Command::Screen { .. } => Ok(()),
     }
 }

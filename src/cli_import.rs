@@ -290,3 +290,134 @@ fn truncate(s: &str, n: usize) -> String {
         t
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportKind {
+    Accounts,
+    Contacts,
+    Tickets,
+    Signals,
+    Investigations,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to export
+    #[arg(value_enum)]
+    pub what: ExportKind,
+    /// csv or json
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    pub format: String,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Rows out as CSV (with a header row) or as one JSON array, streamed.
+struct Sink<W: std::io::Write> {
+    csv: Option<csv::Writer<W>>,
+    json: Option<W>,
+    n: usize,
+}
+
+impl<W: std::io::Write> Sink<W> {
+    fn new(out: W, json: bool) -> std::io::Result<Sink<W>> {
+        if json {
+            let mut out = out;
+            out.write_all(b"[")?;
+            Ok(Sink {
+                csv: None,
+                json: Some(out),
+                n: 0,
+            })
+        } else {
+            Ok(Sink {
+                csv: Some(csv::Writer::from_writer(out)),
+                json: None,
+                n: 0,
+            })
+        }
+    }
+
+    fn put<T: serde::Serialize>(&mut self, item: T) -> std::io::Result<()> {
+        if let Some(w) = &mut self.csv {
+            w.serialize(item).map_err(std::io::Error::other)?;
+        } else if let Some(w) = &mut self.json {
+            w.write_all(if self.n == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *w, &item).map_err(std::io::Error::other)?;
+        }
+        self.n += 1;
+        Ok(())
+    }
+
+    /// A CSV export with no rows still gets its header row.
+    fn finish<T: serde::Serialize + Default>(mut self) -> std::io::Result<()> {
+        if let Some(mut w) = self.csv.take() {
+            if self.n == 0 {
+                let header = csv_header::<T>()?;
+                w.write_record(&header)?;
+            }
+            w.flush()?;
+        }
+        if let Some(mut w) = self.json.take() {
+            w.write_all(if self.n == 0 { b"]\n" } else { b"\n]\n" })?;
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// The header row of a record type: the first line a CSV writer gives for its default value.
+fn csv_header<T: serde::Serialize + Default>() -> std::io::Result<Vec<String>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(T::default()).map_err(std::io::Error::other)?;
+    let bytes = w.into_inner().map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(bytes.as_slice());
+    let mut rec = csv::StringRecord::new();
+    r.read_record(&mut rec).map_err(std::io::Error::other)?;
+    Ok(rec.iter().map(str::to_string).collect())
+}
+
+pub fn export(ctx: &Context, a: &ExportArgs) -> Result<()> {
+    let out: Box<dyn std::io::Write> = match &a.out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut sink = Sink::new(out, a.format == "json")?;
+    let s = &ctx.store;
+    let n = match a.what {
+        ExportKind::Accounts => {
+            let n = s.export_accounts(|r| sink.put(r))?;
+            sink.finish::<crate::store::AccountExport>()?;
+            n
+        }
+        ExportKind::Contacts => {
+            let n = s.export_contacts(|r| sink.put(r))?;
+            sink.finish::<crate::store::ContactExport>()?;
+            n
+        }
+        ExportKind::Tickets => {
+            let n = s.export_tickets(|r| sink.put(r))?;
+            sink.finish::<crate::store::TicketExport>()?;
+            n
+        }
+        ExportKind::Signals => {
+            let n = s.export_signals(|r| sink.put(r))?;
+            sink.finish::<crate::store::SignalExport>()?;
+            n
+        }
+        ExportKind::Investigations => {
+            let n = s.export_investigations(|r| sink.put(r))?;
+            sink.finish::<crate::store::InvestigationExport>()?;
+            n
+        }
+    };
+    if let Some(p) = &a.out {
+        eprintln!("{n} rows written to {}", p.display());
+    }
+    Ok(())
+}

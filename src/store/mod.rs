@@ -2,6 +2,7 @@
 
 mod accounts;
 mod demo;
+mod export;
 mod health;
 mod import;
 mod investigations;
@@ -12,6 +13,7 @@ mod tasks;
 mod tickets;
 
 pub use accounts::*;
+pub use export::*;
 pub use health::*;
 pub use import::*;
 pub use investigations::*;
@@ -81,6 +83,8 @@ pub enum StoreError {
     Create { path: String, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
     Read { path: String, source: std::io::Error },
+    #[error("cannot write {what}: {source}")]
+    Write { what: String, source: std::io::Error },
     #[error("the database could not be migrated: {0}")]
     Migrate(#[from] rusqlite_migration::Error),
     #[error("{what} {id} does not exist")]
