@@ -88,7 +88,7 @@ pub enum Command {
     /// Markdown reports: the CS plan, a QBR, an investigation, the CS debt log, outcomes
     #[command(subcommand)]
     Report(crate::cli_investigate::ReportCmd),
-    /// Bring in accounts, contacts, tickets and signals from CSV files
+    /// Bring in accounts, contacts, tickets and signals from CSV, and support mail from mbox or Maildir
     #[command(subcommand)]
     Import(crate::cli_import::ImportCmd),
     /// Write accounts, contacts, tickets, signals or investigations as CSV or JSON

@@ -23,6 +23,10 @@ pub enum ImportCmd {
     Tickets(CsvArgs),
     /// Product-analytics and billing events: one row per event
     Signals(CsvArgs),
+    /// Support email from an mbox file: one ticket per conversation
+    Mbox(MailArgs),
+    /// Support email from a Maildir folder (its cur and new): one ticket per conversation
+    Maildir(MailArgs),
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +126,8 @@ pub fn import(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
         ImportCmd::Contacts(a) => (Kind::Contacts, a),
         ImportCmd::Tickets(a) => (Kind::Tickets, a),
         ImportCmd::Signals(a) => (Kind::Signals, a),
+        ImportCmd::Mbox(m) => return crate::mail::import_cmd(ctx, m, crate::mail::Source::Mbox),
+        ImportCmd::Maildir(m) => return crate::mail::import_cmd(ctx, m, crate::mail::Source::Maildir),
     };
     let opts = csv_options(kind, a)?;
     if let Some(p) = &a.rejects {

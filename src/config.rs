@@ -18,6 +18,16 @@ pub struct Config {
     pub views: Vec<crate::app::SavedView>,
     /// Who replies are from, and how they are delivered.
     pub responses: Responses,
+    /// How imports read mail.
+    pub import: ImportSettings,
+}
+
+/// `[import]`: which mail is ours.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportSettings {
+    /// Addresses (or "@domain") whose messages are our replies, e.g. ["support@acme.io", "@acme.io"].
+    pub support_addresses: Vec<String>,
 }
 
 /// `[responses]`: the sender and delivery of replies.

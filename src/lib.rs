@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod import;
 pub mod investigate;
+pub mod mail;
 pub mod output;
 pub mod playbooks;
 pub mod reports;

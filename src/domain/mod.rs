@@ -6,6 +6,7 @@ pub mod churn;
 pub mod health;
 pub mod import;
 pub mod investigation;
+pub mod mailthread;
 pub mod metrics;
 pub mod playbook;
 pub mod sla;

@@ -62,6 +62,17 @@ type StoredSignal = (
     Option<String>,
 );
 
+/// A ticket's clock columns: channel, opened, first response, paused, waiting, resolved, closed.
+type StoredClocks = (
+    String,
+    Timestamp,
+    Option<Timestamp>,
+    i64,
+    Option<Timestamp>,
+    Option<Timestamp>,
+    Option<Timestamp>,
+);
+
 /// `tend:12`: how an export names a record that has no external id, so an import into the same
 /// database finds it again.
 pub fn internal_key(id: i64) -> String {
@@ -753,4 +764,201 @@ fn day_start(day: &str) -> Option<Timestamp> {
         .ok()
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .map(|d| d.and_utc().timestamp())
+}
+
+/// One mail message as a timeline entry.
+#[derive(Debug, Clone)]
+pub struct MailItem {
+    /// The Message-ID (or, for a message without one, a stable hash of it).
+    pub key: String,
+    pub at: Timestamp,
+    /// Written by us (a support address) rather than the customer.
+    pub ours: bool,
+    pub from_email: String,
+    pub from_name: Option<String>,
+    pub subject: String,
+    pub text: String,
+}
+
+impl ImportBatch<'_> {
+    /// The ticket a stored message belongs to: one imported before, or a reply sent from tend.
+    pub fn mail_ticket(&self, key: &str) -> Result<Option<i64>> {
+        let found: Option<i64> = self
+            .tx
+            .prepare_cached(
+                "SELECT ticket_id FROM ticket_events WHERE message_id = ?1 \
+                 UNION ALL SELECT id FROM tickets WHERE message_id = ?1 \
+                 UNION ALL SELECT ticket_id FROM messages WHERE message_id = ?1 AND ticket_id IS NOT NULL LIMIT 1",
+            )?
+            .query_row([key], |r| r.get(0))
+            .optional()?;
+        Ok(found)
+    }
+
+    /// The latest email ticket with this subject (reply prefixes already removed), for a reply
+    /// whose threading headers were lost.
+    pub fn mail_ticket_by_subject(&self, subject: &str) -> Result<Option<i64>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM tickets WHERE channel = 'email' AND subject = ?1 COLLATE NOCASE \
+                 ORDER BY opened_at DESC LIMIT 1",
+            )?
+            .query_row([subject], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn mail_event(&self, ticket: i64, item: &MailItem, kind: &str) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO ticket_events (ticket_id, at, actor, kind, body, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                ticket,
+                item.at,
+                item.from_name.as_deref().unwrap_or(&item.from_email),
+                kind,
+                item.text,
+                item.key
+            ])?;
+        Ok(())
+    }
+
+    /// A new ticket for a conversation: the first message opens it, the others follow as inbound
+    /// messages and replies; its clocks come from the mail's own times.
+    pub fn mail_new_ticket(
+        &mut self,
+        customer: (&str, Option<&str>),
+        subject: &str,
+        items: &[MailItem],
+        c: &crate::domain::mailthread::Conversation,
+    ) -> Result<i64> {
+        let Some(first) = items.first() else {
+            return Err(StoreError::Rule("a conversation with no messages".into()));
+        };
+        let (account, contact) = self.sender_account(customer.0, customer.1, c.opened_at)?;
+        let new = NewTicket {
+            external_id: None,
+            account_id: account,
+            contact_id: contact,
+            subject: subject.to_string(),
+            body: first.text.clone(),
+            channel: crate::domain::Channel::Email,
+            priority: crate::domain::Priority::Normal,
+            assignee: None,
+            tags: Vec::new(),
+            opened_at: c.opened_at,
+            message_id: Some(first.key.clone()),
+        };
+        let id = insert_ticket_row(&self.tx, &new, &self.sla)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO ticket_events (ticket_id, at, actor, kind, body, to_step, message_id) \
+                 VALUES (?1, ?2, ?3, 'opened', ?4, 'acknowledge', ?5)",
+            )?
+            .execute(params![
+                id,
+                first.at,
+                first.from_name.as_deref().unwrap_or(&first.from_email),
+                subject,
+                first.key
+            ])?;
+        for item in &items[1..] {
+            self.mail_event(id, item, if item.ours { "reply" } else { "inbound" })?;
+        }
+        let state = TicketState {
+            account,
+            contact,
+            subject: subject.to_string(),
+            body: first.text.clone(),
+            channel: "email".into(),
+            priority: "normal".into(),
+            step: c.step.as_str().into(),
+            waiting_since: c.waiting_since,
+            tags: String::new(),
+            assignee: None,
+            opened_at: c.opened_at,
+            first_response_at: c.first_response_at,
+            resolved_at: c.resolved_at,
+            closed_at: c.closed_at,
+            csat: None,
+            support_tier: 1,
+        };
+        self.write_state(id, &state, 0)?;
+        self.touched.insert(account);
+        Ok(id)
+    }
+
+    /// New messages of a conversation already stored: our reply starts the first-response clock
+    /// and waits on the customer; the customer's message ends a wait and reopens a closed ticket.
+    pub fn mail_append(&mut self, ticket: i64, items: &[MailItem]) -> Result<()> {
+        let (account, last_at): (i64, Timestamp) = self.tx.query_row(
+            "SELECT t.account_id, max(t.opened_at, coalesce((SELECT max(at) FROM ticket_events e \
+             WHERE e.ticket_id = t.id AND e.message_id IS NOT NULL), 0)) FROM tickets t WHERE t.id = ?1",
+            [ticket],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut latest = last_at;
+        for item in items {
+            self.mail_event(ticket, item, if item.ours { "reply" } else { "inbound" })?;
+            let newest = item.at >= latest;
+            latest = latest.max(item.at);
+            if item.ours {
+                self.tx.execute(
+                    "UPDATE tickets SET first_response_at = coalesce(first_response_at, ?2), \
+                     waiting_since = CASE WHEN ?3 AND closed_at IS NULL THEN ?2 ELSE waiting_since END WHERE id = ?1",
+                    params![ticket, item.at, newest],
+                )?;
+            } else if newest {
+                self.tx.execute(
+                    "UPDATE tickets SET paused_secs = paused_secs + CASE WHEN waiting_since IS NOT NULL AND ?2 > waiting_since \
+                     THEN ?2 - waiting_since ELSE 0 END, waiting_since = NULL, \
+                     step = CASE WHEN closed_at IS NOT NULL AND ?2 > closed_at THEN 'diagnose' ELSE step END, \
+                     resolved_at = CASE WHEN closed_at IS NOT NULL AND ?2 > closed_at THEN NULL ELSE resolved_at END, \
+                     followed_up_at = CASE WHEN closed_at IS NOT NULL AND ?2 > closed_at THEN NULL ELSE followed_up_at END, \
+                     closed_at = CASE WHEN closed_at IS NOT NULL AND ?2 > closed_at THEN NULL ELSE closed_at END \
+                     WHERE id = ?1",
+                    params![ticket, item.at],
+                )?;
+            }
+        }
+        // the clocks after the change
+        let (channel, opened, first, paused, waiting, resolved, closed): StoredClocks = self.tx.query_row(
+            "SELECT channel, opened_at, first_response_at, paused_secs, waiting_since, resolved_at, closed_at \
+             FROM tickets WHERE id = ?1",
+            [ticket],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            },
+        )?;
+        let channel: crate::domain::Channel = channel.parse().map_err(StoreError::rule)?;
+        let facts = ClockFacts {
+            first_response_due: self.sla.first_response_due(channel, opened),
+            first_response_at: first,
+            resolution_due: self.sla.resolution_due(opened),
+            paused_secs: paused,
+            waiting_since: waiting,
+            resolved_at: resolved,
+        };
+        let next_due = if closed.is_some() { None } else { sla::next_due(&facts) };
+        self.tx.execute(
+            "UPDATE tickets SET next_due = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
+            params![ticket, next_due, self.now],
+        )?;
+        self.touched.insert(account);
+        Ok(())
+    }
+
+    /// How many accounts exist now: to count the ones an import created.
+    pub fn account_count(&self) -> Result<i64> {
+        Ok(self.tx.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?)
+    }
 }
