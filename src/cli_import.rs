@@ -220,7 +220,7 @@ fn report(s: &Summary, name: &str, json: bool, rejects_written: bool, rescored: 
     }
     let mut out = String::new();
     if s.dry_run {
-        out.push_str(&mapping_text(s));
+        out.push_str(&crate::import::mapping_text(s));
     }
     const SHOWN: usize = 50;
     for r in s.rejects.iter().take(SHOWN) {
@@ -259,42 +259,6 @@ fn report(s: &Summary, name: &str, json: bool, rejects_written: bool, rescored: 
     }
     emit(&out)?;
     Ok(())
-}
-
-/// The dry run's mapping table and the first rows as they would be stored.
-pub fn mapping_text(s: &Summary) -> String {
-    let mut out = format!("separator: {}\n", s.separator);
-    let width = s
-        .mapping
-        .iter()
-        .map(|(h, _)| h.chars().count())
-        .max()
-        .unwrap_or(6)
-        .clamp(6, 30);
-    out.push_str(&format!("{:width$}  field\n", "column"));
-    for (h, f) in &s.mapping {
-        let h = crate::text::one_line(h);
-        let f = if f.is_empty() { "(ignored)" } else { f };
-        out.push_str(&format!("{:width$}  {f}\n", truncate(&h, width)));
-    }
-    for (line, fields) in &s.preview {
-        out.push_str(&format!("\nline {line} as it would be stored:\n"));
-        for (f, v) in fields {
-            out.push_str(&format!("  {f:18} {}\n", truncate(&crate::text::one_line(v), 58)));
-        }
-    }
-    out.push('\n');
-    out
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -434,3 +434,187 @@ pub fn check_writable(path: &Path) -> Result<()> {
             source,
         })
 }
+
+/// The dry run's mapping table and the first rows as they would be stored.
+pub fn mapping_text(s: &Summary) -> String {
+    let mut out = format!("separator: {}\n", s.separator);
+    let width = s
+        .mapping
+        .iter()
+        .map(|(h, _)| h.chars().count())
+        .max()
+        .unwrap_or(6)
+        .clamp(6, 30);
+    out.push_str(&format!("{:width$}  field\n", "column"));
+    for (h, f) in &s.mapping {
+        let h = crate::text::one_line(h);
+        let f = if f.is_empty() { "(ignored)" } else { f };
+        out.push_str(&format!("{:width$}  {f}\n", truncate(&h, width)));
+    }
+    for (line, fields) in &s.preview {
+        out.push_str(&format!("\nline {line} as it would be stored:\n"));
+        for (f, v) in fields {
+            out.push_str(&format!("  {f:18} {}\n", truncate(&crate::text::one_line(v), 58)));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// What a file is imported as, in the cockpit's import dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    Csv(Kind),
+    Mbox,
+    Maildir,
+}
+
+impl What {
+    pub const ALL: [What; 6] = [
+        What::Csv(Kind::Accounts),
+        What::Csv(Kind::Contacts),
+        What::Csv(Kind::Tickets),
+        What::Csv(Kind::Signals),
+        What::Mbox,
+        What::Maildir,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            What::Csv(k) => k.as_str(),
+            What::Mbox => "mbox",
+            What::Maildir => "maildir",
+        }
+    }
+
+    /// The next (or previous) choice, round the list.
+    pub fn step(self, forward: bool) -> What {
+        let i = What::ALL.iter().position(|w| *w == self).unwrap_or(0);
+        let n = What::ALL.len();
+        What::ALL[if forward { (i + 1) % n } else { (i + n - 1) % n }]
+    }
+
+    /// A first guess from the path: a folder is a Maildir, `.mbox` an mbox, and a CSV's name
+    /// often says what it holds.
+    pub fn guess(path: &Path) -> What {
+        if path.is_dir() {
+            return What::Maildir;
+        }
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if name.ends_with(".mbox") || name.ends_with(".mbx") {
+            What::Mbox
+        } else if name.contains("ticket") || name.contains("case") {
+            What::Csv(Kind::Tickets)
+        } else if name.contains("contact") || name.contains("people") || name.contains("user") {
+            What::Csv(Kind::Contacts)
+        } else if name.contains("signal") || name.contains("event") || name.contains("usage") {
+            What::Csv(Kind::Signals)
+        } else {
+            What::Csv(Kind::Accounts)
+        }
+    }
+}
+
+/// The text of a dry run or an import, as the cockpit shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The mapping and preview (dry run), and the refused rows.
+    pub lines: Vec<String>,
+    /// The counts, one line.
+    pub counts: String,
+    pub written: bool,
+}
+
+/// Run an import (or its dry run) the way `tend import` does, for the cockpit; rescore the
+/// accounts it changed.
+pub fn run(
+    store: &Store,
+    what: What,
+    path: &Path,
+    dry_run: bool,
+    config: &crate::config::Config,
+    now: Timestamp,
+) -> std::result::Result<Report, String> {
+    let name = path.display().to_string();
+    let (text, counts, written, touched) = match what {
+        What::Csv(kind) => {
+            let mut opts = CsvOptions::new(kind);
+            opts.dry_run = dry_run;
+            let (input, _) = open_input(&name).map_err(|e| e.to_string())?;
+            let s =
+                import_csv(store, input, &name, &opts, &config.sla, now, &mut |_, _| {}).map_err(|e| e.to_string())?;
+            let mut text = if dry_run { mapping_text(&s) } else { String::new() };
+            for r in s.rejects.iter().take(20) {
+                let col = if r.column.is_empty() {
+                    String::new()
+                } else {
+                    format!(", column '{}'", r.column)
+                };
+                text.push_str(&format!("line {}{col}: {}\n", r.line, crate::text::one_line(&r.reason)));
+            }
+            if s.rejects.len() > 20 {
+                text.push_str(&format!(
+                    "... and {} more refused rows (tend import {kind} FILE --rejects R.csv lists them all)\n",
+                    s.rejects.len() - 20
+                ));
+            }
+            if let Some(u) = s.unknown_line() {
+                text.push_str(&u);
+                text.push('\n');
+            }
+            (text, format!("{kind}: {}", s.counts_line()), s.written, s.touched)
+        }
+        What::Mbox | What::Maildir => {
+            let opts = crate::mail::MailOptions {
+                support: crate::mail::support_addresses(config, &[]),
+                create_accounts: true,
+                closed_after_days: 30,
+                dry_run,
+            };
+            let source = if what == What::Mbox {
+                crate::mail::Source::Mbox
+            } else {
+                crate::mail::Source::Maildir
+            };
+            let s = crate::mail::import_mail(store, source, path, &opts, &config.sla, now, &mut |_| {})
+                .map_err(|e| e.to_string())?;
+            let mut text = String::new();
+            for k in s.skipped.iter().take(20) {
+                text.push_str(&format!(
+                    "skipped {}: {}\n",
+                    crate::text::one_line(&k.message),
+                    crate::text::one_line(&k.reason)
+                ));
+            }
+            (
+                text,
+                format!("{}: {}", what.label(), s.counts_line()),
+                s.written,
+                s.touched,
+            )
+        }
+    };
+    if written && !touched.is_empty() {
+        store
+            .rescore(&config.health, &touched, now)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(Report {
+        lines: text.lines().map(str::to_string).collect(),
+        counts,
+        written,
+    })
+}

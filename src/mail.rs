@@ -466,10 +466,10 @@ pub fn import_mail(
 }
 
 /// The support addresses: the flags, `[import] support_addresses`, and `[responses] from`.
-pub fn support_addresses(ctx: &Context, flags: &[String]) -> Vec<String> {
+pub fn support_addresses(config: &crate::config::Config, flags: &[String]) -> Vec<String> {
     let mut v: Vec<String> = flags.to_vec();
-    v.extend(ctx.config.import.support_addresses.iter().cloned());
-    if let Some(from) = &ctx.config.responses.from {
+    v.extend(config.import.support_addresses.iter().cloned());
+    if let Some(from) = &config.responses.from {
         let addr = match (from.rfind('<'), from.rfind('>')) {
             (Some(a), Some(b)) if a < b => from[a + 1..b].to_string(),
             _ => from.trim().to_string(),
@@ -483,7 +483,7 @@ pub fn support_addresses(ctx: &Context, flags: &[String]) -> Vec<String> {
 
 pub fn import_cmd(ctx: &Context, a: &MailArgs, source: Source) -> Result<()> {
     let opts = MailOptions {
-        support: support_addresses(ctx, &a.support),
+        support: support_addresses(&ctx.config, &a.support),
         create_accounts: !a.no_create_accounts,
         closed_after_days: a.closed_after,
         dry_run: a.dry_run,

@@ -49,8 +49,9 @@ pub fn run(cli: &Cli) -> Result<()> {
         );
         app.status_is_error = true;
     }
-    let worker =
-        Worker::new(store, config.health, config.sla, cli.now).with_responses(templates(), config.responses.clone());
+    let worker = Worker::new(store, config.health, config.sla, cli.now)
+        .with_responses(templates(), config.responses.clone())
+        .with_import(config.import.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

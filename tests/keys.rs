@@ -316,6 +316,13 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
             }
             _ => panic!("{what}: P opens the playbook menu"),
         },
+        Action::Import => match &app.mode {
+            Mode::Import(d) => {
+                assert!(!d.from_welcome, "{what}");
+                assert_eq!(d.stage, tend::app::import::Stage::Path, "{what}");
+            }
+            _ => panic!("{what}: I opens the import dialog"),
+        },
         Action::AccountTickets => {
             assert_eq!(app.view, View::Tickets, "{what}");
             assert!(app.queue_account.is_some(), "{what}");

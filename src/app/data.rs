@@ -155,6 +155,16 @@ pub enum Cmd {
     /// On the first open of a day: recompute health and raise alerts if no one has yet today.
     DailyRecompute,
     /// Start a playbook for an account: its steps become tasks.
+    /// A dry run of an import, for the dialog's preview.
+    ImportPreview {
+        path: std::path::PathBuf,
+        what: crate::import::What,
+    },
+    /// The import itself.
+    ImportRun {
+        path: std::path::PathBuf,
+        what: crate::import::What,
+    },
     StartPlaybook {
         account: i64,
         playbook: String,
@@ -232,6 +242,10 @@ pub enum Reply {
     Templates(Box<TemplateSet>),
     InvestigationOpen(Box<InvestigationOpen>),
     Metrics(Box<crate::store::Dashboard>),
+    /// An import's dry run, or why it could not run.
+    ImportPreview(Result<crate::import::Report, String>),
+    /// An import done, or why it failed (nothing was written).
+    Imported(Result<crate::import::Report, String>),
 }
 
 fn load_accounts(store: &Store, now: Timestamp) -> crate::store::Result<Part> {
@@ -354,6 +368,8 @@ pub struct Worker {
     pub templates: TemplateSet,
     pub responses: crate::config::Responses,
     pub playbooks: Vec<crate::domain::playbook::Playbook>,
+    /// Which mail is ours, for mail imports.
+    pub import: crate::config::ImportSettings,
 }
 
 impl Worker {
@@ -369,7 +385,13 @@ impl Worker {
             templates: TemplateSet::load(None),
             responses: Default::default(),
             playbooks: crate::playbooks::PlaybookSet::load(None).playbooks,
+            import: Default::default(),
         }
+    }
+
+    pub fn with_import(mut self, import: crate::config::ImportSettings) -> Worker {
+        self.import = import;
+        self
     }
 
     pub fn with_playbooks(mut self, playbooks: Vec<crate::domain::playbook::Playbook>) -> Worker {
@@ -381,6 +403,17 @@ impl Worker {
         self.templates = templates;
         self.responses = responses;
         self
+    }
+
+    /// The settings an import needs, as the configuration file gave them.
+    fn config(&self) -> crate::config::Config {
+        crate::config::Config {
+            health: self.rules,
+            sla: self.sla,
+            responses: self.responses.clone(),
+            import: self.import.clone(),
+            ..Default::default()
+        }
     }
 
     fn now(&self) -> Timestamp {
@@ -554,6 +587,25 @@ impl Worker {
                     }
                     Err(e) => vec![Reply::Failed(format!("Could not read the health history: {e}"))],
                 }
+            }
+            Cmd::ImportPreview { path, what } => {
+                vec![Reply::ImportPreview(crate::import::run(
+                    &self.store,
+                    what,
+                    &path,
+                    true,
+                    &self.config(),
+                    now,
+                ))]
+            }
+            Cmd::ImportRun { path, what } => {
+                let result = crate::import::run(&self.store, what, &path, false, &self.config(), now);
+                let ok = result.is_ok();
+                let mut replies = vec![Reply::Imported(result)];
+                if ok {
+                    replies.push(self.snapshot());
+                }
+                replies
             }
             Cmd::StartPlaybook { account, playbook } => {
                 let result = match self.playbooks.iter().find(|p| p.slug == playbook) {

@@ -102,6 +102,7 @@ actions! {
     TaskDown => "task-down", "Account detail: move the task cursor down";
     TaskUp => "task-up", "Account detail: move the task cursor up";
     StartPlaybook => "start-playbook", "Start a playbook for the account (its steps become tasks)";
+    Import => "import", "Import a file: accounts, contacts, tickets or signals CSV, an mbox or a Maildir";
 }
 
 /// A key with its modifiers, as written in the config file: `q`, `?`, `ctrl-r`, `alt-1`,
@@ -278,6 +279,7 @@ const DEFAULTS: &[(Scope, &str, Action)] = &[
     (Scope::Accounts, "z", Action::TaskSnooze),
     (Scope::Accounts, "X", Action::TaskDismiss),
     (Scope::Accounts, "P", Action::StartPlaybook),
+    (Scope::Accounts, "I", Action::Import),
 ];
 
 /// The bindings in force: the defaults with the user's overrides applied.

@@ -2,6 +2,7 @@
 //! Effects (database reads and writes) leave `update` as `Cmd`s for the worker.
 
 pub mod data;
+pub mod import;
 pub mod investigate;
 pub mod keys;
 pub mod reply;
@@ -192,6 +193,8 @@ pub enum Mode {
         account: i64,
         selected: usize,
     },
+    /// Import a file: path, what it holds, a preview, then the import.
+    Import(Box<import::ImportDialog>),
 }
 
 /// Accounts table columns that can be sorted on.
@@ -1085,6 +1088,40 @@ impl App {
                 self.error(m);
                 Vec::new()
             }
+            Reply::ImportPreview(result) => {
+                if let Mode::Import(d) = &mut self.mode {
+                    d.stage = match result {
+                        Ok(r) => import::Stage::Preview {
+                            counts: r.counts,
+                            lines: r.lines,
+                            scroll: 0,
+                        },
+                        Err(e) => import::Stage::Failed(e),
+                    };
+                }
+                Vec::new()
+            }
+            Reply::Imported(result) => {
+                match result {
+                    Ok(r) => {
+                        let from_welcome = matches!(&self.mode, Mode::Import(d) if d.from_welcome);
+                        if matches!(self.mode, Mode::Import(_)) {
+                            self.mode = Mode::Normal;
+                        }
+                        self.welcome_done = true;
+                        if from_welcome {
+                            // first look: the coloured account list
+                            self.switch_view(View::Accounts);
+                        }
+                        self.info(format!("Imported. {}", r.counts));
+                    }
+                    Err(e) => match &mut self.mode {
+                        Mode::Import(d) => d.stage = import::Stage::Failed(format!("Nothing was imported: {e}")),
+                        _ => self.error(format!("The import failed; nothing was written: {e}")),
+                    },
+                }
+                Vec::new()
+            }
             Reply::ReplyOpen(o) => {
                 if matches!(self.mode, Mode::Normal) {
                     self.open_reply(*o)
@@ -1321,6 +1358,22 @@ impl App {
                     }
                 }
             }
+            Mode::Import(mut dialog) => match dialog.key(k) {
+                import::Outcome::Stay => {
+                    self.mode = Mode::Import(dialog);
+                    Vec::new()
+                }
+                import::Outcome::Close => {
+                    if dialog.from_welcome {
+                        self.mode = Mode::Welcome;
+                    }
+                    Vec::new()
+                }
+                import::Outcome::Run(cmd) => {
+                    self.mode = Mode::Import(dialog);
+                    vec![cmd]
+                }
+            },
             Mode::Welcome => match k.code {
                 KeyCode::Char('d') | KeyCode::Enter => {
                     self.welcome_done = true;
@@ -1328,8 +1381,7 @@ impl App {
                     vec![Cmd::LoadDemo]
                 }
                 KeyCode::Char('i') => {
-                    self.mode = Mode::Welcome;
-                    self.info("Importing files arrives with `tend import`; for now add data with `tend tickets new` or load the sample data (d).");
+                    self.mode = Mode::Import(Box::new(import::ImportDialog::new(true)));
                     Vec::new()
                 }
                 KeyCode::Char('e') | KeyCode::Esc => {
@@ -1909,6 +1961,9 @@ impl App {
                         selected: 0,
                     };
                 }
+            }
+            Action::Import => {
+                self.mode = Mode::Import(Box::new(import::ImportDialog::new(false)));
             }
             Action::StartPlaybook => {
                 let Some(a) = self.selected_account() else {

@@ -65,8 +65,79 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         Mode::Reply(_) | Mode::Drafts { .. } | Mode::SequenceMenu { .. } => reply::overlay(app, theme, f, main, area),
         Mode::Investigation(form) => investigate::form(theme, f, main, form, app.now),
         Mode::PlaybookMenu { selected, .. } => playbook_menu(app, theme, f, area, *selected),
+        Mode::Import(d) => import_dialog(theme, f, area, d),
         _ => {}
     }
+}
+
+fn import_dialog(theme: &Theme, f: &mut Frame, area: Rect, d: &crate::app::import::ImportDialog) {
+    use crate::app::import::Stage;
+    let popup = centered(area, 96, 30);
+    f.render_widget(Clear, popup);
+    let block = Block::bordered().title(" Import a file ");
+    let inner = block.inner(popup);
+    f.render_widget(block, popup);
+    let [path_row, what_row, counts_row, body, hint] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let [label, field] = Layout::horizontal([Constraint::Length(6), Constraint::Min(1)]).areas(path_row);
+    f.render_widget(Line::styled("File:", theme.dim()), label);
+    f.render_widget(&d.path, field);
+    let mut spans = vec![Span::styled("As:   ", theme.dim())];
+    for w in crate::import::What::ALL {
+        let style = if w == d.what {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(format!(" {} ", w.label()), style));
+    }
+    f.render_widget(Line::from(spans), what_row);
+    let (lines, scroll, hint_text): (Vec<Line>, u16, &str) = match &d.stage {
+        Stage::Path => (
+            vec![
+                Line::raw(""),
+                Line::raw("Type the path of a CSV export (accounts, contacts, tickets or product events),"),
+                Line::raw("an mbox file or a Maildir folder of support mail. Enter shows how it would be"),
+                Line::raw("read before anything is written."),
+            ],
+            0,
+            "Enter preview · Tab what it holds · Ctrl-U clear · Esc close",
+        ),
+        Stage::Checking => (
+            vec![Line::raw(""), Line::raw("Reading the file…")],
+            0,
+            "Esc once it is done",
+        ),
+        Stage::Importing => (
+            vec![
+                Line::raw(""),
+                Line::raw("Importing… (one transaction: all of it or none)"),
+            ],
+            0,
+            "",
+        ),
+        Stage::Failed(e) => (
+            vec![Line::raw(""), Line::styled(one_line(e), theme.error())],
+            0,
+            "Edit the path (Ctrl-U clears) · Enter try again · Tab what it holds · Esc close",
+        ),
+        Stage::Preview { lines, scroll, counts } => {
+            f.render_widget(Line::styled(one_line(counts), theme.title()), counts_row);
+            (
+                lines.iter().map(|l| Line::raw(one_line(l))).collect(),
+                *scroll,
+                "Enter import · Tab what it holds · j/k scroll · e edit path · Esc cancel",
+            )
+        }
+    };
+    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), body);
+    f.render_widget(Line::styled(hint_text, theme.dim()), hint);
 }
 
 fn playbook_menu(app: &App, theme: &Theme, f: &mut Frame, area: Rect, selected: usize) {
