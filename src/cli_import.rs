@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-/// Rows were refused, the rest imported: exit status 2, so scripts can tell.
+/// Rows were refused, the rest imported: exit status 3, so scripts can tell.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct PartialImport(pub String);
@@ -165,7 +165,7 @@ pub fn import(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
     finish(&summary, opts.strict)
 }
 
-/// The exit: 0 when every row went in, 2 when rows were refused, 1 (an error) for --strict.
+/// The exit: 0 when every row went in, 3 when rows were refused, 1 (an error) for --strict.
 pub fn finish(summary: &Summary, strict: bool) -> Result<()> {
     if summary.rejected == 0 {
         return Ok(());
@@ -179,6 +179,9 @@ pub fn finish(summary: &Summary, strict: bool) -> Result<()> {
     }
     if summary.dry_run {
         return Ok(());
+    }
+    if summary.imported + summary.updated + summary.unchanged + summary.ignored == 0 {
+        bail!("all {} rows were refused, so nothing was imported", summary.read);
     }
     Err(PartialImport(format!(
         "{} of {} rows were refused (listed above); the others went in",
@@ -255,7 +258,10 @@ fn report(s: &Summary, name: &str, json: bool, rejects_written: bool, rescored: 
     if s.dry_run {
         out.push_str("dry run: nothing was written\n");
     } else if s.written && rescored > 0 {
-        out.push_str(&format!("health rescored for {rescored} accounts\n"));
+        out.push_str(&format!(
+            "health rescored for {rescored} account{}\n",
+            if rescored == 1 { "" } else { "s" }
+        ));
     }
     emit(&out)?;
     Ok(())

@@ -90,7 +90,7 @@ impl Summary {
         let mut s = format!(
             "read {} · {} {} · updated {} · unchanged {} · rejected {}",
             self.read,
-            if self.dry_run { "would import" } else { "imported" },
+            if self.written { "imported" } else { "would import" },
             self.imported,
             self.updated,
             self.unchanged,
@@ -119,12 +119,23 @@ impl Summary {
     /// file can be fixed and imported again (the three extra columns are ignored on import).
     pub fn write_rejects(&self, out: impl Write) -> std::io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
+        // a row with more fields than the header keeps them, in extra columns
+        let width = self
+            .rejects
+            .iter()
+            .map(|r| r.cells.len())
+            .max()
+            .unwrap_or(0)
+            .max(self.headers.len());
         let mut header = self.headers.clone();
+        for i in self.headers.len()..width {
+            header.push(format!("tend_extra_{}", i - self.headers.len() + 1));
+        }
         header.extend(["tend_line".to_string(), "tend_column".into(), "tend_reason".into()]);
         w.write_record(&header)?;
         for r in &self.rejects {
             let mut row: Vec<String> = r.cells.clone();
-            row.resize(self.headers.len().max(row.len()), String::new());
+            row.resize(width, String::new());
             row.extend([r.line.to_string(), r.column.clone(), r.reason.clone()]);
             w.write_record(&row)?;
         }
@@ -183,9 +194,16 @@ fn sniff(input: &mut dyn Read, name: &str) -> Result<(Vec<u8>, u8)> {
         head.drain(..3);
     }
     if head.contains(&0) {
-        return Err(ImportError::Input(format!(
-            "{name} is not a text file (it holds NUL bytes); tend imports CSV text in UTF-8"
-        )));
+        let alternate = head.iter().skip(1).step_by(2).take(64).all(|b| *b == 0)
+            || head.iter().step_by(2).take(64).all(|b| *b == 0);
+        return Err(ImportError::Input(if alternate {
+            format!(
+                "{name} looks like UTF-16 text without a BOM; tend reads CSV as UTF-8 (with or without a BOM). \
+                 Convert it first, e.g. iconv -f UTF-16LE -t UTF-8 FILE > FILE.utf8.csv"
+            )
+        } else {
+            format!("{name} is not a text file (it holds NUL bytes); tend imports CSV text in UTF-8")
+        }));
     }
     if head.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ImportError::Input(format!("{name} is empty: there is no header row")));
@@ -294,28 +312,41 @@ pub fn import_csv(
             });
         };
         if cells.len() != headers.len() {
-            let reason = format!("the row has {} fields; the header has {}", cells.len(), headers.len());
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            let reason = format!(
+                "the row has {} field{}; the header has {}",
+                cells.len(),
+                plural(cells.len()),
+                headers.len()
+            );
             reject(&mut summary, String::new(), reason, cells);
             continue;
         }
         let row = mapping.row(&cells);
-        if let Some(id) = row.get(Field::ExternalId) {
-            if let Some(first) = seen.get(id) {
-                let reason = format!("the id '{id}' is also on line {first}; only the first is imported");
-                reject(&mut summary, mapping.column_of(Field::ExternalId), reason, cells);
-                continue;
-            }
-            seen.insert(id.to_string(), line);
+        let id = row.get(Field::ExternalId).map(str::to_string);
+        if let Some(id) = &id
+            && let Some(first) = seen.get(id)
+        {
+            let reason = format!("the id '{id}' is also on line {first}; only the first is imported");
+            reject(&mut summary, mapping.column_of(Field::ExternalId), reason, cells);
+            continue;
         }
         match apply_row(&mut batch, &mapping, &row, opts, now, &mut summary) {
             Ok(Some(preview)) => {
+                if let Some(id) = id {
+                    seen.insert(id, line);
+                }
                 if summary.preview.len() < opts.preview_rows {
                     summary.preview.push((line, preview));
                 }
             }
             Ok(None) => {}
             Err(RowError::Problem(p)) => {
-                let column = p.field.map(|f| mapping.column_of(f)).unwrap_or_default();
+                let column = match (p.field, &p.column) {
+                    (_, Some(c)) => c.clone(),
+                    (Some(f), None) => mapping.column_of(f),
+                    (None, None) => String::new(),
+                };
                 reject(&mut summary, column, p.reason, cells);
             }
             Err(RowError::Store(StoreError::Rule(reason))) => {

@@ -532,7 +532,10 @@ pub fn import_cmd(ctx: &Context, a: &MailArgs, source: Source) -> Result<()> {
     if summary.dry_run {
         out.push_str("dry run: nothing was written\n");
     } else if rescored > 0 {
-        out.push_str(&format!("health rescored for {rescored} accounts\n"));
+        out.push_str(&format!(
+            "health rescored for {rescored} account{}\n",
+            if rescored == 1 { "" } else { "s" }
+        ));
     }
     crate::output::emit(&out)?;
     Ok(())

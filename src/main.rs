@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         }
         Err(e) if e.downcast_ref::<tend::cli_import::PartialImport>().is_some() => {
             eprintln!("tend: {e}");
-            ExitCode::from(2)
+            ExitCode::from(3)
         }
         Err(e) => {
             // one clear sentence: the outermost message, then its causes on the same line

@@ -682,6 +682,8 @@ pub struct Row<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub field: Option<Field>,
+    /// The column at fault when it is one no field is read from.
+    pub column: Option<String>,
     pub reason: String,
 }
 
@@ -689,6 +691,7 @@ impl Problem {
     fn at(field: Field, reason: impl Into<String>) -> Problem {
         Problem {
             field: Some(field),
+            column: None,
             reason: reason.into(),
         }
     }
@@ -726,6 +729,7 @@ impl Row<'_> {
                 let field = self.mapping.columns.get(i).copied().flatten();
                 return Err(Problem {
                     field,
+                    column: self.mapping.headers.get(i).cloned(),
                     reason: format!(
                         "the cell in column '{}' is {} bytes; the limit is {} bytes",
                         self.mapping.headers.get(i).map(String::as_str).unwrap_or("?"),

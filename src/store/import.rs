@@ -537,7 +537,13 @@ impl ImportBatch<'_> {
                     new.contact = cur.contact;
                 }
                 if !r.opened_known {
+                    // the row gives no time at all: its times were the import's, so keep the stored ones
                     new.opened_at = cur.opened_at;
+                    if new.step == cur.step {
+                        new.resolved_at = cur.resolved_at;
+                        new.closed_at = cur.closed_at;
+                        new.waiting_since = cur.waiting_since;
+                    }
                 }
                 if new == cur {
                     return Ok(Outcome::Unchanged);
