@@ -587,7 +587,8 @@ pub fn run(
             let (input, _) = open_input(&name).map_err(|e| e.to_string())?;
             let s =
                 import_csv(store, input, &name, &opts, &config.sla, now, &mut |_, _| {}).map_err(|e| e.to_string())?;
-            let mut text = if dry_run { mapping_text(&s) } else { String::new() };
+            // refused rows first: they are what needs attention
+            let mut text = String::new();
             for r in s.rejects.iter().take(20) {
                 let col = if r.column.is_empty() {
                     String::new()
@@ -605,6 +606,12 @@ pub fn run(
             if let Some(u) = s.unknown_line() {
                 text.push_str(&u);
                 text.push('\n');
+            }
+            if dry_run {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&mapping_text(&s));
             }
             (text, format!("{kind}: {}", s.counts_line()), s.written, s.touched)
         }

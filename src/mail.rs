@@ -56,8 +56,10 @@ pub struct MailSummary {
     pub messages: usize,
     /// Messages stored by this import.
     pub imported: usize,
-    /// Messages stored before (the same Message-ID), or twice in this mailbox.
+    /// Messages stored before (the same Message-ID).
     pub already: usize,
+    /// Messages that appear more than once in this mailbox (cross-posts, copies): kept once.
+    pub duplicates: usize,
     pub skipped: Vec<Skipped>,
     pub tickets_created: usize,
     pub tickets_updated: usize,
@@ -71,11 +73,12 @@ pub struct MailSummary {
 impl MailSummary {
     pub fn counts_line(&self) -> String {
         format!(
-            "messages {} · {} {} · already stored {} · skipped {} · tickets created {} · tickets updated {} · accounts created {}",
+            "messages {} · {} {} · already stored {} · duplicates {} · skipped {} · tickets created {} · tickets updated {} · accounts created {}",
             self.messages,
             if self.dry_run { "would import" } else { "imported" },
             self.imported,
             self.already,
+            self.duplicates,
             self.skipped.len(),
             self.tickets_created,
             self.tickets_updated,
@@ -149,12 +152,34 @@ fn parse(raw: &[u8], envelope_date: Option<Timestamp>) -> std::result::Result<Pa
         .or(envelope_date)
         .filter(|t| *t > 0);
     let mut text = String::new();
+    let mut text_parts = HashSet::new();
     for i in 0..m.text_body_count() {
-        if let Some(t) = m.body_text(i) {
+        let part_text = match m.text_part(i as u32).map(|p| &p.body) {
+            // HTML-only mail, as text: lists, tables and paragraphs keep their lines
+            Some(mail_parser::PartType::Html(html)) => html_text(html),
+            _ => m.body_text(i).map(|t| t.into_owned()),
+        };
+        if let Some(t) = part_text {
             if !text.is_empty() {
                 text.push_str("\n\n");
             }
             text.push_str(t.trim_end());
+        }
+    }
+    // a text part the parser filed as an attachment (text/enriched, a text part with no type
+    // it knows) is the message itself when there is nothing else
+    for (i, a) in m.attachments().enumerate() {
+        let is_text = a.content_type().is_some_and(|ct| {
+            ct.ctype().eq_ignore_ascii_case("text") && !ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("html"))
+        });
+        if text.trim().is_empty() && is_text && a.attachment_name().is_none() {
+            let raw = String::from_utf8_lossy(a.contents()).into_owned();
+            let enriched = a
+                .content_type()
+                .and_then(|ct| ct.subtype())
+                .is_some_and(|s| s.eq_ignore_ascii_case("enriched") || s.eq_ignore_ascii_case("richtext"));
+            text = if enriched { enriched_text(&raw) } else { raw };
+            text_parts.insert(i);
         }
     }
     if text.len() > MAX_TEXT {
@@ -167,7 +192,9 @@ fn parse(raw: &[u8], envelope_date: Option<Timestamp>) -> std::result::Result<Pa
     }
     let attachments: Vec<String> = m
         .attachments()
-        .map(|a| {
+        .enumerate()
+        .filter(|(i, _)| !text_parts.contains(i))
+        .map(|(_, a)| {
             let name = a.attachment_name().unwrap_or("(unnamed)");
             format!("{name} ({})", human_size(a.len()))
         })
@@ -198,6 +225,81 @@ fn parse(raw: &[u8], envelope_date: Option<Timestamp>) -> std::result::Result<Pa
     }
     p.parents.retain(|x| *x != p.key && !x.is_empty());
     Ok(p)
+}
+
+/// An HTML body as readable text (with the `html2text` crate), wrapped at 100 columns.
+fn html_text(html: &str) -> Option<String> {
+    html2text::config::plain_no_decorate()
+        .string_from_read(html.as_bytes(), 100)
+        .ok()
+        .map(|t| t.lines().map(str::trim_end).collect::<Vec<_>>().join("\n"))
+}
+
+/// text/enriched (RFC 1896) as plain text: formatting commands dropped, `<<` is `<`, and a
+/// single line break is a space (two are one).
+fn enriched_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    let mut nofill = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            '<' if chars.peek() == Some(&'<') => {
+                chars.next();
+                out.push('<');
+            }
+            '<' => {
+                let mut cmd = String::new();
+                for d in chars.by_ref() {
+                    if d == '>' {
+                        break;
+                    }
+                    cmd.push(d);
+                }
+                match cmd.to_ascii_lowercase().as_str() {
+                    "nofill" => nofill += 1,
+                    "/nofill" => nofill = (nofill - 1).max(0),
+                    // a command's parameter (a font name, a colour) is not text
+                    "param" => {
+                        let mut rest = String::new();
+                        for d in chars.by_ref() {
+                            rest.push(d);
+                            if rest.to_ascii_lowercase().ends_with("</param>") {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            '\r' => {}
+            '\n' if nofill == 0 => {
+                let mut n = 1;
+                while chars.peek() == Some(&'\n') || chars.peek() == Some(&'\r') {
+                    if chars.next() == Some('\n') {
+                        n += 1;
+                    }
+                }
+                if n == 1 {
+                    out.push(' ');
+                } else {
+                    for _ in 1..n {
+                        out.push('\n');
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn enriched_text_reads_plainly() {
+        let raw = "<bold>Help</bold> with <<tags>\nplease\n\n<fontfamily><param>Times</param>JVMs</fontfamily>\n";
+        assert_eq!(super::enriched_text(raw), "Help with <tags> please\nJVMs ");
+    }
 }
 
 fn human_size(n: usize) -> String {
@@ -324,7 +426,7 @@ pub fn import_mail(
     let mut seen = HashSet::new();
     let mut stored: HashMap<String, i64> = HashMap::new();
     parsed.retain(|p| seen.insert(p.key.clone()));
-    summary.already += total - summary.skipped.len() - parsed.len();
+    summary.duplicates = total - summary.skipped.len() - parsed.len();
     let mut fresh = Vec::with_capacity(parsed.len());
     for p in parsed {
         match batch.mail_ticket(&p.key)? {
@@ -524,9 +626,9 @@ pub fn import_cmd(ctx: &Context, a: &MailArgs, source: Source) -> Result<()> {
         summary.counts_line()
     ));
     if opts.support.is_empty() {
-        out.push_str(
+        eprintln!(
             "note: no support address is configured, so every message counts as the customer's; name yours with \
-             --support ADDRESS or [import] support_addresses\n",
+             --support ADDRESS or [import] support_addresses"
         );
     }
     if summary.dry_run {

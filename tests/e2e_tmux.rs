@@ -246,3 +246,75 @@ fn another_process_writing_shows_up_without_a_key() {
     t.keys(&["q"]);
     assert_exited_cleanly(&t);
 }
+
+/// The welcome screen's `i`: a path, the dry run's mapping and counts, then the import; the
+/// account list shows what came in, and `tend` agrees. A bad path says why and keeps the dialog.
+#[test]
+fn first_run_imports_a_csv_from_the_welcome_screen() {
+    let home = Home::new();
+    let csv = home.path().join("customers.csv");
+    std::fs::write(
+        &csv,
+        "Customer ID,Company,MRR,Segment\nC-1,Acme Analytics,1200,enterprise\nC-2,Bluebird Bakery,80,smb\nC-3,Cedar,oops,smb\n",
+    )
+    .unwrap();
+    let t = Tmux::start(80, 24, &home.cockpit_command(Some(NOW), ""));
+    t.wait_for_anywhere("Welcome to tend");
+    t.keys(&["i"]);
+    t.wait_for_anywhere("Import a file");
+    t.type_text("nowhere.csv");
+    t.keys(&["Enter"]);
+    let s = t.wait_for_anywhere("cannot read");
+    assert!(s.contains("nowhere.csv"), "{s}");
+    // nothing written by a dry run or a failed one
+    let listed = home.cli(None, &["accounts", "list", "--format", "json"]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "[]");
+
+    t.keys(&["C-u"]);
+    t.type_text("~/customers.csv");
+    t.keys(&["Enter"]);
+    let s = t.wait_for_anywhere("would import 2");
+    assert!(s.contains("rejected 1"), "{s}");
+    assert!(
+        s.contains("Customer ID") && s.contains("external_id"),
+        "the mapping shows: {s}"
+    );
+    assert!(
+        s.contains("'oops' is not an amount of money"),
+        "the refused row shows: {s}"
+    );
+    let listed = home.cli(None, &["accounts", "list", "--format", "json"]);
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout).trim(),
+        "[]",
+        "the preview wrote nothing"
+    );
+
+    t.keys(&["Enter"]);
+    let s = t.wait_for_anywhere("Imported.");
+    assert!(s.contains("Acme Analytics") && s.contains("Bluebird Bakery"), "{s}");
+    let listed: Value =
+        serde_json::from_slice(&home.cli(None, &["accounts", "list", "--format", "json"]).stdout).unwrap();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "{listed}");
+    assert!(
+        names.contains(&"Acme Analytics") && names.contains(&"Bluebird Bakery"),
+        "{names:?}"
+    );
+
+    // I on Accounts: the same import again changes nothing
+    t.keys(&["I"]);
+    t.wait_for_anywhere("Import a file");
+    t.type_text("~/customers.csv");
+    t.keys(&["Enter"]);
+    t.wait_for_anywhere("unchanged 2");
+    t.keys(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["q"]);
+    assert_exited_cleanly(&t);
+}

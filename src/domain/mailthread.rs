@@ -138,7 +138,13 @@ pub struct Conversation {
 pub fn conversation(msgs: &[(Timestamp, bool)], closed_after_days: i64, now: Timestamp) -> Option<Conversation> {
     let (opened_at, _) = *msgs.first()?;
     let (last_at, last_ours) = *msgs.last()?;
-    let first_response_at = msgs.iter().skip(1).find(|(_, ours)| *ours).map(|(at, _)| *at);
+    // a conversation only we have written in (an outreach) counts as answered when sent
+    let all_ours = msgs.iter().all(|(_, ours)| *ours);
+    let first_response_at = if all_ours {
+        Some(opened_at)
+    } else {
+        msgs.iter().skip(1).find(|(_, ours)| *ours).map(|(at, _)| *at)
+    };
     let last_reply = msgs.iter().rev().find(|(_, ours)| *ours).map(|(at, _)| *at);
     if now - last_at > closed_after_days * DAY {
         return Some(Conversation {
@@ -159,7 +165,7 @@ pub fn conversation(msgs: &[(Timestamp, bool)], closed_after_days: i64, now: Tim
         opened_at,
         step,
         first_response_at,
-        waiting_since: (last_ours && msgs.len() > 1).then_some(last_at),
+        waiting_since: last_ours.then_some(last_at),
         resolved_at: None,
         closed_at: None,
     })
@@ -234,6 +240,11 @@ mod tests {
         assert_eq!(
             (c.step, c.closed_at, c.resolved_at),
             (Step::Closed, Some(now - 89 * DAY), Some(now - 89 * DAY))
+        );
+        let c = conversation(&[(now - 5, true)], 30, now).unwrap();
+        assert_eq!(
+            (c.step, c.first_response_at, c.waiting_since),
+            (Step::Diagnose, Some(now - 5), Some(now - 5))
         );
         assert!(is_ours("Help@Acme.io", &["help@acme.io".into()]));
         assert!(is_ours("ann@acme.io", &["@acme.io".into()]));
