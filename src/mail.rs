@@ -293,15 +293,6 @@ fn enriched_text(raw: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn enriched_text_reads_plainly() {
-        let raw = "<bold>Help</bold> with <<tags>\nplease\n\n<fontfamily><param>Times</param>JVMs</fontfamily>\n";
-        assert_eq!(super::enriched_text(raw), "Help with <tags> please\nJVMs ");
-    }
-}
-
 fn human_size(n: usize) -> String {
     if n >= 1 << 20 {
         format!("{:.1} MB", n as f64 / f64::from(1 << 20))
@@ -641,4 +632,13 @@ pub fn import_cmd(ctx: &Context, a: &MailArgs, source: Source) -> Result<()> {
     }
     crate::output::emit(&out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn enriched_text_reads_plainly() {
+        let raw = "<bold>Help</bold> with <<tags>\nplease\n\n<fontfamily><param>Times</param>JVMs</fontfamily>\n";
+        assert_eq!(super::enriched_text(raw), "Help with <tags> please\nJVMs ");
+    }
 }
