@@ -905,3 +905,34 @@ fn text_enriched_body_is_kept() {
         "enriched markup left: {text:?}"
     );
 }
+
+/// Broken MIME: a multipart whose boundary never closes, an attachment whose base64 is not
+/// base64, a part in a charset nobody knows, and a "message" that is no mail at all. What can be
+/// read is kept; what cannot is reported by number with a reason; nothing else is lost.
+#[test]
+fn broken_mime_keeps_what_can_be_read() {
+    let t = Tend::new("2024-03-05T00:00:00Z");
+    let r = t.import(&["mbox", "--support", "@ourco.com", &fixture("broken-mime.mbox")]);
+    assert_eq!(r["messages"], 3, "{r:#}");
+    assert_eq!(r["imported"], 2, "{r:#}");
+    let skipped = r["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{r:#}");
+    assert_eq!(skipped[0]["message"], "message 3", "{r:#}");
+    assert!(!skipped[0]["reason"].as_str().unwrap().is_empty(), "{r:#}");
+    let tickets = t.tickets();
+    assert_eq!(tickets.len(), 1, "both readable messages are one conversation");
+    let body = tickets[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("The export stops after 30 seconds — every time."),
+        "{body:?}"
+    );
+    assert!(body.contains("Attachments: log.txt"), "{body:?}");
+    let timeline = t.timeline(tickets[0]["id"].as_i64().unwrap());
+    let kinds: Vec<&str> = timeline.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["opened", "inbound"], "{timeline:#?}");
+    assert!(
+        timeline[1]["body"].as_str().unwrap().contains("The log is attached."),
+        "the base64 part in an unknown charset still reads: {timeline:#?}"
+    );
+    t.integrity_ok();
+}
