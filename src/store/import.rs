@@ -12,6 +12,11 @@ use crate::domain::{AccountStatus, Segment, Step, Timestamp, day_string};
 use rusqlite::{OptionalExtension, params};
 use std::collections::{HashMap, HashSet};
 
+/// The page cache during an import, in KiB (SQLite's default is 2 MiB).
+const IMPORT_CACHE_KIB: i64 = -64 * 1024;
+/// SQLite's default page cache, restored after an import.
+const DEFAULT_CACHE_KIB: i64 = -2000;
+
 /// What an imported row did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -87,6 +92,10 @@ impl Store {
     /// Start an import. `create_accounts`: a ticket or mail from an unknown sender's domain
     /// creates its account.
     pub fn begin_import(&self, sla: &SlaTargets, create_accounts: bool, now: Timestamp) -> Result<ImportBatch<'_>> {
+        // a large file's pages stay in memory until the commit instead of spilling to the WAL,
+        // and each statement's undo journal is kept in memory rather than in a temporary file
+        self.conn.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
+        self.conn.pragma_update(None, "temp_store", "MEMORY")?;
         Ok(ImportBatch {
             tx: self.conn.unchecked_transaction()?,
             actor: self.actor.clone(),
@@ -99,6 +108,13 @@ impl Store {
     }
 }
 
+impl Drop for ImportBatch<'_> {
+    fn drop(&mut self) {
+        // best effort: a failure leaves only a larger cache
+        let _ = self.tx.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB);
+    }
+}
+
 impl ImportBatch<'_> {
     pub fn now(&self) -> Timestamp {
         self.now
@@ -107,7 +123,9 @@ impl ImportBatch<'_> {
     /// Make the import permanent, with one audit entry saying what it was.
     pub fn commit(self, what: &str, detail: &str) -> Result<()> {
         Store::audit(&self.tx, &self.actor, self.now, "import", 0, what, detail)?;
-        self.tx.commit()?;
+        // the batch resets the cache when dropped, so it cannot give its transaction away:
+        // commit in place (the transaction's own drop then finds nothing left to roll back)
+        self.tx.execute_batch("COMMIT")?;
         Ok(())
     }
 
