@@ -225,30 +225,12 @@ fn report(s: &Summary, name: &str, json: bool, rejects_written: bool, rescored: 
     if s.dry_run {
         out.push_str(&crate::import::mapping_text(s));
     }
-    const SHOWN: usize = 50;
-    for r in s.rejects.iter().take(SHOWN) {
-        let col = if r.column.is_empty() {
-            String::new()
-        } else {
-            format!(", column '{}'", r.column)
-        };
-        out.push_str(&format!("line {}{col}: {}\n", r.line, crate::text::one_line(&r.reason)));
-    }
-    if s.rejects.len() > SHOWN {
-        out.push_str(&format!(
-            "... and {} more refused rows{}\n",
-            s.rejects.len() - SHOWN,
-            if rejects_written {
-                " (all are in the rejects file)"
-            } else {
-                "; --rejects FILE writes every one"
-            }
-        ));
-    }
-    if let Some(u) = s.unknown_line() {
-        out.push_str(&u);
-        out.push('\n');
-    }
+    let hint = if rejects_written {
+        " (all are in the rejects file)"
+    } else {
+        "; --rejects FILE writes every one"
+    };
+    out.push_str(&crate::import::reject_lines(s, 50, hint));
     out.push_str(&format!(
         "{} from {}: {}\n",
         s.kind,

@@ -559,9 +559,46 @@ impl What {
     }
 }
 
+/// A typed path with a leading `~/` taken as the home folder.
+pub fn resolve_path(typed: &str) -> std::path::PathBuf {
+    let typed = typed.trim();
+    match (typed.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::PathBuf::from(home).join(rest),
+        _ => std::path::PathBuf::from(typed),
+    }
+}
+
+/// The refused rows as report lines (at most `max`, then how many more), and the unknown
+/// event types.
+pub fn reject_lines(s: &Summary, max: usize, more_hint: &str) -> String {
+    let mut out = String::new();
+    for r in s.rejects.iter().take(max) {
+        let col = if r.column.is_empty() {
+            String::new()
+        } else {
+            format!(", column '{}'", crate::text::one_line(&r.column))
+        };
+        out.push_str(&format!("line {}{col}: {}\n", r.line, crate::text::one_line(&r.reason)));
+    }
+    if s.rejects.len() > max {
+        out.push_str(&format!(
+            "... and {} more refused rows{more_hint}\n",
+            s.rejects.len() - max
+        ));
+    }
+    if let Some(u) = s.unknown_line() {
+        out.push_str(&u);
+        out.push('\n');
+    }
+    out
+}
+
 /// The text of a dry run or an import, as the cockpit shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
+    /// The file, as resolved, and what it was read as.
+    pub path: std::path::PathBuf,
+    pub what: What,
     /// The mapping and preview (dry run), and the refused rows.
     pub lines: Vec<String>,
     /// The counts, one line.
@@ -588,25 +625,11 @@ pub fn run(
             let s =
                 import_csv(store, input, &name, &opts, &config.sla, now, &mut |_, _| {}).map_err(|e| e.to_string())?;
             // refused rows first: they are what needs attention
-            let mut text = String::new();
-            for r in s.rejects.iter().take(20) {
-                let col = if r.column.is_empty() {
-                    String::new()
-                } else {
-                    format!(", column '{}'", r.column)
-                };
-                text.push_str(&format!("line {}{col}: {}\n", r.line, crate::text::one_line(&r.reason)));
-            }
-            if s.rejects.len() > 20 {
-                text.push_str(&format!(
-                    "... and {} more refused rows (tend import {kind} FILE --rejects R.csv lists them all)\n",
-                    s.rejects.len() - 20
-                ));
-            }
-            if let Some(u) = s.unknown_line() {
-                text.push_str(&u);
-                text.push('\n');
-            }
+            let mut text = reject_lines(
+                &s,
+                20,
+                &format!(" (tend import {kind} FILE --rejects R.csv lists them all)"),
+            );
             if dry_run {
                 if !text.is_empty() {
                     text.push('\n');
@@ -651,6 +674,8 @@ pub fn run(
             .map_err(|e| e.to_string())?;
     }
     Ok(Report {
+        path: path.to_path_buf(),
+        what,
         lines: text.lines().map(str::to_string).collect(),
         counts,
         written,

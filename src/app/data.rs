@@ -155,10 +155,11 @@ pub enum Cmd {
     /// On the first open of a day: recompute health and raise alerts if no one has yet today.
     DailyRecompute,
     /// Start a playbook for an account: its steps become tasks.
-    /// A dry run of an import, for the dialog's preview.
+    /// A dry run of an import, for the dialog's preview: the path as typed, and what the file
+    /// holds (None: guess from the path).
     ImportPreview {
-        path: std::path::PathBuf,
-        what: crate::import::What,
+        typed: String,
+        what: Option<crate::import::What>,
     },
     /// The import itself.
     ImportRun {
@@ -242,8 +243,8 @@ pub enum Reply {
     Templates(Box<TemplateSet>),
     InvestigationOpen(Box<InvestigationOpen>),
     Metrics(Box<crate::store::Dashboard>),
-    /// An import's dry run, or why it could not run.
-    ImportPreview(Result<crate::import::Report, String>),
+    /// An import's dry run (with what the file was read as), or why it could not run.
+    ImportPreview(crate::import::What, Result<crate::import::Report, String>),
     /// An import done, or why it failed (nothing was written).
     Imported(Result<crate::import::Report, String>),
 }
@@ -588,15 +589,11 @@ impl Worker {
                     Err(e) => vec![Reply::Failed(format!("Could not read the health history: {e}"))],
                 }
             }
-            Cmd::ImportPreview { path, what } => {
-                vec![Reply::ImportPreview(crate::import::run(
-                    &self.store,
-                    what,
-                    &path,
-                    true,
-                    &self.config(),
-                    now,
-                ))]
+            Cmd::ImportPreview { typed, what } => {
+                let path = crate::import::resolve_path(&typed);
+                let what = what.unwrap_or_else(|| crate::import::What::guess(&path));
+                let result = crate::import::run(&self.store, what, &path, true, &self.config(), now);
+                vec![Reply::ImportPreview(what, result)]
             }
             Cmd::ImportRun { path, what } => {
                 let result = crate::import::run(&self.store, what, &path, false, &self.config(), now);

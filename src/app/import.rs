@@ -15,6 +15,8 @@ pub enum Stage {
     Checking,
     /// The dry run's report: Enter imports.
     Preview {
+        /// The file as resolved by the dry run: the import reads the same one.
+        path: PathBuf,
         counts: String,
         lines: Vec<String>,
         scroll: u16,
@@ -55,26 +57,36 @@ impl ImportDialog {
         }
     }
 
-    /// The typed path, with a leading `~/` expanded.
-    pub fn path_buf(&self) -> PathBuf {
-        let typed = self.path.lines().join("").trim().to_string();
-        match (typed.strip_prefix("~/"), std::env::var_os("HOME")) {
-            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-            _ => PathBuf::from(typed),
-        }
+    /// The path as typed.
+    pub fn typed(&self) -> String {
+        self.path.lines().join("").trim().to_string()
     }
 
     fn preview(&mut self) -> Outcome {
-        let path = self.path_buf();
-        if path.as_os_str().is_empty() {
+        let typed = self.typed();
+        if typed.is_empty() {
             self.stage = Stage::Failed("Type the path of a CSV file, an mbox file or a Maildir folder.".into());
             return Outcome::Stay;
         }
-        if !self.chosen {
-            self.what = What::guess(&path);
-        }
         self.stage = Stage::Checking;
-        Outcome::Run(Cmd::ImportPreview { path, what: self.what })
+        Outcome::Run(Cmd::ImportPreview {
+            typed,
+            what: self.chosen.then_some(self.what),
+        })
+    }
+
+    /// The dry run's answer: what the file was read as (a guess, unless picked), and the report.
+    pub fn previewed(&mut self, what: What, result: Result<crate::import::Report, String>) {
+        self.what = what;
+        self.stage = match result {
+            Ok(r) => Stage::Preview {
+                path: r.path,
+                counts: r.counts,
+                lines: r.lines,
+                scroll: 0,
+            },
+            Err(e) => Stage::Failed(e),
+        };
     }
 
     pub fn key(&mut self, k: KeyEvent) -> Outcome {
@@ -93,13 +105,11 @@ impl ImportDialog {
             _ => {}
         }
         match &mut self.stage {
-            Stage::Preview { scroll, .. } => match k.code {
+            Stage::Preview { scroll, path, .. } => match k.code {
                 KeyCode::Enter | KeyCode::Char('y') => {
+                    let path = path.clone();
                     self.stage = Stage::Importing;
-                    Outcome::Run(Cmd::ImportRun {
-                        path: self.path_buf(),
-                        what: self.what,
-                    })
+                    Outcome::Run(Cmd::ImportRun { path, what: self.what })
                 }
                 KeyCode::Down | KeyCode::Char('j') => {
                     *scroll = scroll.saturating_add(1);

@@ -1088,16 +1088,9 @@ impl App {
                 self.error(m);
                 Vec::new()
             }
-            Reply::ImportPreview(result) => {
+            Reply::ImportPreview(what, result) => {
                 if let Mode::Import(d) = &mut self.mode {
-                    d.stage = match result {
-                        Ok(r) => import::Stage::Preview {
-                            counts: r.counts,
-                            lines: r.lines,
-                            scroll: 0,
-                        },
-                        Err(e) => import::Stage::Failed(e),
-                    };
+                    d.previewed(what, result);
                 }
                 Vec::new()
             }

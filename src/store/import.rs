@@ -597,16 +597,36 @@ impl ImportBatch<'_> {
         Ok(())
     }
 
-    fn write_state(&self, id: i64, s: &TicketState, paused_secs: i64) -> Result<()> {
-        let channel: crate::domain::Channel = s.channel.parse().map_err(StoreError::rule)?;
-        let facts = ClockFacts {
-            first_response_due: self.sla.first_response_due(channel, s.opened_at),
-            first_response_at: s.first_response_at,
-            resolution_due: self.sla.resolution_due(s.opened_at),
+    /// A ticket's SLA clocks under the configured targets.
+    fn clocks(
+        &self,
+        channel: &str,
+        opened: Timestamp,
+        first_response_at: Option<Timestamp>,
+        paused_secs: i64,
+        waiting_since: Option<Timestamp>,
+        resolved_at: Option<Timestamp>,
+    ) -> Result<ClockFacts> {
+        let channel: crate::domain::Channel = channel.parse().map_err(StoreError::rule)?;
+        Ok(ClockFacts {
+            first_response_due: self.sla.first_response_due(channel, opened),
+            first_response_at,
+            resolution_due: self.sla.resolution_due(opened),
             paused_secs,
-            waiting_since: s.waiting_since,
-            resolved_at: s.resolved_at,
-        };
+            waiting_since,
+            resolved_at,
+        })
+    }
+
+    fn write_state(&self, id: i64, s: &TicketState, paused_secs: i64) -> Result<()> {
+        let facts = self.clocks(
+            &s.channel,
+            s.opened_at,
+            s.first_response_at,
+            paused_secs,
+            s.waiting_since,
+            s.resolved_at,
+        )?;
         let next_due = if s.closed_at.is_some() {
             None
         } else {
@@ -963,15 +983,7 @@ impl ImportBatch<'_> {
                 ))
             },
         )?;
-        let channel: crate::domain::Channel = channel.parse().map_err(StoreError::rule)?;
-        let facts = ClockFacts {
-            first_response_due: self.sla.first_response_due(channel, opened),
-            first_response_at: first,
-            resolution_due: self.sla.resolution_due(opened),
-            paused_secs: paused,
-            waiting_since: waiting,
-            resolved_at: resolved,
-        };
+        let facts = self.clocks(&channel, opened, first, paused, waiting, resolved)?;
         let next_due = if closed.is_some() { None } else { sla::next_due(&facts) };
         self.tx.execute(
             "UPDATE tickets SET next_due = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",

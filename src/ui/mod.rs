@@ -127,7 +127,9 @@ fn import_dialog(theme: &Theme, f: &mut Frame, area: Rect, d: &crate::app::impor
             0,
             "Edit the path (Ctrl-U clears) · Enter try again · Tab what it holds · Esc close",
         ),
-        Stage::Preview { lines, scroll, counts } => {
+        Stage::Preview {
+            lines, scroll, counts, ..
+        } => {
             f.render_widget(Line::styled(one_line(counts), theme.title()), counts_row);
             (
                 lines.iter().map(|l| Line::raw(one_line(l))).collect(),
