@@ -1,7 +1,7 @@
 //! The written reports, as Markdown: the Customer Success Plan, an account's quarterly
 //! business review, and the day's review as a digest.
 
-use crate::app::review::{self, ReviewKind};
+use crate::app::review::ReviewKind;
 use crate::domain::churn;
 use crate::domain::health::HealthRules;
 use crate::domain::metrics::{Kpi, Status};
@@ -487,8 +487,8 @@ pub fn qbr(store: &Store, rules: &HealthRules, account: i64, now: Timestamp) -> 
 
 /// The day's review, as the cockpit's Today lists it: plain text, or Markdown for mail.
 pub fn today(store: &Store, rules: &HealthRules, now: Timestamp, markdown: bool) -> crate::store::Result<String> {
-    let snap = crate::app::data::load_snapshot(store, now)?;
-    let items = review::build(&snap, rules, now);
+    let tasks = store.tasks_due(&day_string(now), None)?;
+    let items = crate::app::data::load_review(store, rules, &tasks, now)?;
     let day = day_string(now);
     let kinds = [
         (ReviewKind::Breached, "Breached SLAs", "breached"),

@@ -1,7 +1,7 @@
 //! The terminal: init and restore on every exit path, the input thread, the database worker,
 //! the slow tick and signals; and headless rendering for `tend screen`.
 
-use crate::app::data::{Cmd, Reply, Worker, load_account, load_snapshot, load_ticket};
+use crate::app::data::{Cmd, Reply, Worker, load_account, load_snapshot, load_ticket, settle};
 use crate::app::keys::KeyMap;
 use crate::app::{App, Msg, View};
 use crate::cli::{Cli, actor_name, db_path};
@@ -76,10 +76,26 @@ async fn event_loop(
     let reply_tx = tx.clone();
     std::thread::spawn(move || {
         let mut worker = worker;
-        while let Ok(cmd) = cmd_rx.recv() {
-            for r in worker.execute(cmd) {
-                if reply_tx.send(Msg::Reply(r)).is_err() {
-                    return;
+        while let Ok(first) = cmd_rx.recv() {
+            // take what else is waiting: of several window requests for one list (keys typed
+            // faster than answers), only the newest is answered; the app waits for that one
+            let mut batch = vec![first];
+            batch.extend(cmd_rx.try_iter());
+            let last_accounts = batch.iter().rposition(|c| matches!(c, Cmd::AccountList(_)));
+            let last_tickets = batch.iter().rposition(|c| matches!(c, Cmd::TicketList(_)));
+            for (i, cmd) in batch.into_iter().enumerate() {
+                let superseded = match cmd {
+                    Cmd::AccountList(_) => last_accounts != Some(i),
+                    Cmd::TicketList(_) => last_tickets != Some(i),
+                    _ => false,
+                };
+                if superseded {
+                    continue;
+                }
+                for r in worker.execute(cmd) {
+                    if reply_tx.send(Msg::Reply(r)).is_err() {
+                        return;
+                    }
                 }
             }
         }
@@ -274,18 +290,28 @@ pub fn render_view(
 ) -> Result<String> {
     let now = app.now;
     app.welcome_done = true;
-    app.update(Msg::Reply(Reply::Snapshot(Box::new(load_snapshot(store, now)?))));
+    let cmds = app.update(Msg::Reply(Reply::Snapshot(Box::new(load_snapshot(store, now)?))));
     app.mode = crate::app::Mode::Normal;
     app.view = view;
+    match (view, select) {
+        (View::Accounts, Some(id)) => app.select_account_id(id),
+        (View::Tickets, Some(id)) => app.select_ticket_id(id),
+        _ => {}
+    }
+    let mut cmds = cmds;
+    cmds.extend(app.list_requests());
+    settle(store, app, cmds)?;
     if let Some(id) = select {
         match view {
             View::Accounts => {
-                let pos = app.account_rows.iter().position(|i| app.data.accounts[*i].id == id);
-                app.account_sel = pos.ok_or_else(|| anyhow::anyhow!("account {id} is not in the Accounts list"))?;
+                if app.selected_account().map(|a| a.id) != Some(id) {
+                    anyhow::bail!("account {id} is not in the Accounts list");
+                }
             }
             View::Tickets => {
-                let pos = app.ticket_rows.iter().position(|i| app.data.tickets[*i].id == id);
-                app.ticket_sel = pos.ok_or_else(|| anyhow::anyhow!("ticket {id} is not in the open queue"))?;
+                if app.selected_ticket().map(|t| t.id) != Some(id) {
+                    anyhow::bail!("ticket {id} is not in the open queue");
+                }
             }
             View::Investigations => {
                 let pos = app

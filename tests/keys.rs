@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::cell::RefCell;
+use std::rc::Rc;
 use tend::app::data::{Cmd, Reply, Snapshot, TicketOp, load_account, load_snapshot, load_ticket};
 use tend::app::keys::{Action, Key, KeyMap, KeyOverrides, Scope};
 use tend::app::review::Target;
@@ -33,8 +35,21 @@ const VIEWS: [(Scope, View); 5] = [
 
 /// The demo data at the frozen clock, loaded once per test; each `fresh` app gets a copy.
 struct World {
-    store: Store,
+    store: Rc<Store>,
     snap: Snapshot,
+}
+
+thread_local! {
+    /// This test's store, for answering the list windows the app asks for as keys are pressed.
+    static STORE: RefCell<Option<Rc<Store>>> = const { RefCell::new(None) };
+}
+
+/// Answer the app's list requests at once, as the worker would; the other effects are returned.
+fn settle(app: &mut App, cmds: Vec<Cmd>) -> Vec<Cmd> {
+    STORE.with(|s| match s.borrow().as_ref() {
+        Some(store) => tend::app::data::settle(store, app, cmds).unwrap(),
+        None => cmds,
+    })
 }
 
 impl World {
@@ -65,6 +80,8 @@ impl World {
         // and tasks due today, from the alerts
         assert!(store.raise_alerts(&HealthRules::default(), &playbooks(), NOW).unwrap() > 0);
         let snap = load_snapshot(&store, NOW).unwrap();
+        let store = Rc::new(store);
+        STORE.with(|s| *s.borrow_mut() = Some(store.clone()));
         World { store, snap }
     }
 
@@ -77,7 +94,8 @@ impl World {
             "tester".into(),
             NOW,
         );
-        app.update(Msg::Reply(Reply::Snapshot(Box::new(self.snap.clone()))));
+        let cmds = app.update(Msg::Reply(Reply::Snapshot(Box::new(self.snap.clone()))));
+        settle(&mut app, cmds);
         assert!(matches!(app.mode, Mode::Normal), "a loaded store opens in Normal mode");
         app
     }
@@ -87,6 +105,8 @@ impl World {
     fn fresh_with(&self, keys: KeyMap, view: View) -> App {
         let mut app = self.app_with(keys);
         app.view = view;
+        let cmds = app.list_requests();
+        settle(&mut app, cmds);
         match view {
             View::Today => {
                 if let Some(Target::Ticket(id)) = app.selected_review().map(|r| r.target) {
@@ -125,10 +145,10 @@ impl World {
 
     /// The queue position of the first tier-1, not waiting ticket with an unfinished checklist.
     fn plain_ticket_pos(&self, app: &App) -> usize {
-        app.ticket_rows
+        app.tickets
+            .rows
             .iter()
-            .position(|i| {
-                let t = &app.data.tickets[*i];
+            .position(|t| {
                 t.support_tier == 1
                     && t.waiting_since.is_none()
                     && t.step != Step::Closed
@@ -139,7 +159,8 @@ impl World {
 }
 
 fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Cmd> {
-    app.update(Msg::Key(KeyEvent::new(code, mods)))
+    let cmds = app.update(Msg::Key(KeyEvent::new(code, mods)));
+    settle(app, cmds)
 }
 
 fn press_char(app: &mut App, c: char) -> Vec<Cmd> {
@@ -169,8 +190,8 @@ fn set_selection(app: &mut App, to: usize) {
 fn list_len(app: &App) -> usize {
     match app.view {
         View::Today => app.review.len(),
-        View::Accounts => app.account_rows.len(),
-        View::Tickets => app.ticket_rows.len(),
+        View::Accounts => app.accounts.len(),
+        View::Tickets => app.tickets.len(),
         View::Investigations => app.investigation_rows.len(),
         View::Metrics => tend::app::METRICS_PAGES,
     }
@@ -202,11 +223,12 @@ fn prepare(w: &World, app: &mut App, action: Action) {
     if app.view == View::Accounts && task_actions.contains(&action) {
         // an account with two tasks or more, its detail loaded
         let (pos, d) = app
-            .account_rows
+            .accounts
+            .rows
             .iter()
             .enumerate()
-            .find_map(|(pos, i)| {
-                let d = load_account(&w.store, app.data.accounts[*i].id, NOW, &app.rules).unwrap();
+            .find_map(|(pos, a)| {
+                let d = load_account(&w.store, a.id, NOW, &app.rules).unwrap();
                 (d.tasks.len() >= 2).then_some((pos, d))
             })
             .expect("an account with two tasks");
@@ -327,9 +349,8 @@ fn check_effect(app: &App, view: View, action: Action, before_sel: usize, cmds: 
             assert_eq!(app.view, View::Tickets, "{what}");
             assert!(app.queue_account.is_some(), "{what}");
             assert!(
-                app.ticket_rows
-                    .iter()
-                    .all(|i| Some(app.data.tickets[*i].account_id) == app.queue_account),
+                !app.tickets.rows.is_empty()
+                    && app.tickets.rows.iter().all(|t| Some(t.account_id) == app.queue_account),
                 "{what}"
             );
         }
@@ -526,7 +547,7 @@ fn shifted_letters_and_backtab_match_whether_or_not_shift_is_reported() {
     let w = World::new();
     let mut app = w.fresh(View::Accounts);
     press(&mut app, KeyCode::Char('G'), KeyModifiers::SHIFT);
-    assert_eq!(app.account_sel, app.account_rows.len() - 1);
+    assert_eq!(app.account_sel, app.accounts.len() - 1);
     let mut app = w.fresh(View::Accounts);
     press(&mut app, KeyCode::BackTab, KeyModifiers::SHIFT);
     assert_eq!(app.view, View::Today);
@@ -603,10 +624,13 @@ fn escalating_a_tier_two_ticket_is_refused() {
     let w = World::new();
     let mut app = w.app_with(KeyMap::default());
     app.view = View::Tickets;
+    let cmds = app.list_requests();
+    settle(&mut app, cmds);
     app.ticket_sel = app
-        .ticket_rows
+        .tickets
+        .rows
         .iter()
-        .position(|i| app.data.tickets[*i].support_tier == 2)
+        .position(|t| t.support_tier == 2)
         .expect("a tier-2 ticket");
     press_char(&mut app, 'e');
     assert!(matches!(app.mode, Mode::Normal));
@@ -621,6 +645,8 @@ fn wait_on_a_waiting_ticket_resumes_it() {
     app.view = View::Tickets;
     app.queue = QueueFilter::Waiting;
     app.refilter_tickets();
+    let cmds = app.list_requests();
+    settle(&mut app, cmds);
     let id = app.selected_ticket().expect("a waiting ticket").id;
     let cmds = press_char(&mut app, 'w');
     assert_eq!(ticket_cmds(&cmds), vec![(id, TicketOp::Resume)]);
@@ -723,7 +749,7 @@ fn subsequence(needle: &str, hay: &str) -> bool {
 fn typing_a_filter_narrows_accounts_and_esc_clears_it() {
     let w = World::new();
     let mut app = w.fresh(View::Accounts);
-    let total = app.account_rows.len();
+    let total = app.accounts.len();
     press_char(&mut app, '/');
     assert!(matches!(app.mode, Mode::Filter));
     for c in ['s', 'u', 'm'] {
@@ -731,16 +757,20 @@ fn typing_a_filter_narrows_accounts_and_esc_clears_it() {
         assert!(matches!(app.mode, Mode::Filter));
     }
     assert_eq!(app.account_filter, "sum");
-    let names: Vec<String> = app
-        .account_rows
-        .iter()
-        .map(|i| app.data.accounts[*i].name.clone())
-        .collect();
+    let names: Vec<String> = app.accounts.rows.iter().map(|a| a.name.clone()).collect();
     assert!(!names.is_empty() && names.len() < total, "{names:?}");
     // every account named like "sum" is kept, and ranks first
-    let direct: Vec<&String> = w
-        .snap
-        .accounts
+    let all = w
+        .store
+        .accounts(
+            &tend::store::AccountFilter {
+                limit: None,
+                ..Default::default()
+            },
+            &HealthRules::default(),
+        )
+        .unwrap();
+    let direct: Vec<&String> = all
         .iter()
         .map(|a| &a.name)
         .filter(|n| n.to_lowercase().contains("sum"))
@@ -751,8 +781,7 @@ fn typing_a_filter_narrows_accounts_and_esc_clears_it() {
         assert!(names[i].to_lowercase().contains("sum"), "{names:?}");
     }
     // everything kept matches fuzzily (on name, owner, plan or external id)
-    for i in &app.account_rows {
-        let a = &app.data.accounts[*i];
+    for a in &app.accounts.rows {
         let hay = format!(
             "{} {} {} {}",
             a.name,
@@ -768,7 +797,7 @@ fn typing_a_filter_narrows_accounts_and_esc_clears_it() {
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert!(matches!(app.mode, Mode::Normal));
     assert!(app.account_filter.is_empty());
-    assert_eq!(app.account_rows.len(), total);
+    assert_eq!(app.accounts.len(), total);
 }
 
 #[test]
@@ -779,15 +808,15 @@ fn enter_keeps_the_filter_and_esc_in_normal_mode_clears_it() {
     for c in "sso".chars() {
         press_char(&mut app, c);
     }
-    let narrowed = app.ticket_rows.len();
+    let narrowed = app.tickets.len();
     press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
     assert!(matches!(app.mode, Mode::Normal));
     assert_eq!(app.ticket_filter, "sso");
-    assert_eq!(app.ticket_rows.len(), narrowed);
+    assert_eq!(app.tickets.len(), narrowed);
     press(&mut app, KeyCode::Backspace, KeyModifiers::NONE);
     press(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert!(app.ticket_filter.is_empty());
-    assert!(app.ticket_rows.len() > narrowed);
+    assert!(app.tickets.len() > narrowed);
 }
 
 #[test]

@@ -14,8 +14,9 @@ fn parts(replies: Vec<Reply>) -> Option<Vec<&'static str>> {
         Reply::Parts(p) => Some(
             p.iter()
                 .map(|p| match p {
-                    Part::Accounts { .. } => "accounts",
-                    Part::Tickets(_) => "tickets",
+                    Part::Accounts(_) => "accounts",
+                    Part::Tickets(..) => "tickets",
+                    Part::Review(_) => "review",
                     Part::Tasks(_) => "tasks",
                     Part::Investigations(_) => "investigations",
                 })

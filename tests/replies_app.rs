@@ -275,8 +275,10 @@ fn escalating_opens_the_escalation_template() {
     let snap = tend::app::data::load_snapshot(&w.store, NOW).unwrap();
     a.update(Msg::Reply(Reply::Snapshot(Box::new(snap))));
     a.view = tend::app::View::Tickets;
-    let pos = a.ticket_rows.iter().position(|i| a.data.tickets[*i].id == id).unwrap();
-    a.ticket_sel = pos;
+    a.select_ticket_id(id);
+    let cmds = a.list_requests();
+    tend::app::data::settle(&w.store, &mut a, cmds).unwrap();
+    assert_eq!(a.selected_ticket().map(|t| t.id), Some(id));
     type_text(&mut a, "e");
     assert!(matches!(a.mode, Mode::Input { .. }));
     type_text(&mut a, "needs an engineer");

@@ -134,8 +134,11 @@ fn new_app() -> App {
 /// a popup up.
 fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detail: bool, popup: Popup) -> App {
     let mut app = new_app();
-    app.update(Msg::Reply(Reply::Snapshot(Box::new(snap.clone()))));
+    let cmds = app.update(Msg::Reply(Reply::Snapshot(Box::new(snap.clone()))));
+    tend::app::data::settle(store, &mut app, cmds).unwrap();
     app.view = view;
+    let cmds = app.list_requests();
+    tend::app::data::settle(store, &mut app, cmds).unwrap();
     if loaded_detail {
         let account = match view {
             View::Accounts => app.selected_account().map(|a| a.id),
@@ -169,7 +172,12 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
     let ticket = app
         .selected_ticket()
         .map(|t| t.id)
-        .or_else(|| app.data.tickets.first().map(|t| t.id))
+        .or_else(|| {
+            app.data.review.iter().find_map(|r| match r.target {
+                Target::Ticket(t) => Some(t),
+                _ => None,
+            })
+        })
         .unwrap();
     app.mode = match popup {
         Popup::None => Mode::Normal,

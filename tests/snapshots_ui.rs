@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::cell::RefCell;
+use std::rc::Rc;
 use tend::app::data::{Reply, load_account, load_snapshot, load_ticket};
 use tend::app::keys::KeyMap;
 use tend::app::{App, Mode, Msg, View};
@@ -17,14 +19,30 @@ use unicode_width::UnicodeWidthStr;
 /// 2026-11-22T09:00:00Z
 const NOW: i64 = 1_795_338_000;
 
-fn demo_store() -> Store {
+fn demo_store() -> Rc<Store> {
     let store = Store::open_in_memory("tester").unwrap();
     store
         .load_demo(&DemoOptions::default(), &SlaTargets::default(), NOW)
         .unwrap();
     store.backfill_snapshots(&HealthRules::default(), NOW, 30).unwrap();
     store.recompute_health(&HealthRules::default(), NOW).unwrap();
+    let store = Rc::new(store);
+    STORE.with(|s| *s.borrow_mut() = Some(store.clone()));
     store
+}
+
+thread_local! {
+    /// This test's store, for answering the list windows the app asks for as keys are pressed.
+    static STORE: RefCell<Option<Rc<Store>>> = const { RefCell::new(None) };
+}
+
+/// Answer the app's list and review requests at once, as the worker would.
+fn settle(app: &mut App, cmds: Vec<tend::app::data::Cmd>) {
+    STORE.with(|s| {
+        if let Some(store) = s.borrow().as_ref() {
+            tend::app::data::settle(store, app, cmds).unwrap();
+        }
+    });
 }
 
 fn new_app() -> App {
@@ -41,14 +59,16 @@ fn new_app() -> App {
 /// An app with the snapshot fed in, as the worker would after start-up.
 fn loaded_app(store: &Store) -> App {
     let mut app = new_app();
-    app.update(Msg::Reply(Reply::Snapshot(Box::new(
+    let cmds = app.update(Msg::Reply(Reply::Snapshot(Box::new(
         load_snapshot(store, NOW).unwrap(),
     ))));
+    settle(&mut app, cmds);
     app
 }
 
 fn key(app: &mut App, code: KeyCode) {
-    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let cmds = app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    settle(app, cmds);
 }
 
 fn char_key(app: &mut App, c: char) {
@@ -140,8 +160,9 @@ fn ticket_detail_selected_120x40() {
     let store = demo_store();
     let mut app = new_app();
     // the queue's third ticket, chosen by position so the test follows the data
-    let probe = loaded_app(&store);
-    let id = probe.data.tickets[probe.ticket_rows[2]].id;
+    let mut probe = loaded_app(&store);
+    char_key(&mut probe, '3');
+    let id = probe.tickets.get(2).unwrap().id;
     let s = render_view(&store, &mut app, View::Tickets, 120, 40, Some(id)).unwrap();
     check_sane(&s, 120, 40);
     assert!(app.detail_open);
@@ -210,6 +231,8 @@ fn form_app(w: u16, h: u16) -> String {
     use tend::app::data::{Cmd, Worker};
     let store = demo_store();
     let mut app = loaded_app(&store);
+    STORE.with(|s| *s.borrow_mut() = None);
+    let store = Rc::try_unwrap(store).ok().unwrap();
     let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW));
     for r in worker.execute(Cmd::OpenInvestigation {
         ticket: Some(1),
@@ -271,6 +294,8 @@ fn reply_editor_80x24() {
     use tend::app::data::{Cmd, Worker};
     let store = demo_store();
     let mut app = loaded_app(&store);
+    STORE.with(|s| *s.borrow_mut() = None);
+    let store = Rc::try_unwrap(store).ok().unwrap();
     let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW));
     for r in worker.execute(Cmd::OpenReply {
         ticket: Some(1),

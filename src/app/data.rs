@@ -1,27 +1,28 @@
 //! What the cockpit reads and writes, run off the render path (in the worker thread, or
 //! directly for `tend screen`). The store does the SQL; this turns requests into replies.
 
+use super::lists::{ListReply, ListRequest, Lister};
+use super::review::{self, ReviewItem};
 use crate::domain::health::{self, Health, HealthRules, SignalReading};
 use crate::domain::sla::SlaTargets;
 use crate::domain::{DAY, Timestamp, churn};
 use crate::responses::{OutgoingReply, TemplateSet, Via};
 use crate::store::{
-    Account, AccountFilter, Contact, SignalRow, Snapshot as HealthSnapshot, Store, Task, Ticket, TicketEvent,
-    TicketFilter, day_of,
+    Account, Contact, SignalRow, Snapshot as HealthSnapshot, Store, Task, Ticket, TicketEvent, TicketFilter, day_of,
 };
-use crate::store::{Draft, Enrollment};
-use std::collections::{HashMap, HashSet};
+use crate::store::{AccountListQuery, Draft, Enrollment, QueueQuery};
+use std::collections::HashSet;
 
-/// Everything the lists and the daily review show.
+/// What the cockpit shows besides the two long lists (which come a window at a time).
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    pub accounts: Vec<Account>,
-    /// Each account's score at the start of the 30-day trend.
-    pub trend_from: HashMap<i64, u32>,
-    /// Each account's score at the last snapshot before today.
-    pub before_today: HashMap<i64, u32>,
-    /// Open tickets, snoozed ones included (the views filter).
-    pub tickets: Vec<Ticket>,
+    /// How many accounts there are.
+    pub accounts_total: usize,
+    /// Open tickets not snoozed, and snoozed ones.
+    pub queue_open: usize,
+    pub queue_snoozed: usize,
+    /// The daily review.
+    pub review: Vec<ReviewItem>,
     pub tasks_due: Vec<Task>,
     pub reviewed: HashSet<String>,
     pub day: String,
@@ -81,6 +82,12 @@ pub enum TaskOp {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
     LoadAll,
+    /// A window of the Accounts list.
+    AccountList(ListRequest<AccountListQuery>),
+    /// A window of the ticket queue.
+    TicketList(ListRequest<QueueQuery>),
+    /// The daily review again (the clock moved).
+    LoadReview,
     LoadAccount(i64),
     LoadTicket(i64),
     Ticket(i64, TicketOp),
@@ -214,20 +221,20 @@ pub struct ReplyOpen {
 /// One part of the snapshot, reloaded alone when only it changed.
 #[derive(Debug, Clone)]
 pub enum Part {
-    Accounts {
-        accounts: Vec<Account>,
-        trend_from: HashMap<i64, u32>,
-        before_today: HashMap<i64, u32>,
-    },
-    Tickets(Vec<Ticket>),
+    /// The accounts changed: how many there are now. The list's window reloads itself.
+    Accounts(usize),
+    /// The tickets changed: how many are open, and snoozed. The queue's window reloads itself.
+    Tickets(usize, usize),
+    Review(Vec<ReviewItem>),
     Tasks(Vec<Task>),
     Investigations(Vec<crate::store::InvestigationRow>),
 }
 
-/// A reply from the worker.
 #[derive(Debug, Clone)]
 pub enum Reply {
     Snapshot(Box<Snapshot>),
+    AccountList(Box<ListReply<Account>>),
+    TicketList(Box<ListReply<Ticket>>),
     /// What another process changed (possibly nothing listed: then only the details reload).
     Parts(Vec<Part>),
     Account(Box<AccountDetail>),
@@ -249,70 +256,98 @@ pub enum Reply {
     Imported(Result<crate::import::Report, String>),
 }
 
-fn load_accounts(store: &Store, now: Timestamp) -> crate::store::Result<Part> {
-    let filter = AccountFilter {
-        limit: None,
-        ..Default::default()
-    };
-    Ok(Part::Accounts {
-        accounts: store.accounts(&filter, &HealthRules::default())?,
-        trend_from: store.scores_since(&day_of(now - 30 * DAY))?,
-        before_today: store.scores_before(&day_of(now))?,
-    })
+/// The daily review's items, from the candidates the store picks through its indexes.
+pub fn load_review(
+    store: &Store,
+    rules: &HealthRules,
+    tasks: &[Task],
+    now: Timestamp,
+) -> crate::store::Result<Vec<ReviewItem>> {
+    let tickets = store.review_tickets(now, now + review::SOON + 1)?;
+    let (_, critical_max) = rules.score_range(crate::domain::Tier::Critical);
+    let accounts = store.review_accounts(&day_of(now), critical_max)?;
+    Ok(review::build(&tickets, &accounts, tasks, rules, now))
 }
 
-/// Open tickets, snoozed ones included.
-fn load_tickets(store: &Store, now: Timestamp) -> crate::store::Result<Vec<Ticket>> {
-    let mut open = store.tickets(
-        &TicketFilter {
-            snoozed: false,
-            all: false,
-            ..Default::default()
-        },
+/// The queue's counts: (open and not snoozed, snoozed).
+fn queue_counts(store: &Store, now: Timestamp) -> crate::store::Result<(usize, usize)> {
+    use crate::store::{QueueKind, QueueQuery};
+    let q = |kind| QueueQuery {
+        kind,
         now,
-    )?;
-    open.append(&mut store.tickets(
-        &TicketFilter {
-            snoozed: true,
-            ..Default::default()
-        },
-        now,
-    )?);
-    Ok(open)
+        ..Default::default()
+    };
+    Ok((
+        store.queue_count(&q(QueueKind::Open))?,
+        store.queue_count(&q(QueueKind::Snoozed))?,
+    ))
 }
 
 pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snapshot> {
     let day = day_of(now);
-    let mut snap = Snapshot {
-        tickets: load_tickets(store, now)?,
-        tasks_due: store.tasks_due(&day, None)?,
+    let tasks_due = store.tasks_due(&day, None)?;
+    let (queue_open, queue_snoozed) = queue_counts(store, now)?;
+    // the review comes on its own (`Cmd::LoadReview`): at scale it is the slowest read
+    Ok(Snapshot {
+        accounts_total: store.account_count()?,
+        queue_open,
+        queue_snoozed,
+        review: Vec::new(),
+        tasks_due,
         reviewed: store.review_marks(&day)?,
         investigations: store.investigations(None)?,
         day,
         data_version: store.data_version()?,
-        ..Default::default()
-    };
-    snap.apply(load_accounts(store, now)?);
-    Ok(snap)
+    })
 }
 
 impl Snapshot {
     pub fn apply(&mut self, part: Part) {
         match part {
-            Part::Accounts {
-                accounts,
-                trend_from,
-                before_today,
-            } => {
-                self.accounts = accounts;
-                self.trend_from = trend_from;
-                self.before_today = before_today;
+            Part::Accounts(n) => self.accounts_total = n,
+            Part::Tickets(open, snoozed) => {
+                self.queue_open = open;
+                self.queue_snoozed = snoozed;
             }
-            Part::Tickets(t) => self.tickets = t,
+            Part::Review(r) => self.review = r,
             Part::Tasks(t) => self.tasks_due = t,
             Part::Investigations(i) => self.investigations = i,
         }
     }
+}
+
+/// Answer the list requests among `cmds` at once, as the worker would, until the app asks for
+/// no more; the other requests are returned. For `tend screen` and tests, which run without a
+/// worker thread.
+pub fn settle(store: &Store, app: &mut super::App, cmds: Vec<Cmd>) -> crate::store::Result<Vec<Cmd>> {
+    let mut lister = Lister::default();
+    let mut rest = Vec::new();
+    let mut cmds = cmds;
+    // each round answers what the last one asked; a window answered asks for nothing more
+    for _ in 0..8 {
+        let mut next = Vec::new();
+        for c in cmds {
+            let reply = match &c {
+                Cmd::AccountList(r) => Reply::AccountList(Box::new(lister.accounts(store, r)?)),
+                Cmd::TicketList(r) => Reply::TicketList(Box::new(lister.tickets(store, r)?)),
+                Cmd::LoadReview if app.view == super::View::Today => {
+                    let tasks = store.tasks_due(&day_of(app.now), None)?;
+                    let review = load_review(store, &app.rules, &tasks, app.now)?;
+                    Reply::Parts(vec![Part::Tasks(tasks), Part::Review(review)])
+                }
+                _ => {
+                    rest.push(c);
+                    continue;
+                }
+            };
+            next.extend(app.update(super::Msg::Reply(reply)));
+        }
+        if next.is_empty() {
+            break;
+        }
+        cmds = next;
+    }
+    Ok(rest)
 }
 
 pub fn load_account(
@@ -371,6 +406,8 @@ pub struct Worker {
     pub playbooks: Vec<crate::domain::playbook::Playbook>,
     /// Which mail is ours, for mail imports.
     pub import: crate::config::ImportSettings,
+    /// The lists' search candidates, kept between keystrokes.
+    lister: Lister,
 }
 
 impl Worker {
@@ -387,6 +424,7 @@ impl Worker {
             responses: Default::default(),
             playbooks: crate::playbooks::PlaybookSet::load(None).playbooks,
             import: Default::default(),
+            lister: Lister::default(),
         }
     }
 
@@ -432,19 +470,24 @@ impl Worker {
         }
     }
 
-    /// Reload only the lists whose tables another process changed.
+    /// Reload only the parts whose tables another process changed.
     fn changed_parts(&mut self, now: Timestamp) -> crate::store::Result<Vec<Part>> {
         let counters = self.store.change_counters()?;
         let before = self.last_counters.unwrap_or((-1, -1, -1, -1));
         let mut parts = Vec::new();
         if counters.0 != before.0 {
-            parts.push(load_accounts(&self.store, now)?);
+            parts.push(Part::Accounts(self.store.account_count()?));
         }
         if counters.1 != before.1 {
-            parts.push(Part::Tickets(load_tickets(&self.store, now)?));
+            let (open, snoozed) = queue_counts(&self.store, now)?;
+            parts.push(Part::Tickets(open, snoozed));
         }
+        if counters == before {
+            return Ok(parts);
+        }
+        let tasks = self.store.tasks_due(&day_of(now), None)?;
         if counters.2 != before.2 {
-            parts.push(Part::Tasks(self.store.tasks_due(&day_of(now), None)?));
+            parts.push(Part::Tasks(tasks.clone()));
         }
         if counters.3 != before.3 {
             parts.push(Part::Investigations(self.store.investigations(None)?));
@@ -458,6 +501,21 @@ impl Worker {
         let now = self.now();
         match cmd {
             Cmd::LoadAll => vec![self.snapshot(), self.drafts()],
+            Cmd::AccountList(req) => match self.lister.accounts(&self.store, &req) {
+                Ok(r) => vec![Reply::AccountList(Box::new(r))],
+                Err(e) => vec![Reply::Failed(format!("Could not load the accounts: {e}"))],
+            },
+            Cmd::TicketList(req) => match self.lister.tickets(&self.store, &req) {
+                Ok(r) => vec![Reply::TicketList(Box::new(r))],
+                Err(e) => vec![Reply::Failed(format!("Could not load the queue: {e}"))],
+            },
+            Cmd::LoadReview => {
+                let tasks = self.store.tasks_due(&day_of(now), None);
+                match tasks.and_then(|t| load_review(&self.store, &self.rules, &t, now).map(|r| (t, r))) {
+                    Ok((t, r)) => vec![Reply::Parts(vec![Part::Tasks(t), Part::Review(r)])],
+                    Err(e) => vec![Reply::Failed(format!("Could not load the review: {e}"))],
+                }
+            }
             Cmd::LoadDrafts => vec![self.drafts()],
             Cmd::OpenReply {
                 ticket,

@@ -5,6 +5,7 @@ pub mod data;
 pub mod import;
 pub mod investigate;
 pub mod keys;
+pub mod lists;
 pub mod reply;
 pub mod review;
 
@@ -351,8 +352,20 @@ pub struct App {
     pub loaded: bool,
     pub welcome_done: bool,
     // accounts
-    pub account_rows: Vec<usize>,
+    /// The rows of the Accounts list around the selection.
+    pub accounts: lists::Window<Account>,
+    /// The selection's position in the whole list.
     pub account_sel: usize,
+    /// The Accounts list must be asked again (filter, order or data changed); `true` puts the
+    /// selection at the top when the selected account is no longer listed.
+    account_stale: Option<bool>,
+    /// The last list request sent, and whether its reply is still awaited.
+    account_seq: u64,
+    account_waiting: bool,
+    /// Select this account once the list is read.
+    account_keep: Option<i64>,
+    /// The trend window's first score of each account held.
+    pub trend_from: HashMap<i64, u32>,
     pub account_filter: String,
     pub account_sort: AccountColumn,
     pub account_sort_desc: bool,
@@ -361,11 +374,17 @@ pub struct App {
     pub segment_filter: Option<Segment>,
     pub account_detail: Option<AccountDetail>,
     // tickets
-    pub ticket_rows: Vec<usize>,
+    pub tickets: lists::Window<Ticket>,
     pub ticket_sel: usize,
+    ticket_stale: Option<bool>,
+    ticket_seq: u64,
+    ticket_waiting: bool,
+    ticket_keep: Option<i64>,
     pub ticket_filter: String,
     pub queue: QueueFilter,
     pub queue_account: Option<i64>,
+    /// That account's name, for the queue's title.
+    pub queue_account_name: String,
     /// Only tickets of accounts in this health tier.
     pub ticket_tier: Option<Tier>,
     pub ticket_detail: Option<TicketDetail>,
@@ -373,6 +392,8 @@ pub struct App {
     // today
     pub review: Vec<ReviewItem>,
     pub review_sel: usize,
+    /// The review has been read at least once.
+    pub review_loaded: bool,
     // investigations
     pub investigation_rows: Vec<usize>,
     pub investigation_sel: usize,
@@ -438,8 +459,13 @@ impl App {
             data: Snapshot::default(),
             loaded: false,
             welcome_done: false,
-            account_rows: Vec::new(),
+            accounts: Default::default(),
             account_sel: 0,
+            account_stale: Some(true),
+            account_seq: 0,
+            account_waiting: false,
+            account_keep: None,
+            trend_from: HashMap::new(),
             account_filter: String::new(),
             account_sort: AccountColumn::Score,
             account_sort_desc: false,
@@ -447,16 +473,22 @@ impl App {
             stage_filter: None,
             segment_filter: None,
             account_detail: None,
-            ticket_rows: Vec::new(),
+            tickets: Default::default(),
             ticket_sel: 0,
+            ticket_stale: Some(true),
+            ticket_seq: 0,
+            ticket_waiting: false,
+            ticket_keep: None,
             ticket_filter: String::new(),
             queue: QueueFilter::Open,
             queue_account: None,
+            queue_account_name: String::new(),
             ticket_tier: None,
             ticket_detail: None,
             checklist_cursor: 0,
             review: Vec::new(),
             review_sel: 0,
+            review_loaded: false,
             investigation_rows: Vec::new(),
             investigation_sel: 0,
             investigation_filter: String::new(),
@@ -519,19 +551,27 @@ impl App {
     }
 
     pub fn accounts_total(&self) -> usize {
-        self.data.accounts.len()
+        self.data.accounts_total
     }
 
     pub fn selected_account(&self) -> Option<&Account> {
-        self.account_rows
-            .get(self.account_sel)
-            .and_then(|i| self.data.accounts.get(*i))
+        self.accounts.get(self.account_sel)
     }
 
     pub fn selected_ticket(&self) -> Option<&Ticket> {
-        self.ticket_rows
-            .get(self.ticket_sel)
-            .and_then(|i| self.data.tickets.get(*i))
+        self.tickets.get(self.ticket_sel)
+    }
+
+    /// Select this account when the list is next read (wherever it stands in the list).
+    pub fn select_account_id(&mut self, id: i64) {
+        self.account_keep = Some(id);
+        self.account_stale = Some(false);
+    }
+
+    /// Select this ticket when the queue is next read.
+    pub fn select_ticket_id(&mut self, id: i64) {
+        self.ticket_keep = Some(id);
+        self.ticket_stale = Some(false);
     }
 
     pub fn selected_review(&self) -> Option<&ReviewItem> {
@@ -565,27 +605,10 @@ impl App {
 
     // ----- filtering and sorting -----
 
-    fn fuzzy(query: &str, haystacks: &[String]) -> Vec<Option<u32>> {
-        use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
-        use nucleo_matcher::{Config, Matcher, Utf32Str};
-        let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
-        let mut matcher = Matcher::new(Config::DEFAULT);
-        let mut buf = Vec::new();
-        haystacks
-            .iter()
-            .map(|h| pattern.score(Utf32Str::new(h, &mut buf), &mut matcher))
-            .collect()
-    }
-
     /// The items whose haystack matches the query, best match first (ties keep their order).
     pub(crate) fn rank<T: Clone>(query: &str, items: &[T], haystacks: &[String]) -> Vec<T> {
-        let mut scored: Vec<(u32, &T)> = items
-            .iter()
-            .zip(Self::fuzzy(query, haystacks))
-            .filter_map(|(t, s)| s.map(|s| (s, t)))
-            .collect();
-        scored.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
-        scored.into_iter().map(|(_, t)| t.clone()).collect()
+        let hay: Vec<&str> = haystacks.iter().map(String::as_str).collect();
+        lists::rank(query, items, &hay)
     }
 
     /// The task under the cursor in the selected account's detail.
@@ -598,133 +621,146 @@ impl App {
     }
 
     pub fn trend(&self, a: &Account) -> Option<i64> {
-        match (a.score, self.data.trend_from.get(&a.id)) {
+        match (a.score, self.trend_from.get(&a.id)) {
             (Some(now), Some(then)) => Some(i64::from(now) - i64::from(*then)),
             _ => None,
         }
     }
 
+    /// The Accounts list's filters or order changed: read it again.
     pub fn refilter_accounts(&mut self) {
-        let keep_id = self.selected_account().map(|a| a.id);
-        let rules = self.rules;
-        let mut rows: Vec<usize> = self
-            .data
-            .accounts
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| {
-                self.tier_filter
-                    .is_none_or(|t| a.score.map(|s| rules.tier(s)) == Some(t))
-            })
-            .filter(|(_, a)| self.stage_filter.is_none_or(|s| a.stage == s))
-            .filter(|(_, a)| self.segment_filter.is_none_or(|s| a.segment == s))
-            .map(|(i, _)| i)
-            .collect();
-        let accounts = &self.data.accounts;
-        if !self.account_filter.is_empty() {
-            let hay: Vec<String> = rows
-                .iter()
-                .map(|i| {
-                    let a = &accounts[*i];
-                    format!(
-                        "{} {} {} {}",
-                        a.name,
-                        a.owner.as_deref().unwrap_or(""),
-                        a.plan,
-                        a.external_id.as_deref().unwrap_or("")
-                    )
-                })
-                .collect();
-            rows = Self::rank(&self.account_filter, &rows, &hay);
-        } else {
-            let col = self.account_sort;
-            let trend = |a: &Account| self.trend(a).unwrap_or(0);
-            rows.sort_by(|x, y| {
-                let (a, b) = (&accounts[*x], &accounts[*y]);
-                let o = match col {
-                    AccountColumn::Score => a.score.unwrap_or(u32::MAX).cmp(&b.score.unwrap_or(u32::MAX)),
-                    AccountColumn::Trend => trend(a).cmp(&trend(b)),
-                    AccountColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-                    AccountColumn::Segment => a.segment.cmp(&b.segment),
-                    AccountColumn::Stage => a.stage.cmp(&b.stage),
-                    AccountColumn::Mrr => b.mrr_cents.cmp(&a.mrr_cents),
-                    AccountColumn::Open => b.open_tickets.cmp(&a.open_tickets),
-                    AccountColumn::LastLogin => a.last_login_at.unwrap_or(0).cmp(&b.last_login_at.unwrap_or(0)),
-                    AccountColumn::Renewal => a
-                        .renewal_date
-                        .as_deref()
-                        .unwrap_or("9999")
-                        .cmp(b.renewal_date.as_deref().unwrap_or("9999")),
-                };
-                let o = if self.account_sort_desc { o.reverse() } else { o };
-                o.then(a.id.cmp(&b.id))
-            });
-        }
-        self.account_rows = rows;
-        self.account_sel = keep_id
-            .and_then(|id| self.account_rows.iter().position(|i| self.data.accounts[*i].id == id))
-            .unwrap_or(0)
-            .min(self.account_rows.len().saturating_sub(1));
+        self.account_stale = Some(true);
     }
 
-    fn queue_keeps(&self, t: &Ticket) -> bool {
-        let now = self.now;
-        let snoozed = t.is_snoozed(now);
-        let ok = match self.queue {
-            QueueFilter::Open => !snoozed,
-            QueueFilter::Breached => t.next_due.is_some_and(|d| d < now),
-            QueueFilter::Waiting => t.waiting_since.is_some(),
-            QueueFilter::Snoozed => snoozed,
-            QueueFilter::Mine => !snoozed && t.assignee.as_deref() == Some(self.actor.as_str()),
-            QueueFilter::TierTwo => !snoozed && t.support_tier == 2,
-            QueueFilter::Step(s) => t.step == s,
-        };
-        ok && self.queue_account.is_none_or(|a| t.account_id == a)
-            && self
-                .ticket_tier
-                .is_none_or(|tier| t.account_score.map(|s| self.rules.tier(s)) == Some(tier))
-    }
-
+    /// The queue's filters changed: read it again.
     pub fn refilter_tickets(&mut self) {
-        let keep_id = self.selected_ticket().map(|t| t.id);
-        let mut rows: Vec<usize> = self
-            .data
-            .tickets
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| self.queue_keeps(t))
-            .map(|(i, _)| i)
-            .collect();
-        if !self.ticket_filter.is_empty() {
-            let tickets = &self.data.tickets;
-            let hay: Vec<String> = rows
-                .iter()
-                .map(|i| {
-                    let t = &tickets[*i];
-                    format!(
-                        "#{} {} {} {} {}",
-                        t.id,
-                        t.subject,
-                        t.account_name,
-                        t.assignee.as_deref().unwrap_or(""),
-                        t.tags.join(" ")
-                    )
-                })
-                .collect();
-            rows = Self::rank(&self.ticket_filter, &rows, &hay);
-        } else {
-            // most urgent first: breached, then by time left; waiting and unclocked last
-            let tickets = &self.data.tickets;
-            rows.sort_by_key(|i| {
-                let t = &tickets[*i];
-                (t.next_due.is_none(), t.next_due.unwrap_or(i64::MAX), t.opened_at, t.id)
-            });
+        self.ticket_stale = Some(true);
+    }
+
+    /// The data changed: read both lists again where they stand.
+    fn reload_lists(&mut self) {
+        self.account_stale = Some(self.account_stale.unwrap_or(false));
+        self.ticket_stale = Some(self.ticket_stale.unwrap_or(false));
+    }
+
+    pub fn account_view(&self) -> lists::ListView<crate::store::AccountListQuery> {
+        use crate::store::ListOrder;
+        lists::ListView {
+            query: crate::store::AccountListQuery {
+                score_range: self.tier_filter.map(|t| self.rules.score_range(t)),
+                stage: self.stage_filter,
+                segment: self.segment_filter,
+                order: match self.account_sort {
+                    AccountColumn::Score => ListOrder::Score,
+                    AccountColumn::Trend => ListOrder::Trend,
+                    AccountColumn::Name => ListOrder::Name,
+                    AccountColumn::Segment => ListOrder::Segment,
+                    AccountColumn::Stage => ListOrder::Stage,
+                    AccountColumn::Mrr => ListOrder::Mrr,
+                    AccountColumn::Open => ListOrder::Open,
+                    AccountColumn::LastLogin => ListOrder::LastLogin,
+                    AccountColumn::Renewal => ListOrder::Renewal,
+                },
+                desc: self.account_sort_desc,
+                trend_since: crate::store::day_of(self.now - 30 * DAY),
+            },
+            text: self.account_filter.clone(),
         }
-        self.ticket_rows = rows;
-        self.ticket_sel = keep_id
-            .and_then(|id| self.ticket_rows.iter().position(|i| self.data.tickets[*i].id == id))
-            .unwrap_or(0)
-            .min(self.ticket_rows.len().saturating_sub(1));
+    }
+
+    pub fn ticket_view(&self) -> lists::ListView<crate::store::QueueQuery> {
+        use crate::store::QueueKind;
+        lists::ListView {
+            query: crate::store::QueueQuery {
+                kind: match self.queue {
+                    QueueFilter::Open => QueueKind::Open,
+                    QueueFilter::Breached => QueueKind::Breached,
+                    QueueFilter::Waiting => QueueKind::Waiting,
+                    QueueFilter::Snoozed => QueueKind::Snoozed,
+                    QueueFilter::Mine => QueueKind::Mine,
+                    QueueFilter::TierTwo => QueueKind::TierTwo,
+                    QueueFilter::Step(s) => QueueKind::Step(s),
+                },
+                account: self.queue_account,
+                score_range: self.ticket_tier.map(|t| self.rules.score_range(t)),
+                actor: self.actor.clone(),
+                // the queue is read against the minute, so a filter's candidates last a minute
+                now: self.now - self.now.rem_euclid(60),
+            },
+            text: self.ticket_filter.clone(),
+        }
+    }
+
+    /// The list windows the shown view needs now (what `update` adds to its effects).
+    pub fn list_requests(&mut self) -> Vec<Cmd> {
+        self.list_cmds()
+    }
+
+    /// The list windows to ask the worker for: the shown list when it changed, or when the
+    /// selection nears the edge of the rows held.
+    fn list_cmds(&mut self) -> Vec<Cmd> {
+        let mut out = Vec::new();
+        if !self.loaded {
+            return out;
+        }
+        let margin = self.page.max(10);
+        if self.view == View::Accounts {
+            if let Some(reset) = self.account_stale.take() {
+                let keep = self.account_keep.take().or(self.selected_account().map(|a| a.id));
+                self.account_seq += 1;
+                self.account_waiting = true;
+                out.push(Cmd::AccountList(lists::ListRequest {
+                    seq: self.account_seq,
+                    view: self.account_view(),
+                    keep,
+                    sel: if reset { 0 } else { self.account_sel },
+                    requery: true,
+                }));
+            } else if !self.account_waiting
+                && !self
+                    .accounts
+                    .covers(self.account_sel.saturating_sub(margin), self.account_sel + margin + 1)
+            {
+                self.account_seq += 1;
+                self.account_waiting = true;
+                out.push(Cmd::AccountList(lists::ListRequest {
+                    seq: self.account_seq,
+                    view: self.account_view(),
+                    keep: None,
+                    sel: self.account_sel,
+                    requery: false,
+                }));
+            }
+        }
+        if self.view == View::Tickets {
+            if let Some(reset) = self.ticket_stale.take() {
+                let keep = self.ticket_keep.take().or(self.selected_ticket().map(|t| t.id));
+                self.ticket_seq += 1;
+                self.ticket_waiting = true;
+                out.push(Cmd::TicketList(lists::ListRequest {
+                    seq: self.ticket_seq,
+                    view: self.ticket_view(),
+                    keep,
+                    sel: if reset { 0 } else { self.ticket_sel },
+                    requery: true,
+                }));
+            } else if !self.ticket_waiting
+                && !self
+                    .tickets
+                    .covers(self.ticket_sel.saturating_sub(margin), self.ticket_sel + margin + 1)
+            {
+                self.ticket_seq += 1;
+                self.ticket_waiting = true;
+                out.push(Cmd::TicketList(lists::ListRequest {
+                    seq: self.ticket_seq,
+                    view: self.ticket_view(),
+                    keep: None,
+                    sel: self.ticket_sel,
+                    requery: false,
+                }));
+            }
+        }
+        out
     }
 
     pub fn selected_investigation(&self) -> Option<&crate::store::InvestigationRow> {
@@ -763,7 +799,7 @@ impl App {
     fn rebuild_review(&mut self) {
         let keep = self.selected_review().map(|r| r.key.clone());
         let at = self.review_sel;
-        self.review = review::build(&self.data, &self.rules, self.now);
+        self.review = self.data.review.clone();
         // the same item, or (when it went, say a task just done) the one that took its place
         self.review_sel = keep
             .and_then(|k| self.review.iter().position(|r| r.key == k))
@@ -807,7 +843,7 @@ impl App {
         match self.view {
             View::Tickets => self.selected_ticket(),
             View::Today => match self.selected_review()?.target {
-                Target::Ticket(id) => self.data.tickets.iter().find(|t| t.id == id),
+                Target::Ticket(id) => self.ticket_detail.as_ref().map(|d| &d.ticket).filter(|t| t.id == id),
                 _ => None,
             },
             View::Accounts | View::Investigations | View::Metrics => None,
@@ -817,8 +853,8 @@ impl App {
     fn list_len(&self) -> usize {
         match self.view {
             View::Today => self.review.len(),
-            View::Accounts => self.account_rows.len(),
-            View::Tickets => self.ticket_rows.len(),
+            View::Accounts => self.accounts.len(),
+            View::Tickets => self.tickets.len(),
             View::Investigations => self.investigation_rows.len(),
             View::Metrics => METRICS_PAGES,
         }
@@ -949,20 +985,24 @@ impl App {
                 let new_minute = now / 60 != self.now / 60;
                 let new_day = now.div_euclid(DAY) != self.now.div_euclid(DAY);
                 self.now = now;
+                let mut cmds = vec![Cmd::Poll];
                 if new_minute && self.loaded {
                     // clocks moved: breaches and the review list follow them
-                    self.refilter_tickets();
-                    self.rebuild_review();
+                    self.ticket_stale = Some(self.ticket_stale.unwrap_or(false));
+                    cmds.insert(0, Cmd::LoadReview);
                 }
                 if new_day && self.loaded {
-                    vec![Cmd::DailyRecompute, Cmd::Poll]
-                } else {
-                    vec![Cmd::Poll]
+                    cmds.insert(0, Cmd::DailyRecompute);
                 }
+                cmds
             }
             Msg::Reply(r) => self.on_reply(r),
             Msg::EditorDone { key, result } => self.on_editor_done(key, result),
         };
+        let lists = self.list_cmds();
+        cmds.extend(lists);
+        // the slow reads go after the windows the screen waits for
+        cmds.sort_by_key(|c| matches!(c, Cmd::LoadReview | Cmd::DailyRecompute));
         if let Some(c) = self.detail_cmd() {
             if !cmds.contains(&c) && self.loaded {
                 if let Cmd::LoadMetrics { days, segment } = &c {
@@ -989,24 +1029,64 @@ impl App {
 
     fn on_reply(&mut self, r: Reply) -> Vec<Cmd> {
         match r {
+            Reply::AccountList(r) => {
+                if r.seq == self.account_seq {
+                    self.account_waiting = false;
+                    if r.requery {
+                        self.account_sel = r.sel;
+                    }
+                    self.account_sel = self.account_sel.min(r.total.saturating_sub(1));
+                    self.accounts = lists::Window {
+                        total: r.total,
+                        start: r.start,
+                        rows: r.rows,
+                    };
+                    self.trend_from = r.trend_from;
+                }
+                Vec::new()
+            }
+            Reply::TicketList(r) => {
+                if r.seq == self.ticket_seq {
+                    self.ticket_waiting = false;
+                    if r.requery {
+                        self.ticket_sel = r.sel;
+                    }
+                    self.ticket_sel = self.ticket_sel.min(r.total.saturating_sub(1));
+                    self.tickets = lists::Window {
+                        total: r.total,
+                        start: r.start,
+                        rows: r.rows,
+                    };
+                }
+                Vec::new()
+            }
             Reply::Parts(parts) => {
-                let (mut accounts, mut tickets) = (false, false);
+                let (mut accounts, mut tickets, mut tasks, mut review) = (false, false, false, false);
                 for p in parts {
-                    accounts |= matches!(p, data::Part::Accounts { .. });
-                    tickets |= matches!(p, data::Part::Tickets(_));
+                    accounts |= matches!(p, data::Part::Accounts(_));
+                    tickets |= matches!(p, data::Part::Tickets(..));
+                    tasks |= matches!(p, data::Part::Tasks(_));
+                    review |= matches!(p, data::Part::Review(_));
                     self.data.apply(p);
                 }
+                if review && !self.review_loaded && self.status.starts_with("? help") && !self.status_is_error {
+                    self.info(format!("{} to review today · {}", self.data.review.len(), self.status));
+                }
+                self.review_loaded |= review;
                 if accounts {
-                    self.refilter_accounts();
+                    self.account_stale = Some(self.account_stale.unwrap_or(false));
                 }
                 if tickets {
-                    self.refilter_tickets();
+                    self.ticket_stale = Some(self.ticket_stale.unwrap_or(false));
                 }
                 self.refilter_investigations();
                 self.rebuild_review();
                 self.metrics_asked = None;
                 // the details on screen may have changed even when no list did
                 let mut cmds = Vec::new();
+                if (accounts || tickets || tasks) && !review {
+                    cmds.push(Cmd::LoadReview);
+                }
                 if let Some(d) = &self.ticket_detail {
                     cmds.push(Cmd::LoadTicket(d.ticket.id));
                 }
@@ -1019,22 +1099,22 @@ impl App {
                 let first = !self.loaded;
                 self.data = *s;
                 self.loaded = true;
-                self.refilter_accounts();
-                self.refilter_tickets();
+                self.reload_lists();
                 self.refilter_investigations();
                 self.rebuild_review();
                 self.metrics_asked = None;
                 if first {
-                    if self.data.accounts.is_empty() && !self.welcome_done {
+                    if self.data.accounts_total == 0 && !self.welcome_done {
                         self.mode = Mode::Welcome;
                         self.info("");
                     } else {
-                        self.info(format!("{} to review today · ? help", self.review.len()));
+                        // the count follows when the review is read
+                        self.info("? help");
                     }
                 }
-                // the details on screen may have changed too
-                let mut cmds = Vec::new();
-                if first && !self.data.accounts.is_empty() {
+                // the details on screen may have changed too; the review is read after the lists
+                let mut cmds = vec![Cmd::LoadReview];
+                if first && self.data.accounts_total > 0 {
                     // the first open of a day takes the day's health snapshot and raises alerts
                     cmds.push(Cmd::DailyRecompute);
                 }
@@ -1830,6 +1910,7 @@ impl App {
                     self.switch_view(View::Tickets);
                     self.queue = QueueFilter::Open;
                     self.queue_account = Some(id);
+                    self.queue_account_name = name.clone();
                     self.refilter_tickets();
                     self.info(format!("Tickets of {name} (Esc shows all)"));
                 }

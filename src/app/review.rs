@@ -1,8 +1,8 @@
 //! The daily review: one ordered list built from what the cockpit already loaded.
 
-use super::data::Snapshot;
 use crate::domain::health::HealthRules;
 use crate::domain::{HOUR, Step, Tier, Timestamp};
+use crate::store::{Task, Ticket};
 
 /// What an item is about, in review order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,16 +51,20 @@ pub struct ReviewItem {
 /// Soon means within this many seconds.
 pub const SOON: i64 = 2 * HOUR;
 
-pub fn build(s: &Snapshot, rules: &HealthRules, now: Timestamp) -> Vec<ReviewItem> {
+/// An account the review may list: (id, name, score now, score at the last snapshot before today).
+pub type ReviewAccount = (i64, String, u32, Option<u32>);
+
+/// The day's review from its candidates: open tickets near or past a clock or at Follow up,
+/// accounts that are Critical or dropped a tier, and tasks due.
+pub fn build(
+    tickets: &[Ticket],
+    accounts: &[ReviewAccount],
+    tasks: &[Task],
+    rules: &HealthRules,
+    now: Timestamp,
+) -> Vec<ReviewItem> {
     let mut items = Vec::new();
-    let tier_of = |account: i64| {
-        s.accounts
-            .iter()
-            .find(|a| a.id == account)
-            .and_then(|a| a.score)
-            .map(|x| rules.tier(x))
-    };
-    for t in &s.tickets {
+    for t in tickets {
         if t.is_snoozed(now) {
             continue;
         }
@@ -76,40 +80,35 @@ pub fn build(s: &Snapshot, rules: &HealthRules, now: Timestamp) -> Vec<ReviewIte
                 kind,
                 target: Target::Ticket(t.id),
                 title: format!("#{} {} — {}", t.id, t.subject, t.account_name),
-                tier: tier_of(t.account_id),
+                tier: t.account_score.map(|x| rules.tier(x)),
                 task: None,
             });
         }
     }
-    for a in &s.accounts {
-        let Some(score) = a.score else { continue };
-        let tier = rules.tier(score);
-        let dropped = s
-            .before_today
-            .get(&a.id)
-            .map(|b| rules.tier(*b))
-            .filter(|before| *before < tier);
+    for (id, name, score, before) in accounts {
+        let tier = rules.tier(*score);
+        let dropped = before.map(|b| rules.tier(b)).filter(|before| *before < tier);
         if let Some(before) = dropped {
             items.push(ReviewItem {
-                key: format!("account:{}:dropped", a.id),
+                key: format!("account:{id}:dropped"),
                 kind: ReviewKind::DroppedTier,
-                target: Target::Account(a.id),
-                title: format!("{} dropped from {} to {}", a.name, before.label(), tier.label()),
+                target: Target::Account(*id),
+                title: format!("{name} dropped from {} to {}", before.label(), tier.label()),
                 tier: Some(tier),
                 task: None,
             });
         } else if tier == Tier::Critical {
             items.push(ReviewItem {
-                key: format!("account:{}:critical", a.id),
+                key: format!("account:{id}:critical"),
                 kind: ReviewKind::Critical,
-                target: Target::Account(a.id),
-                title: format!("{} is Critical ({score})", a.name),
+                target: Target::Account(*id),
+                title: format!("{name} is Critical ({score})"),
                 tier: Some(tier),
                 task: None,
             });
         }
     }
-    for t in &s.tasks_due {
+    for t in tasks {
         items.push(ReviewItem {
             key: format!("task:{}", t.id),
             kind: ReviewKind::TaskDue,

@@ -29,12 +29,12 @@ pub struct Account {
     pub version: i64,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.external_id, a.name, a.segment, a.plan, a.mrr_cents, a.stage, a.owner, \
+pub(crate) const ACCOUNT_COLUMNS: &str = "a.id, a.external_id, a.name, a.segment, a.plan, a.mrr_cents, a.stage, a.owner, \
     a.signup_date, a.renewal_date, a.status, a.churned_on, a.churn_reason, a.health_score, a.health_usage, \
     a.health_engagement, a.health_satisfaction, a.health_payment, a.last_login_at, \
-    (SELECT count(*) FROM tickets t WHERE t.account_id = a.id AND t.closed_at IS NULL), a.version";
+    a.open_tickets, a.version";
 
-fn account_from_row(r: &Row) -> rusqlite::Result<Account> {
+pub(crate) fn account_from_row(r: &Row) -> rusqlite::Result<Account> {
     let score: Option<u32> = r.get(13)?;
     let components = match (
         score,

@@ -6,6 +6,7 @@ mod export;
 mod health;
 mod import;
 mod investigations;
+mod lists;
 mod metrics;
 mod responses;
 mod review;
@@ -17,6 +18,7 @@ pub use export::*;
 pub use health::*;
 pub use import::*;
 pub use investigations::*;
+pub use lists::*;
 pub use metrics::*;
 pub use responses::*;
 pub use review::*;
@@ -55,6 +57,10 @@ pub const MIGRATION_FILES: &[(&str, &str)] = &[
         include_str!("../../migrations/0006_revenue_metrics.sql"),
     ),
     ("0007_imports.sql", include_str!("../../migrations/0007_imports.sql")),
+    (
+        "0008_list_windows.sql",
+        include_str!("../../migrations/0008_list_windows.sql"),
+    ),
 ];
 
 pub fn migrations() -> Migrations<'static> {

@@ -71,6 +71,40 @@ impl Store {
         Ok(rows)
     }
 
+    /// Open tickets, not snoozed, that the daily review lists: a running clock due before
+    /// `soon`, or at the Follow up step. Read through the queue's index, not the whole table.
+    pub fn review_tickets(&self, now: Timestamp, soon: Timestamp) -> Result<Vec<super::Ticket>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {} FROM tickets t JOIN accounts a ON a.id = t.account_id \
+             WHERE t.closed_at IS NULL AND (t.next_due < ?2 OR t.step = 'follow-up') \
+             AND t.snoozed_until_reply = 0 AND (t.snoozed_until IS NULL OR t.snoozed_until <= ?1) \
+             ORDER BY t.next_due IS NULL, t.next_due, t.opened_at, t.id",
+            // the review shows no ticket's text: leave it unread
+            super::tickets::TICKET_COLUMNS.replace("t.body", "''")
+        ))?;
+        let rows = stmt
+            .query_map(params![now, soon], super::tickets::ticket_from_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Scored active accounts that are Critical now (score at most `critical_max`) or score
+    /// lower than at their last snapshot before `day`: (id, name, score, score before).
+    pub fn review_accounts(&self, day: &str, critical_max: u32) -> Result<Vec<crate::app::review::ReviewAccount>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, name, score, before FROM (SELECT a.id, a.name, a.health_score AS score, \
+             (SELECT s.score FROM health_snapshots s WHERE s.account_id = a.id AND s.day < ?1 ORDER BY s.day DESC LIMIT 1) AS before \
+             FROM accounts a WHERE a.health_score IS NOT NULL AND a.status = 'active') \
+             WHERE score <= ?2 OR before > score ORDER BY score, id",
+        )?;
+        let rows = stmt
+            .query_map(params![day, critical_max], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// Each account's earliest snapshot score on or after `day`: the start of a trend.
     pub fn scores_since(&self, day: &str) -> Result<HashMap<i64, u32>> {
         let mut stmt = self.conn.prepare_cached(

@@ -62,12 +62,12 @@ impl Ticket {
     }
 }
 
-const TICKET_COLUMNS: &str = "t.id, t.external_id, t.account_id, a.name, a.health_score, t.contact_id, t.subject, t.body, \
+pub(crate) const TICKET_COLUMNS: &str = "t.id, t.external_id, t.account_id, a.name, a.health_score, t.contact_id, t.subject, t.body, \
     t.channel, t.priority, t.support_tier, t.step, t.assignee, t.tags, t.opened_at, t.acknowledged_at, \
     t.first_response_at, t.resolved_at, t.followed_up_at, t.closed_at, t.first_response_due, t.resolution_due, \
     t.waiting_since, t.paused_secs, t.snoozed_until, t.snoozed_until_reply, t.csat, t.next_due, t.version";
 
-fn ticket_from_row(r: &Row) -> rusqlite::Result<Ticket> {
+pub(crate) fn ticket_from_row(r: &Row) -> rusqlite::Result<Ticket> {
     let tags: String = r.get(13)?;
     Ok(Ticket {
         id: r.get(0)?,

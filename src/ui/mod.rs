@@ -252,7 +252,6 @@ fn status_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     use unicode_width::UnicodeWidthStr;
     // the message comes first; the facts fill what room is left on the right
     let msg = format!(" {}", one_line(&app.status));
-    let snoozed = app.data.tickets.iter().filter(|t| t.is_snoozed(app.now)).count();
     let db = if app.db_label.width() > 28 {
         std::path::Path::new(&app.db_label)
             .file_name()
@@ -266,8 +265,8 @@ fn status_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         one_line(&db),
         one_line(&app.actor),
         app.accounts_total(),
-        app.data.tickets.len() - snoozed,
-        snoozed
+        app.data.queue_open,
+        app.data.queue_snoozed
     );
     let short = format!(" {} · {} ", one_line(&app.actor), one_line(&db));
     let room = (area.width as usize).saturating_sub(msg.width());
@@ -289,6 +288,12 @@ fn status_bar(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
 }
 
 /// Rows [start, end) of a list of `len` that keep `sel` visible in `height` rows.
+/// A list row not read yet (the window is on its way from the worker).
+fn pending_row<'a>(theme: &Theme, selected: bool) -> Row<'a> {
+    let row = Row::new(vec![Cell::from("…")]).style(theme.dim());
+    if selected { row.style(theme.selected()) } else { row }
+}
+
 pub(crate) fn window(len: usize, sel: usize, height: usize) -> (usize, usize) {
     if height == 0 || len == 0 {
         return (0, 0);
@@ -378,7 +383,7 @@ fn accounts(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         }
         let title = format!(
             " Accounts {}/{} · sort {}{}{} ",
-            app.account_rows.len(),
+            app.accounts.len(),
             app.accounts_total(),
             app.account_sort.label(),
             if app.account_sort_desc { " (rev)" } else { "" },
@@ -391,7 +396,7 @@ fn accounts(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         let block = Block::bordered().title(title);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        if app.account_rows.is_empty() {
+        if app.accounts.is_empty() {
             let msg = if app.accounts_total() == 0 {
                 "No accounts yet. Load sample data with `tend demo`, or press : for every action."
             } else {
@@ -401,10 +406,12 @@ fn accounts(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         } else {
             let wide = inner.width >= 90;
             let height = inner.height.saturating_sub(1) as usize;
-            let (start, end) = window(app.account_rows.len(), app.account_sel, height);
+            let (start, end) = window(app.accounts.len(), app.account_sel, height);
             let rows: Vec<Row> = (start..end)
-                .filter_map(|pos| app.account_rows.get(pos).map(|i| (pos, &app.data.accounts[*i])))
-                .map(|(pos, a)| account_row(app, theme, a, pos == app.account_sel, wide))
+                .map(|pos| match app.accounts.get(pos) {
+                    Some(a) => account_row(app, theme, a, pos == app.account_sel, wide),
+                    None => pending_row(theme, pos == app.account_sel),
+                })
                 .collect();
             let (header, widths) = if wide {
                 (
@@ -826,16 +833,9 @@ fn short_clock(c: &Clock) -> String {
 fn tickets(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let (list, detail) = split(app, area);
     if let Some(area) = list {
-        let mut title = format!(" Tickets {} · {}", app.ticket_rows.len(), app.queue.label());
-        if let Some(a) = app.queue_account {
-            let name = app
-                .data
-                .accounts
-                .iter()
-                .find(|x| x.id == a)
-                .map(|x| one_line(&x.name))
-                .unwrap_or_default();
-            title.push_str(&format!(" · account {name}"));
+        let mut title = format!(" Tickets {} · {}", app.tickets.len(), app.queue.label());
+        if app.queue_account.is_some() {
+            title.push_str(&format!(" · account {}", one_line(&app.queue_account_name)));
         }
         if let Some(t) = app.ticket_tier {
             title.push_str(&format!(" · {} accounts", t.label()));
@@ -847,7 +847,7 @@ fn tickets(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         let block = Block::bordered().title(title);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        if app.ticket_rows.is_empty() {
+        if app.tickets.is_empty() {
             let msg = if app.queue == QueueFilter::Open && app.ticket_filter.is_empty() && app.queue_account.is_none() {
                 "The queue is empty. Nice."
             } else {
@@ -857,10 +857,12 @@ fn tickets(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         } else {
             let wide = inner.width >= 90;
             let height = inner.height.saturating_sub(1) as usize;
-            let (start, end) = window(app.ticket_rows.len(), app.ticket_sel, height);
+            let (start, end) = window(app.tickets.len(), app.ticket_sel, height);
             let rows: Vec<Row> = (start..end)
-                .filter_map(|pos| app.ticket_rows.get(pos).map(|i| (pos, &app.data.tickets[*i])))
-                .map(|(pos, t)| ticket_row(app, theme, t, pos == app.ticket_sel, wide))
+                .map(|pos| match app.tickets.get(pos) {
+                    Some(t) => ticket_row(app, theme, t, pos == app.ticket_sel, wide),
+                    None => pending_row(theme, pos == app.ticket_sel),
+                })
                 .collect();
             let widths = if wide {
                 vec![
@@ -1147,7 +1149,9 @@ fn today(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         let block = Block::bordered().title(title);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        if total == 0 {
+        if !app.review_loaded {
+            f.render_widget(Paragraph::new("Reading the day's review…").style(theme.dim()), inner);
+        } else if total == 0 {
             f.render_widget(
                 Paragraph::new("Nothing needs you today: no breached or soon-due tickets, no follow-ups, no account in trouble, no task due.")
                     .wrap(Wrap { trim: true }),

@@ -1,0 +1,279 @@
+//! The Accounts and Tickets lists as windows: the app holds the rows around the selection and
+//! the list's length; the worker answers with a window read from an index in list order, or,
+//! when a text filter is typed, from the ranked search candidates it keeps between keystrokes.
+
+use crate::store::{Account, AccountListQuery, QueueQuery, Store, Ticket};
+use std::collections::HashMap;
+
+/// Rows fetched around the selection: enough for a tall terminal and a page either way.
+pub const WINDOW: usize = 180;
+
+/// What a list shows: the store's query and the text filter over it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListView<Q> {
+    pub query: Q,
+    pub text: String,
+}
+
+/// A request for a window of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListRequest<Q> {
+    /// Increases with each request; a reply to an older one is dropped.
+    pub seq: u64,
+    pub view: ListView<Q>,
+    /// Keep this row selected, wherever it now stands.
+    pub keep: Option<i64>,
+    /// The selection to use when `keep` is not given or no longer in the list.
+    pub sel: usize,
+    /// The list itself changed (filter, order, data): the reply places the selection.
+    pub requery: bool,
+}
+
+/// A window of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListReply<T> {
+    pub seq: u64,
+    pub requery: bool,
+    pub total: usize,
+    /// Where the selection is now (for a requery).
+    pub sel: usize,
+    pub start: usize,
+    pub rows: Vec<T>,
+    /// For accounts: the trend window's first score of each row.
+    pub trend_from: HashMap<i64, u32>,
+}
+
+/// The rows the app holds of a list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window<T> {
+    pub total: usize,
+    pub start: usize,
+    pub rows: Vec<T>,
+}
+
+impl<T> Default for Window<T> {
+    fn default() -> Self {
+        Window {
+            total: 0,
+            start: 0,
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl<T> Window<T> {
+    pub fn get(&self, pos: usize) -> Option<&T> {
+        pos.checked_sub(self.start).and_then(|i| self.rows.get(i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Whether the rows from `from` to `to` (exclusive, clamped to the list) are held.
+    pub fn covers(&self, from: usize, to: usize) -> bool {
+        let to = to.min(self.total);
+        from >= self.start && to <= self.start + self.rows.len()
+    }
+
+    /// The position of a held row.
+    pub fn position(&self, pred: impl Fn(&T) -> bool) -> Option<usize> {
+        self.rows.iter().position(pred).map(|i| i + self.start)
+    }
+}
+
+/// Where a window starts so that `sel` sits a third of the way down it.
+pub fn window_start(sel: usize, total: usize) -> usize {
+    sel.saturating_sub(WINDOW / 3).min(total.saturating_sub(WINDOW))
+}
+
+/// Candidates ranked by the last text typed, kept so the next keystroke ranks only these.
+struct Search<Q> {
+    query: Q,
+    version: i64,
+    items: Vec<(i64, String)>,
+    text: String,
+    /// Indexes into `items`, best match first.
+    matches: Vec<usize>,
+}
+
+impl<Q: PartialEq + Clone> Search<Q> {
+    fn ranked(&mut self, text: &str) -> Vec<i64> {
+        // a plain word grown by a letter can only narrow the matches
+        let plain = |s: &str| s.chars().all(|c| c.is_alphanumeric() || "-_.@#".contains(c));
+        let pool: Vec<usize> = if !self.text.is_empty() && text.starts_with(&self.text) && plain(text) {
+            let mut m = self.matches.clone();
+            m.sort_unstable();
+            m
+        } else {
+            (0..self.items.len()).collect()
+        };
+        let hay: Vec<&str> = pool.iter().map(|i| self.items[*i].1.as_str()).collect();
+        self.matches = rank(text, &pool, &hay);
+        self.text = text.to_string();
+        self.matches.iter().map(|i| self.items[*i].0).collect()
+    }
+}
+
+/// The items whose haystack matches the query, best match first (ties keep their order).
+pub fn rank<T: Clone>(query: &str, items: &[T], haystacks: &[&str]) -> Vec<T> {
+    use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+    use nucleo_matcher::{Config, Matcher, Utf32Str};
+    let pattern = Pattern::parse(query, CaseMatching::Ignore, Normalization::Smart);
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut buf = Vec::new();
+    let mut scored: Vec<(u32, usize)> = haystacks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| pattern.score(Utf32Str::new(h, &mut buf), &mut matcher).map(|s| (s, i)))
+        .collect();
+    scored.sort_by_key(|(s, i)| (std::cmp::Reverse(*s), *i));
+    scored.into_iter().map(|(_, i)| items[i].clone()).collect()
+}
+
+/// Answers list requests; keeps the search candidates of the last text filter of each list.
+#[derive(Default)]
+pub struct Lister {
+    accounts: Option<Search<AccountListQuery>>,
+    tickets: Option<Search<QueueQuery>>,
+}
+
+type Result<T> = crate::store::Result<T>;
+
+/// The rows around a requested selection: (total, selection, start).
+fn place(total: usize, found: Option<usize>, sel: usize) -> (usize, usize) {
+    let sel = found.unwrap_or(sel).min(total.saturating_sub(1));
+    (sel, window_start(sel, total))
+}
+
+impl Lister {
+    pub fn accounts(&mut self, store: &Store, req: &ListRequest<AccountListQuery>) -> Result<ListReply<Account>> {
+        let q = &req.view.query;
+        let (total, sel, start, rows) = if req.view.text.trim().is_empty() {
+            self.accounts = None;
+            let total = store.account_list_count(q)?;
+            let found = match req.keep {
+                Some(id) => store.account_list_position(q, id)?,
+                None => None,
+            };
+            let (sel, start) = place(total, found, req.sel);
+            let start = if req.requery {
+                start
+            } else {
+                window_start(req.sel, total)
+            };
+            (total, sel, start, store.account_list_page(q, start, WINDOW)?)
+        } else {
+            let version = store.change_counters()?.0;
+            let fresh = self
+                .accounts
+                .as_ref()
+                .is_some_and(|s| &s.query == q && s.version == version);
+            if !fresh {
+                self.accounts = Some(Search {
+                    query: q.clone(),
+                    version,
+                    items: store.account_search_text(q)?,
+                    text: String::new(),
+                    matches: Vec::new(),
+                });
+            }
+            let Some(search) = self.accounts.as_mut() else {
+                return Ok(empty(req));
+            };
+            let ids = search.ranked(req.view.text.trim());
+            let found = req.keep.and_then(|k| ids.iter().position(|i| *i == k));
+            let (sel, start) = place(ids.len(), found, req.sel);
+            let start = if req.requery {
+                start
+            } else {
+                window_start(req.sel, ids.len())
+            };
+            let end = (start + WINDOW).min(ids.len());
+            (ids.len(), sel, start, store.accounts_by_ids(&ids[start..end])?)
+        };
+        let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+        Ok(ListReply {
+            seq: req.seq,
+            requery: req.requery,
+            total,
+            sel,
+            start,
+            trend_from: store.trend_starts(&ids, &q.trend_since)?,
+            rows,
+        })
+    }
+
+    pub fn tickets(&mut self, store: &Store, req: &ListRequest<QueueQuery>) -> Result<ListReply<Ticket>> {
+        let q = &req.view.query;
+        let (total, sel, start, rows) = if req.view.text.trim().is_empty() {
+            self.tickets = None;
+            let total = store.queue_count(q)?;
+            let found = match req.keep {
+                Some(id) => store.queue_position(q, id)?,
+                None => None,
+            };
+            let (sel, start) = place(total, found, req.sel);
+            let start = if req.requery {
+                start
+            } else {
+                window_start(req.sel, total)
+            };
+            (total, sel, start, store.queue_page(q, start, WINDOW)?)
+        } else {
+            let version = store.change_counters()?.1;
+            // the clock moves each minute; the candidates follow it only when the queue asks
+            let fresh = self
+                .tickets
+                .as_ref()
+                .is_some_and(|s| &s.query == q && s.version == version);
+            if !fresh {
+                self.tickets = Some(Search {
+                    query: q.clone(),
+                    version,
+                    items: store.queue_search_text(q)?,
+                    text: String::new(),
+                    matches: Vec::new(),
+                });
+            }
+            let Some(search) = self.tickets.as_mut() else {
+                return Ok(empty(req));
+            };
+            let ids = search.ranked(req.view.text.trim());
+            let found = req.keep.and_then(|k| ids.iter().position(|i| *i == k));
+            let (sel, start) = place(ids.len(), found, req.sel);
+            let start = if req.requery {
+                start
+            } else {
+                window_start(req.sel, ids.len())
+            };
+            let end = (start + WINDOW).min(ids.len());
+            (ids.len(), sel, start, store.tickets_by_ids(&ids[start..end])?)
+        };
+        Ok(ListReply {
+            seq: req.seq,
+            requery: req.requery,
+            total,
+            sel,
+            start,
+            rows,
+            trend_from: HashMap::new(),
+        })
+    }
+}
+
+fn empty<Q, T>(req: &ListRequest<Q>) -> ListReply<T> {
+    ListReply {
+        seq: req.seq,
+        requery: req.requery,
+        total: 0,
+        sel: 0,
+        start: 0,
+        rows: Vec::new(),
+        trend_from: HashMap::new(),
+    }
+}
