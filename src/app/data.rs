@@ -285,15 +285,15 @@ fn queue_counts(store: &Store, now: Timestamp) -> crate::store::Result<(usize, u
 
 pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snapshot> {
     let day = day_of(now);
-    let tasks_due = store.tasks_due(&day, None)?;
     let (queue_open, queue_snoozed) = queue_counts(store, now)?;
-    // the review comes on its own (`Cmd::LoadReview`): at scale it is the slowest read
+    // the review and the tasks due come on their own (`Cmd::LoadReview`): at scale they are
+    // the slowest reads, and the lists should not wait for them
     Ok(Snapshot {
         accounts_total: store.account_count()?,
         queue_open,
         queue_snoozed,
         review: Vec::new(),
-        tasks_due,
+        tasks_due: Vec::new(),
         reviewed: store.review_marks(&day)?,
         investigations: store.investigations(None)?,
         day,
@@ -485,9 +485,8 @@ impl Worker {
         if counters == before {
             return Ok(parts);
         }
-        let tasks = self.store.tasks_due(&day_of(now), None)?;
         if counters.2 != before.2 {
-            parts.push(Part::Tasks(tasks.clone()));
+            parts.push(Part::Tasks(self.store.tasks_due(&day_of(now), None)?));
         }
         if counters.3 != before.3 {
             parts.push(Part::Investigations(self.store.investigations(None)?));

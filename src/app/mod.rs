@@ -2140,10 +2140,10 @@ impl App {
                 let id = a.id;
                 // the task under the detail's cursor, else the account's first due task
                 let due = self.account_task().or_else(|| {
-                    self.data
-                        .tasks_due
-                        .iter()
-                        .find(|t| t.account_id == Some(id))
+                    self.account_detail
+                        .as_ref()
+                        .filter(|d| d.account.id == id)
+                        .and_then(|d| d.tasks.iter().find(|t| t.due_date <= self.data.day))
                         .map(|t| t.id)
                 });
                 match due {

@@ -47,15 +47,21 @@ impl Store {
 
     /// Open tasks due on or before `day`, soonest first.
     pub fn tasks_due(&self, day: &str, account: Option<i64>) -> Result<Vec<Task>> {
-        let mut stmt = self.conn.prepare_cached(
+        // one account's tasks are read through its index, not by scanning everyone's
+        let by_account = if account.is_some() {
+            "t.account_id = ?2"
+        } else {
+            "?2 IS NULL"
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT t.id, t.account_id, a.name, t.title, \
              CASE WHEN t.status = 'snoozed' THEN coalesce(t.snoozed_until, t.due_date) ELSE t.due_date END AS due, \
              t.status FROM tasks t \
              LEFT JOIN accounts a ON a.id = t.account_id \
              WHERE ((t.status = 'open' AND t.due_date <= ?1) OR (t.status = 'snoozed' AND t.snoozed_until <= ?1)) \
-             AND (?2 IS NULL OR t.account_id = ?2) \
-             ORDER BY due, t.id",
-        )?;
+             AND {by_account} \
+             ORDER BY due, t.id"
+        ))?;
         let rows = stmt
             .query_map(params![day, account], |r| {
                 Ok(Task {
