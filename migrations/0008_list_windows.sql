@@ -28,6 +28,6 @@ CREATE INDEX accounts_list_open ON accounts (open_tickets, id);
 
 -- the open queue, most urgent first, with what its filters read
 CREATE INDEX tickets_queue ON tickets (
-    next_due IS NULL, next_due, opened_at,
-    snoozed_until_reply, snoozed_until, waiting_since, support_tier, step, account_id, assignee
+    next_due IS NULL, next_due, opened_at, id,
+    snoozed_until_reply, snoozed_until, waiting_since, support_tier, step, account_id, assignee, closed_at
 ) WHERE closed_at IS NULL;

@@ -52,12 +52,17 @@ pub fn run(cli: &Cli) -> Result<()> {
     let worker = Worker::new(store, config.health, config.sla, cli.now)
         .with_responses(templates(), config.responses.clone())
         .with_import(config.import.clone());
+    // the slow reads and the daily recompute run on a connection of their own, so the lists
+    // never wait behind them
+    let slow = Worker::new(Store::open(&path, &app.actor)?, config.health, config.sla, cli.now)
+        .with_responses(templates(), config.responses.clone())
+        .with_import(config.import.clone());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
     let mut terminal = ratatui::try_init().context("cannot take over the terminal")?;
-    let result = rt.block_on(event_loop(&mut terminal, app, worker, cli.now));
+    let result = rt.block_on(event_loop(&mut terminal, app, [worker, slow], cli.now));
     ratatui::restore();
     result
 }
@@ -65,12 +70,35 @@ pub fn run(cli: &Cli) -> Result<()> {
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     mut app: App,
-    worker: Worker,
+    workers: [Worker; 2],
     fixed_now: Option<i64>,
 ) -> Result<()> {
     let theme = Theme::from_env();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let (cmd_tx, cmd_rx) = std::sync::mpsc::channel::<Cmd>();
+    let (slow_tx, slow_rx) = std::sync::mpsc::channel::<Cmd>();
+    let [worker, slow] = workers;
+
+    // the slow lane: the daily review's read and the daily recompute
+    let reply_tx = tx.clone();
+    std::thread::spawn(move || {
+        let mut worker = slow;
+        while let Ok(first) = slow_rx.recv() {
+            let mut batch = vec![first];
+            batch.extend(slow_rx.try_iter());
+            let last_review = batch.iter().rposition(|c| matches!(c, Cmd::LoadReview));
+            for (i, cmd) in batch.into_iter().enumerate() {
+                if matches!(cmd, Cmd::LoadReview) && last_review != Some(i) {
+                    continue;
+                }
+                for r in worker.execute(cmd) {
+                    if reply_tx.send(Msg::Reply(r)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    });
 
     // the database worker: all SQL happens here, off the render path
     let reply_tx = tx.clone();
@@ -159,6 +187,9 @@ async fn event_loop(
                     Cmd::ExternalEditor { key, text } => {
                         let result = external_editor(terminal, &pause, &text);
                         pending.push(Msg::EditorDone { key, result });
+                    }
+                    slow @ (Cmd::LoadReview | Cmd::DailyRecompute) => {
+                        let _ = slow_tx.send(slow);
                     }
                     other => {
                         let _ = cmd_tx.send(other);

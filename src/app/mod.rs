@@ -562,6 +562,15 @@ impl App {
         self.tickets.get(self.ticket_sel)
     }
 
+    /// The Accounts list is being read (it shows nothing yet, or something about to change).
+    pub fn accounts_waiting(&self) -> bool {
+        self.account_waiting || (self.account_stale.is_some() && self.view == View::Accounts)
+    }
+
+    pub fn tickets_waiting(&self) -> bool {
+        self.ticket_waiting || (self.ticket_stale.is_some() && self.view == View::Tickets)
+    }
+
     /// Select this account when the list is next read (wherever it stands in the list).
     pub fn select_account_id(&mut self, id: i64) {
         self.account_keep = Some(id);
@@ -799,7 +808,8 @@ impl App {
     fn rebuild_review(&mut self) {
         let keep = self.selected_review().map(|r| r.key.clone());
         let at = self.review_sel;
-        self.review = self.data.review.clone();
+        // the items move from the reply to the list: at scale there are many
+        self.review = std::mem::take(&mut self.data.review);
         // the same item, or (when it went, say a task just done) the one that took its place
         self.review_sel = keep
             .and_then(|k| self.review.iter().position(|r| r.key == k))
@@ -1072,6 +1082,9 @@ impl App {
                 if review && !self.review_loaded && self.status.starts_with("? help") && !self.status_is_error {
                     self.info(format!("{} to review today · {}", self.data.review.len(), self.status));
                 }
+                if review {
+                    self.rebuild_review();
+                }
                 self.review_loaded |= review;
                 if accounts {
                     self.account_stale = Some(self.account_stale.unwrap_or(false));
@@ -1080,7 +1093,6 @@ impl App {
                     self.ticket_stale = Some(self.ticket_stale.unwrap_or(false));
                 }
                 self.refilter_investigations();
-                self.rebuild_review();
                 self.metrics_asked = None;
                 // the details on screen may have changed even when no list did
                 let mut cmds = Vec::new();
@@ -1101,7 +1113,6 @@ impl App {
                 self.loaded = true;
                 self.reload_lists();
                 self.refilter_investigations();
-                self.rebuild_review();
                 self.metrics_asked = None;
                 if first {
                     if self.data.accounts_total == 0 && !self.welcome_done {

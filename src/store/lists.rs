@@ -221,8 +221,11 @@ impl Store {
         let (filter, mut base) = q.filter();
         let (key, _) = q.key();
         let dir = if q.high_first() { "DESC" } else { "ASC" };
+        // the rows skipped are walked in the index alone; only the window's rows are read
         let sql = format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE {filter} ORDER BY {key} {dir}, a.id LIMIT :limit OFFSET :start"
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id IN \
+             (SELECT a.id FROM accounts a WHERE {filter} ORDER BY {key} {dir}, a.id LIMIT :limit OFFSET :start) \
+             ORDER BY {key} {dir}, a.id"
         );
         base.push((":limit", (limit as i64).into()));
         base.push((":start", (start as i64).into()));
@@ -344,9 +347,17 @@ impl Store {
         let (filter, mut args) = q.filter();
         args.push((limit as i64).into());
         args.push((start as i64).into());
+        // the rows skipped are walked in the queue's index alone; only the window's rows are read
+        let join = if q.joins_accounts() {
+            " JOIN accounts a ON a.id = t.account_id"
+        } else {
+            ""
+        };
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE {filter} \
-             ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?"
+            "SELECT {TICKET_COLUMNS} FROM tickets t JOIN accounts a ON a.id = t.account_id WHERE t.id IN \
+             (SELECT t.id FROM tickets t {} {join} WHERE {filter} ORDER BY {QUEUE_ORDER} LIMIT ? OFFSET ?) \
+             ORDER BY {QUEUE_ORDER}",
+            q.index()
         ))?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args), ticket_from_row)?

@@ -397,7 +397,9 @@ fn accounts(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         let inner = block.inner(area);
         f.render_widget(block, area);
         if app.accounts.is_empty() {
-            let msg = if app.accounts_total() == 0 {
+            let msg = if app.accounts_waiting() {
+                "Reading…"
+            } else if app.accounts_total() == 0 {
                 "No accounts yet. Load sample data with `tend demo`, or press : for every action."
             } else {
                 "No account matches. Esc clears the filter; t, l, e cycle tier, stage, segment."
@@ -848,7 +850,9 @@ fn tickets(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         let inner = block.inner(area);
         f.render_widget(block, area);
         if app.tickets.is_empty() {
-            let msg = if app.queue == QueueFilter::Open && app.ticket_filter.is_empty() && app.queue_account.is_none() {
+            let msg = if app.tickets_waiting() {
+                "Reading…"
+            } else if app.queue == QueueFilter::Open && app.ticket_filter.is_empty() && app.queue_account.is_none() {
                 "The queue is empty. Nice."
             } else {
                 "No ticket matches. f cycles the queue filter; Esc clears the text filter."
