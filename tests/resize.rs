@@ -173,7 +173,7 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
         .selected_ticket()
         .map(|t| t.id)
         .or_else(|| {
-            app.data.review.iter().find_map(|r| match r.target {
+            app.review.iter().find_map(|r| match r.target {
                 Target::Ticket(t) => Some(t),
                 _ => None,
             })
