@@ -17,7 +17,7 @@ fn parts(replies: Vec<Reply>) -> Option<Vec<&'static str>> {
                     Part::Accounts(_) => "accounts",
                     Part::Tickets(..) => "tickets",
                     Part::Review(_) => "review",
-                    Part::Tasks(_) => "tasks",
+                    Part::Tasks => "tasks",
                     Part::Investigations(_) => "investigations",
                 })
                 .collect(),

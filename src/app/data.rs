@@ -23,7 +23,6 @@ pub struct Snapshot {
     pub queue_snoozed: usize,
     /// The daily review.
     pub review: Vec<ReviewItem>,
-    pub tasks_due: Vec<Task>,
     pub reviewed: HashSet<String>,
     pub day: String,
     pub data_version: i64,
@@ -226,7 +225,8 @@ pub enum Part {
     /// The tickets changed: how many are open, and snoozed. The queue's window reloads itself.
     Tickets(usize, usize),
     Review(Vec<ReviewItem>),
-    Tasks(Vec<Task>),
+    /// The tasks changed: the review is read again.
+    Tasks,
     Investigations(Vec<crate::store::InvestigationRow>),
 }
 
@@ -293,7 +293,6 @@ pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snap
         queue_open,
         queue_snoozed,
         review: Vec::new(),
-        tasks_due: Vec::new(),
         reviewed: store.review_marks(&day)?,
         investigations: store.investigations(None)?,
         day,
@@ -310,7 +309,7 @@ impl Snapshot {
                 self.queue_snoozed = snoozed;
             }
             Part::Review(r) => self.review = r,
-            Part::Tasks(t) => self.tasks_due = t,
+            Part::Tasks => {}
             Part::Investigations(i) => self.investigations = i,
         }
     }
@@ -333,7 +332,7 @@ pub fn settle(store: &Store, app: &mut super::App, cmds: Vec<Cmd>) -> crate::sto
                 Cmd::LoadReview if app.view == super::View::Today => {
                     let tasks = store.tasks_due(&day_of(app.now), None)?;
                     let review = load_review(store, &app.rules, &tasks, app.now)?;
-                    Reply::Parts(vec![Part::Tasks(tasks), Part::Review(review)])
+                    Reply::Parts(vec![Part::Review(review)])
                 }
                 _ => {
                     rest.push(c);
@@ -486,7 +485,7 @@ impl Worker {
             return Ok(parts);
         }
         if counters.2 != before.2 {
-            parts.push(Part::Tasks(self.store.tasks_due(&day_of(now), None)?));
+            parts.push(Part::Tasks);
         }
         if counters.3 != before.3 {
             parts.push(Part::Investigations(self.store.investigations(None)?));
@@ -511,7 +510,7 @@ impl Worker {
             Cmd::LoadReview => {
                 let tasks = self.store.tasks_due(&day_of(now), None);
                 match tasks.and_then(|t| load_review(&self.store, &self.rules, &t, now).map(|r| (t, r))) {
-                    Ok((t, r)) => vec![Reply::Parts(vec![Part::Tasks(t), Part::Review(r)])],
+                    Ok((_, r)) => vec![Reply::Parts(vec![Part::Review(r)])],
                     Err(e) => vec![Reply::Failed(format!("Could not load the review: {e}"))],
                 }
             }

@@ -394,6 +394,8 @@ pub struct App {
     pub review_sel: usize,
     /// The review has been read at least once.
     pub review_loaded: bool,
+    /// The review should be read again (the clock or the data moved); done when Today shows.
+    review_stale: bool,
     // investigations
     pub investigation_rows: Vec<usize>,
     pub investigation_sel: usize,
@@ -489,6 +491,7 @@ impl App {
             review: Vec::new(),
             review_sel: 0,
             review_loaded: false,
+            review_stale: false,
             investigation_rows: Vec::new(),
             investigation_sel: 0,
             investigation_filter: String::new(),
@@ -999,7 +1002,7 @@ impl App {
                 if new_minute && self.loaded {
                     // clocks moved: breaches and the review list follow them
                     self.ticket_stale = Some(self.ticket_stale.unwrap_or(false));
-                    cmds.insert(0, Cmd::LoadReview);
+                    self.review_stale = true;
                 }
                 if new_day && self.loaded {
                     cmds.insert(0, Cmd::DailyRecompute);
@@ -1011,6 +1014,11 @@ impl App {
         };
         let lists = self.list_cmds();
         cmds.extend(lists);
+        // the review is read when Today shows (and once at the start, for its count)
+        if self.loaded && self.review_stale && (self.view == View::Today || !self.review_loaded) {
+            self.review_stale = false;
+            cmds.push(Cmd::LoadReview);
+        }
         // the slow reads go after the windows the screen waits for
         cmds.sort_by_key(|c| matches!(c, Cmd::LoadReview | Cmd::DailyRecompute));
         if let Some(c) = self.detail_cmd() {
@@ -1075,7 +1083,7 @@ impl App {
                 for p in parts {
                     accounts |= matches!(p, data::Part::Accounts(_));
                     tickets |= matches!(p, data::Part::Tickets(..));
-                    tasks |= matches!(p, data::Part::Tasks(_));
+                    tasks |= matches!(p, data::Part::Tasks);
                     review |= matches!(p, data::Part::Review(_));
                     self.data.apply(p);
                 }
@@ -1097,7 +1105,7 @@ impl App {
                 // the details on screen may have changed even when no list did
                 let mut cmds = Vec::new();
                 if (accounts || tickets || tasks) && !review {
-                    cmds.push(Cmd::LoadReview);
+                    self.review_stale = true;
                 }
                 if let Some(d) = &self.ticket_detail {
                     cmds.push(Cmd::LoadTicket(d.ticket.id));
@@ -1124,7 +1132,8 @@ impl App {
                     }
                 }
                 // the details on screen may have changed too; the review is read after the lists
-                let mut cmds = vec![Cmd::LoadReview];
+                self.review_stale = true;
+                let mut cmds = Vec::new();
                 if first && self.data.accounts_total > 0 {
                     // the first open of a day takes the day's health snapshot and raises alerts
                     cmds.push(Cmd::DailyRecompute);
