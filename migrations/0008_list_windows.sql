@@ -25,6 +25,14 @@ CREATE INDEX accounts_list_score ON accounts (coalesce(health_score, 4294967295)
 CREATE INDEX accounts_list_renewal ON accounts (coalesce(renewal_date, '9999'), id);
 CREATE INDEX accounts_list_login ON accounts (coalesce(last_login_at, 0), id);
 CREATE INDEX accounts_list_open ON accounts (open_tickets, id);
+CREATE INDEX accounts_list_segment ON accounts (
+    CASE segment WHEN 'enterprise' THEN 0 WHEN 'smb' THEN 1 ELSE 2 END, id);
+CREATE INDEX accounts_list_stage ON accounts (
+    CASE stage WHEN 'onboarding' THEN 0 WHEN 'adoption' THEN 1 WHEN 'value-realization' THEN 2
+        WHEN 'expansion' THEN 3 ELSE 4 END, id);
+
+-- an account's detail reads its sequence enrolments
+CREATE INDEX sequence_enrollments_account ON sequence_enrollments (account_id);
 
 -- the open queue, most urgent first, with what its filters read
 CREATE INDEX tickets_queue ON tickets (

@@ -342,6 +342,44 @@ pub(crate) fn word<T: std::str::FromStr<Err = UnknownWord>>(s: String) -> rusqli
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
+/// Statements recorded while tracing is on, with their bound values (for checking query plans).
+static TRACED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn record_statement(event: rusqlite::trace::TraceEvent<'_>) {
+    if let rusqlite::trace::TraceEvent::Stmt(stmt, sql) = event {
+        // a trigger's own statements come as comments; the statement that fired it is enough
+        if sql.starts_with("--") {
+            return;
+        }
+        if let (Some(text), Ok(mut seen)) = (stmt.expanded_sql(), TRACED.lock()) {
+            seen.push(text);
+        }
+    }
+}
+
+impl Store {
+    /// Start or stop recording the statements this connection runs.
+    pub fn trace_statements(&self, on: bool) {
+        let f: Option<fn(rusqlite::trace::TraceEvent<'_>)> = if on { Some(record_statement) } else { None };
+        self.conn
+            .trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, f);
+    }
+
+    /// The statements recorded since the last call (by any connection that traces).
+    pub fn traced_statements() -> Vec<String> {
+        TRACED.lock().map(|mut v| std::mem::take(&mut *v)).unwrap_or_default()
+    }
+
+    /// SQLite's plan for a statement: one line per step, as `EXPLAIN QUERY PLAN` gives them.
+    pub fn query_plan(&self, sql: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = stmt
+            .query_map([], |r| r.get::<_, String>(3))?
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -468,16 +468,23 @@ impl Store {
 
     /// Enrolments, active ones first; `all` includes completed and cancelled ones.
     pub fn enrollments(&self, account: Option<i64>, all: bool) -> Result<Vec<Enrollment>> {
-        let mut stmt = self.conn.prepare(
+        // one account's enrolments are read through its index
+        let by_account = if account.is_some() {
+            "e.account_id = ?1"
+        } else {
+            "?1 IS NULL"
+        };
+        let by_status = if all { "?2" } else { "e.status = 'active' AND NOT ?2" };
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT e.id, e.account_id, a.name, e.sequence, e.enrolled_on, e.status, e.actor, \
                (SELECT count(*) FROM tasks t WHERE t.enrollment_id = e.id), \
                (SELECT count(*) FROM tasks t WHERE t.enrollment_id = e.id AND t.status = 'done'), \
                (SELECT t.due_date FROM tasks t WHERE t.enrollment_id = e.id AND t.status IN ('open', 'snoozed') ORDER BY t.due_date, t.id LIMIT 1), \
                (SELECT t.title FROM tasks t WHERE t.enrollment_id = e.id AND t.status IN ('open', 'snoozed') ORDER BY t.due_date, t.id LIMIT 1) \
              FROM sequence_enrollments e JOIN accounts a ON a.id = e.account_id \
-             WHERE (?1 IS NULL OR e.account_id = ?1) AND (?2 OR e.status = 'active') \
-             ORDER BY e.status = 'active' DESC, e.created_at DESC, e.id DESC",
-        )?;
+             WHERE {by_account} AND {by_status} \
+             ORDER BY e.status = 'active' DESC, e.created_at DESC, e.id DESC"
+        ))?;
         let rows = stmt
             .query_map(params![account, all], |r| {
                 Ok(Enrollment {
