@@ -87,6 +87,9 @@ pub enum Cmd {
     TicketList(ListRequest<QueueQuery>),
     /// The daily review again (the clock moved).
     LoadReview,
+    /// A text filter is about to be typed: read the list's search candidates now.
+    PrepareAccountSearch(AccountListQuery),
+    PrepareTicketSearch(QueueQuery),
     LoadAccount(i64),
     LoadTicket(i64),
     Ticket(i64, TicketOp),
@@ -506,6 +509,14 @@ impl Worker {
             Cmd::TicketList(req) => match self.lister.tickets(&self.store, &req) {
                 Ok(r) => vec![Reply::TicketList(Box::new(r))],
                 Err(e) => vec![Reply::Failed(format!("Could not load the queue: {e}"))],
+            },
+            Cmd::PrepareAccountSearch(q) => match self.lister.prepare_accounts(&self.store, &q) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Reply::Failed(format!("Could not read the accounts: {e}"))],
+            },
+            Cmd::PrepareTicketSearch(q) => match self.lister.prepare_tickets(&self.store, &q) {
+                Ok(()) => Vec::new(),
+                Err(e) => vec![Reply::Failed(format!("Could not read the queue: {e}"))],
             },
             Cmd::LoadReview => {
                 let tasks = self.store.tasks_due(&day_of(now), None);

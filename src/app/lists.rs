@@ -96,26 +96,48 @@ struct Search<Q> {
     query: Q,
     version: i64,
     items: Vec<(i64, String)>,
-    text: String,
-    /// Indexes into `items`, best match first.
-    matches: Vec<usize>,
+    /// The texts typed so far, each narrowing the one before, with its matches (indexes into
+    /// `items`, best first): a letter typed ranks only the last matches, a letter erased
+    /// goes back a step.
+    steps: Vec<(String, Vec<usize>)>,
 }
 
 impl<Q: PartialEq + Clone> Search<Q> {
+    fn new(query: Q, version: i64, items: Vec<(i64, String)>) -> Self {
+        Search {
+            query,
+            version,
+            items,
+            steps: Vec::new(),
+        }
+    }
+
     fn ranked(&mut self, text: &str) -> Vec<i64> {
         // a plain word grown by a letter can only narrow the matches
-        let plain = |s: &str| s.chars().all(|c| c.is_alphanumeric() || "-_.@#".contains(c));
-        let pool: Vec<usize> = if !self.text.is_empty() && text.starts_with(&self.text) && plain(text) {
-            let mut m = self.matches.clone();
-            m.sort_unstable();
-            m
-        } else {
-            (0..self.items.len()).collect()
-        };
-        let hay: Vec<&str> = pool.iter().map(|i| self.items[*i].1.as_str()).collect();
-        self.matches = rank(text, &pool, &hay);
-        self.text = text.to_string();
-        self.matches.iter().map(|i| self.items[*i].0).collect()
+        let plain = text.chars().all(|c| c.is_alphanumeric() || "-_.@#".contains(c));
+        while let Some((t, _)) = self.steps.last() {
+            if plain && text.starts_with(t.as_str()) {
+                break;
+            }
+            self.steps.pop();
+        }
+        if self.steps.last().is_none_or(|(t, _)| t != text) {
+            let pool: Vec<usize> = match self.steps.last() {
+                Some((_, m)) => {
+                    let mut m = m.clone();
+                    m.sort_unstable();
+                    m
+                }
+                None => (0..self.items.len()).collect(),
+            };
+            let hay: Vec<&str> = pool.iter().map(|i| self.items[*i].1.as_str()).collect();
+            let matches = rank(text, &pool, &hay);
+            self.steps.push((text.to_string(), matches));
+        }
+        self.steps
+            .last()
+            .map(|(_, m)| m.iter().map(|i| self.items[*i].0).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -135,11 +157,14 @@ pub fn rank<T: Clone>(query: &str, items: &[T], haystacks: &[&str]) -> Vec<T> {
     scored.into_iter().map(|(_, i)| items[i].clone()).collect()
 }
 
-/// Answers list requests; keeps the search candidates of the last text filter of each list.
+/// Answers list requests; keeps the search candidates of the last text filter of each list,
+/// and each list's length, while the data stays the same.
 #[derive(Default)]
 pub struct Lister {
     accounts: Option<Search<AccountListQuery>>,
     tickets: Option<Search<QueueQuery>>,
+    account_total: Option<(AccountListQuery, i64, usize)>,
+    ticket_total: Option<(QueueQuery, i64, usize)>,
 }
 
 type Result<T> = crate::store::Result<T>;
@@ -151,11 +176,61 @@ fn place(total: usize, found: Option<usize>, sel: usize) -> (usize, usize) {
 }
 
 impl Lister {
+    /// Read the accounts' search candidates now, before the first letter is typed.
+    pub fn prepare_accounts(&mut self, store: &Store, q: &AccountListQuery) -> Result<()> {
+        let version = store.change_counters()?.0;
+        if !self
+            .accounts
+            .as_ref()
+            .is_some_and(|s| &s.query == q && s.version == version)
+        {
+            self.accounts = Some(Search::new(q.clone(), version, store.account_search_text(q)?));
+        }
+        Ok(())
+    }
+
+    /// Read the queue's search candidates now, before the first letter is typed.
+    pub fn prepare_tickets(&mut self, store: &Store, q: &QueueQuery) -> Result<()> {
+        let version = store.change_counters()?.1;
+        if !self
+            .tickets
+            .as_ref()
+            .is_some_and(|s| &s.query == q && s.version == version)
+        {
+            self.tickets = Some(Search::new(q.clone(), version, store.queue_search_text(q)?));
+        }
+        Ok(())
+    }
+
+    /// The list's length: counted again only when the query or the data changed.
+    fn account_count(&mut self, store: &Store, q: &AccountListQuery) -> Result<usize> {
+        let version = store.change_counters()?.0;
+        if let Some((cq, cv, n)) = &self.account_total {
+            if cq == q && *cv == version {
+                return Ok(*n);
+            }
+        }
+        let n = store.account_list_count(q)?;
+        self.account_total = Some((q.clone(), version, n));
+        Ok(n)
+    }
+
+    fn ticket_count(&mut self, store: &Store, q: &QueueQuery) -> Result<usize> {
+        let version = store.change_counters()?.1;
+        if let Some((cq, cv, n)) = &self.ticket_total {
+            if cq == q && *cv == version {
+                return Ok(*n);
+            }
+        }
+        let n = store.queue_count(q)?;
+        self.ticket_total = Some((q.clone(), version, n));
+        Ok(n)
+    }
+
     pub fn accounts(&mut self, store: &Store, req: &ListRequest<AccountListQuery>) -> Result<ListReply<Account>> {
         let q = &req.view.query;
         let (total, sel, start, rows) = if req.view.text.trim().is_empty() {
-            self.accounts = None;
-            let total = store.account_list_count(q)?;
+            let total = self.account_count(store, q)?;
             let found = match req.keep {
                 Some(id) => store.account_list_position(q, id)?,
                 None => None,
@@ -168,20 +243,7 @@ impl Lister {
             };
             (total, sel, start, store.account_list_page(q, start, WINDOW)?)
         } else {
-            let version = store.change_counters()?.0;
-            let fresh = self
-                .accounts
-                .as_ref()
-                .is_some_and(|s| &s.query == q && s.version == version);
-            if !fresh {
-                self.accounts = Some(Search {
-                    query: q.clone(),
-                    version,
-                    items: store.account_search_text(q)?,
-                    text: String::new(),
-                    matches: Vec::new(),
-                });
-            }
+            self.prepare_accounts(store, q)?;
             let Some(search) = self.accounts.as_mut() else {
                 return Ok(empty(req));
             };
@@ -211,8 +273,7 @@ impl Lister {
     pub fn tickets(&mut self, store: &Store, req: &ListRequest<QueueQuery>) -> Result<ListReply<Ticket>> {
         let q = &req.view.query;
         let (total, sel, start, rows) = if req.view.text.trim().is_empty() {
-            self.tickets = None;
-            let total = store.queue_count(q)?;
+            let total = self.ticket_count(store, q)?;
             let found = match req.keep {
                 Some(id) => store.queue_position(q, id)?,
                 None => None,
@@ -225,21 +286,8 @@ impl Lister {
             };
             (total, sel, start, store.queue_page(q, start, WINDOW)?)
         } else {
-            let version = store.change_counters()?.1;
             // the clock moves each minute; the candidates follow it only when the queue asks
-            let fresh = self
-                .tickets
-                .as_ref()
-                .is_some_and(|s| &s.query == q && s.version == version);
-            if !fresh {
-                self.tickets = Some(Search {
-                    query: q.clone(),
-                    version,
-                    items: store.queue_search_text(q)?,
-                    text: String::new(),
-                    matches: Vec::new(),
-                });
-            }
+            self.prepare_tickets(store, q)?;
             let Some(search) = self.tickets.as_mut() else {
                 return Ok(empty(req));
             };

@@ -396,6 +396,8 @@ pub struct App {
     pub review_loaded: bool,
     /// The review should be read again (the clock or the data moved); done when Today shows.
     review_stale: bool,
+    /// A text filter was opened: the worker reads the search candidates before the first key.
+    search_soon: bool,
     // investigations
     pub investigation_rows: Vec<usize>,
     pub investigation_sel: usize,
@@ -492,6 +494,7 @@ impl App {
             review_sel: 0,
             review_loaded: false,
             review_stale: false,
+            search_soon: false,
             investigation_rows: Vec::new(),
             investigation_sel: 0,
             investigation_filter: String::new(),
@@ -1014,6 +1017,13 @@ impl App {
         };
         let lists = self.list_cmds();
         cmds.extend(lists);
+        if std::mem::take(&mut self.search_soon) && self.loaded {
+            match self.view {
+                View::Accounts => cmds.push(Cmd::PrepareAccountSearch(self.account_view().query)),
+                View::Tickets => cmds.push(Cmd::PrepareTicketSearch(self.ticket_view().query)),
+                _ => {}
+            }
+        }
         // the review is read when Today shows (and once at the start, for its count)
         if self.loaded && self.review_stale && (self.view == View::Today || !self.review_loaded) {
             self.review_stale = false;
@@ -1767,6 +1777,7 @@ impl App {
                     self.info(format!("Metrics has no list to filter; {seg} picks a segment."));
                 } else {
                     self.mode = Mode::Filter;
+                    self.search_soon = true;
                 }
             }
             Action::Cancel => {
