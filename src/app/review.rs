@@ -2,7 +2,7 @@
 
 use crate::domain::health::HealthRules;
 use crate::domain::{HOUR, Step, Tier, Timestamp};
-use crate::store::{Task, Ticket};
+use crate::store::{ReviewTicket, Task};
 
 /// What an item is about, in review order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,7 +57,7 @@ pub type ReviewAccount = (i64, String, u32, Option<u32>);
 /// The day's review from its candidates: open tickets near or past a clock or at Follow up,
 /// accounts that are Critical or dropped a tier, and tasks due.
 pub fn build(
-    tickets: &[Ticket],
+    tickets: &[ReviewTicket],
     accounts: &[ReviewAccount],
     tasks: &[Task],
     rules: &HealthRules,
@@ -65,9 +65,6 @@ pub fn build(
 ) -> Vec<ReviewItem> {
     let mut items = Vec::new();
     for t in tickets {
-        if t.is_snoozed(now) {
-            continue;
-        }
         let kind = match t.next_due {
             Some(due) if due < now => Some(ReviewKind::Breached),
             Some(due) if due - now <= SOON => Some(ReviewKind::SoonToBreach),

@@ -18,6 +18,17 @@ pub struct Task {
     pub status: String,
 }
 
+/// What the daily review shows of an open ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewTicket {
+    pub id: i64,
+    pub subject: String,
+    pub account_name: String,
+    pub account_score: Option<u32>,
+    pub next_due: Option<Timestamp>,
+    pub step: crate::domain::Step,
+}
+
 impl Store {
     /// Items this actor marked reviewed on `day`.
     pub fn review_marks(&self, day: &str) -> Result<HashSet<String>> {
@@ -78,18 +89,27 @@ impl Store {
     }
 
     /// Open tickets, not snoozed, that the daily review lists: a running clock due before
-    /// `soon`, or at the Follow up step. Read through the queue's index, not the whole table.
-    pub fn review_tickets(&self, now: Timestamp, soon: Timestamp) -> Result<Vec<super::Ticket>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {} FROM tickets t JOIN accounts a ON a.id = t.account_id \
+    /// `soon`, or at the Follow up step. Read through the queue's index, not the whole table,
+    /// and only what the review shows of each.
+    pub fn review_tickets(&self, now: Timestamp, soon: Timestamp) -> Result<Vec<ReviewTicket>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.id, t.subject, a.name, a.health_score, t.next_due, t.step \
+             FROM tickets t JOIN accounts a ON a.id = t.account_id \
              WHERE t.closed_at IS NULL AND (t.next_due < ?2 OR t.step = 'follow-up') \
              AND t.snoozed_until_reply = 0 AND (t.snoozed_until IS NULL OR t.snoozed_until <= ?1) \
              ORDER BY t.next_due IS NULL, t.next_due, t.opened_at, t.id",
-            // the review shows no ticket's text: leave it unread
-            super::tickets::TICKET_COLUMNS.replace("t.body", "''")
-        ))?;
+        )?;
         let rows = stmt
-            .query_map(params![now, soon], super::tickets::ticket_from_row)?
+            .query_map(params![now, soon], |r| {
+                Ok(ReviewTicket {
+                    id: r.get(0)?,
+                    subject: r.get(1)?,
+                    account_name: r.get(2)?,
+                    account_score: r.get(3)?,
+                    next_due: r.get(4)?,
+                    step: super::word(r.get(5)?)?,
+                })
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
