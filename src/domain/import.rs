@@ -835,8 +835,7 @@ impl AccountRecord {
 
     /// The stage of a new account the file gives none for: onboarding in its first 30 days.
     pub fn default_stage(signup_date: &str, now: Timestamp) -> Stage {
-        let age = chrono::NaiveDate::parse_from_str(signup_date, "%Y-%m-%d")
-            .ok()
+        let age = super::parse_day(signup_date)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|d| (now - d.and_utc().timestamp()) / DAY)
             .unwrap_or(0);
@@ -1500,6 +1499,12 @@ pub fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
 
 /// A calendar day, `YYYY-MM-DD`, from a date or a moment.
 pub fn parse_date(s: &str) -> Result<String, String> {
+    use chrono::Datelike;
+    // already in the stored form: what parse_timestamp would read as that day's midnight
+    let t = s.trim();
+    if super::iso_day(t).is_some_and(|d| d.year() >= 1970) {
+        return Ok(t.to_string());
+    }
     parse_timestamp(s)
         .map(super::day_string)
         .map_err(|_| format!("'{}' is not a date; use 2026-11-23", s.trim()))
@@ -1724,5 +1729,75 @@ mod tests {
         let bad = strings(&["8", "A@b.io", "Closed", "", "", "9"]);
         let p = ticket_record(&m.row(&bad), 1_700_000_000).unwrap_err();
         assert_eq!(p.field, Some(Field::Csat));
+    }
+
+    #[test]
+    fn dates_read_on_the_quick_path_as_on_the_general_one() {
+        // what parse_date gave before it had a quick path for YYYY-MM-DD
+        let general = |s: &str| {
+            parse_timestamp(s)
+                .map(crate::domain::day_string)
+                .map_err(|_| format!("'{}' is not a date; use 2026-11-23", s.trim()))
+        };
+        for s in [
+            "2024-03-05",
+            " 2024-03-05 ",
+            "1970-01-01",
+            "1969-12-31",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-32",
+            "9999-12-31",
+            "0999-01-01",
+            "2024-3-5",
+            "2024/03/05",
+            "2024-03-05T10:00:00Z",
+            "2024-03-0x",
+            "２０２４-03-05",
+            "",
+        ] {
+            assert_eq!(parse_date(s), general(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn days_are_written_as_chrono_writes_them() {
+        let chrono_day = |t: Timestamp| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| t.to_string())
+        };
+        for t in [
+            0,
+            -1,
+            86_399,
+            86_400,
+            1_700_000_000,
+            951_782_400,
+            LATEST,
+            LATEST + 1,
+            -62_167_219_200,
+            -62_167_219_201,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(crate::domain::day_string(t), chrono_day(t), "{t}");
+        }
+        for s in [
+            "2024-02-29",
+            "0001-01-01",
+            "2023-02-29",
+            "2024-3-5",
+            "+2024-03-05",
+            "2024-03-05 ",
+        ] {
+            assert_eq!(
+                crate::domain::parse_day(s),
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+                "{s:?}"
+            );
+        }
     }
 }
