@@ -38,7 +38,7 @@ pub struct ImportBatch<'s> {
 }
 
 /// An account row as stored, for comparing with an imported one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 struct StoredAccount {
     name: String,
     segment: String,
@@ -51,6 +51,40 @@ struct StoredAccount {
     status: String,
     churned_on: Option<String>,
     churn_reason: Option<String>,
+}
+
+impl StoredAccount {
+    fn view(&self) -> AccountView<'_> {
+        AccountView {
+            name: &self.name,
+            segment: &self.segment,
+            plan: &self.plan,
+            mrr_cents: self.mrr_cents,
+            stage: &self.stage,
+            owner: self.owner.as_deref(),
+            signup_date: &self.signup_date,
+            renewal_date: self.renewal_date.as_deref(),
+            status: &self.status,
+            churned_on: self.churned_on.as_deref(),
+            churn_reason: self.churn_reason.as_deref(),
+        }
+    }
+}
+
+/// An account's importable fields, borrowed: the stored ones, or those after a row's changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct AccountView<'a> {
+    name: &'a str,
+    segment: &'a str,
+    plan: &'a str,
+    mrr_cents: i64,
+    stage: &'a str,
+    owner: Option<&'a str>,
+    signup_date: &'a str,
+    renewal_date: Option<&'a str>,
+    status: &'a str,
+    churned_on: Option<&'a str>,
+    churn_reason: Option<&'a str>,
 }
 
 /// A contact as stored: id, account, name, email, role.
@@ -168,9 +202,49 @@ impl ImportBatch<'_> {
         Ok(())
     }
 
+    /// The account with this external id (or `tend:ID`) with its stored fields, in one look-up.
+    fn stored_account(&self, key: &str) -> Result<Option<(i64, StoredAccount)>> {
+        fn read(row: &rusqlite::Row) -> rusqlite::Result<(i64, StoredAccount)> {
+            Ok((
+                row.get(0)?,
+                StoredAccount {
+                    name: row.get(1)?,
+                    segment: row.get(2)?,
+                    plan: row.get(3)?,
+                    mrr_cents: row.get(4)?,
+                    stage: row.get(5)?,
+                    owner: row.get(6)?,
+                    signup_date: row.get(7)?,
+                    renewal_date: row.get(8)?,
+                    status: row.get(9)?,
+                    churned_on: row.get(10)?,
+                    churn_reason: row.get(11)?,
+                },
+            ))
+        }
+        let found = self
+            .tx
+            .prepare_cached(
+                "SELECT id, name, segment, plan, mrr_cents, stage, owner, signup_date, renewal_date, status, \
+                 churned_on, churn_reason FROM accounts WHERE external_id = ?1",
+            )?
+            .query_row([key], read)
+            .optional()?;
+        match (found, parse_internal_key(key)) {
+            (None, Some(id)) => Ok(self
+                .tx
+                .prepare_cached(
+                    "SELECT id, name, segment, plan, mrr_cents, stage, owner, signup_date, renewal_date, status, \
+                     churned_on, churn_reason FROM accounts WHERE id = ?1 AND external_id IS NULL",
+                )?
+                .query_row([id], read)
+                .optional()?),
+            (found, _) => Ok(found),
+        }
+    }
+
     pub fn account(&mut self, r: &AccountRecord) -> Result<Outcome> {
-        let existing = self.account_id(&r.external_id)?;
-        let Some(id) = existing else {
+        let Some((id, cur)) = self.stored_account(&r.external_id)? else {
             let signup_date = r
                 .signup_date
                 .clone()
@@ -198,69 +272,28 @@ impl ImportBatch<'_> {
                 let at = day_start(&a.signup_date).unwrap_or(self.now).min(self.now);
                 self.revenue(id, at, "new", 0, a.mrr_cents)?;
             }
-            self.account_ids.insert(r.external_id.clone(), id);
             self.touched.insert(id);
             return Ok(Outcome::Inserted);
         };
-        let cur: StoredAccount = self
-            .tx
-            .prepare_cached(
-                "SELECT name, segment, plan, mrr_cents, stage, owner, signup_date, renewal_date, status, churned_on, \
-                 churn_reason FROM accounts WHERE id = ?1",
-            )?
-            .query_row([id], |row| {
-                Ok(StoredAccount {
-                    name: row.get(0)?,
-                    segment: row.get(1)?,
-                    plan: row.get(2)?,
-                    mrr_cents: row.get(3)?,
-                    stage: row.get(4)?,
-                    owner: row.get(5)?,
-                    signup_date: row.get(6)?,
-                    renewal_date: row.get(7)?,
-                    status: row.get(8)?,
-                    churned_on: row.get(9)?,
-                    churn_reason: row.get(10)?,
-                })
-            })?;
-        let mut new = cur.clone();
-        if let Some(v) = &r.name {
-            new.name = v.clone();
-        }
-        if let Some(v) = r.segment {
-            new.segment = v.as_str().into();
-        }
-        if let Some(v) = &r.plan {
-            new.plan = v.clone();
-        }
-        if let Some(v) = r.mrr_cents {
-            new.mrr_cents = v;
-        }
-        if let Some(v) = r.stage {
-            new.stage = v.as_str().into();
-        }
-        if r.owner.is_some() {
-            new.owner = r.owner.clone();
-        }
-        if let Some(v) = &r.signup_date {
-            new.signup_date = v.clone();
-        }
-        if r.renewal_date.is_some() {
-            new.renewal_date = r.renewal_date.clone();
-        }
-        if let Some(v) = r.status {
-            new.status = v.as_str().into();
-            if v == AccountStatus::Active {
-                new.churned_on = None;
-                new.churn_reason = None;
-            }
-        }
-        if r.churned_on.is_some() {
-            new.churned_on = r.churned_on.clone();
-        }
-        if r.churn_reason.is_some() {
-            new.churn_reason = r.churn_reason.clone();
-        }
+        let cur = cur.view();
+        let reset = r.status == Some(AccountStatus::Active);
+        let new = AccountView {
+            name: r.name.as_deref().unwrap_or(cur.name),
+            segment: r.segment.map_or(cur.segment, |s| s.as_str()),
+            plan: r.plan.as_deref().unwrap_or(cur.plan),
+            mrr_cents: r.mrr_cents.unwrap_or(cur.mrr_cents),
+            stage: r.stage.map_or(cur.stage, |s| s.as_str()),
+            owner: r.owner.as_deref().or(cur.owner),
+            signup_date: r.signup_date.as_deref().unwrap_or(cur.signup_date),
+            renewal_date: r.renewal_date.as_deref().or(cur.renewal_date),
+            status: r.status.map_or(cur.status, |s| s.as_str()),
+            // an account made active again loses its churn, unless the row gives one
+            churned_on: r.churned_on.as_deref().or(if reset { None } else { cur.churned_on }),
+            churn_reason: r
+                .churn_reason
+                .as_deref()
+                .or(if reset { None } else { cur.churn_reason }),
+        };
         if new == cur {
             return Ok(Outcome::Unchanged);
         }
@@ -294,7 +327,7 @@ impl ImportBatch<'_> {
             self.revenue(id, self.now, kind, cur.mrr_cents, new.mrr_cents)?;
         }
         if new.status == "churned" && cur.status != "churned" {
-            let at = new.churned_on.as_deref().and_then(day_start).unwrap_or(self.now);
+            let at = new.churned_on.and_then(day_start).unwrap_or(self.now);
             self.revenue(id, at, "churn", new.mrr_cents, 0)?;
         }
         self.touched.insert(id);
@@ -804,8 +837,7 @@ impl TicketState {
 }
 
 fn day_start(day: &str) -> Option<Timestamp> {
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .ok()
+    crate::domain::parse_day(day)
         .and_then(|d| d.and_hms_opt(9, 0, 0))
         .map(|d| d.and_utc().timestamp())
 }
