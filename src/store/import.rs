@@ -16,6 +16,15 @@ use std::collections::{HashMap, HashSet};
 const IMPORT_CACHE_KIB: i64 = -64 * 1024;
 /// SQLite's default page cache, restored after an import.
 const DEFAULT_CACHE_KIB: i64 = -2000;
+/// Account rows an import writes before it considers bulk mode.
+const BULK_AFTER_WRITES: u64 = 10_000;
+/// Bulk mode pays when the rows written so far are at least this share of the table's rows
+/// (one in four): rebuilding an index costs a sort of the whole table, which a large table
+/// repays only for a large import.
+const BULK_TABLE_SHARE: u64 = 4;
+/// The change-counter triggers bulk mode replaces by one bump at the end (migration 0003).
+const ACCOUNT_COUNTER_TRIGGERS: [&str; 2] = ["accounts_changed_ins", "accounts_changed_upd"];
+const ACCOUNT_COUNTER_BODY: &str = "UPDATE change_counters SET n = n + 1 WHERE tbl = 'accounts'; END";
 
 /// What an imported row did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +44,66 @@ pub struct ImportBatch<'s> {
     account_ids: HashMap<String, i64>,
     /// Accounts whose health inputs changed, to rescore after the commit.
     pub touched: HashSet<i64>,
+    /// Account rows inserted or updated so far.
+    account_writes: u64,
+    /// When `account_writes` reaches this, look again at whether bulk mode pays.
+    bulk_check_at: u64,
+    bulk: Option<Bulk>,
+}
+
+/// A large import's bulk mode: the account tables' non-unique indexes and the accounts
+/// change-counter triggers are dropped inside the import's transaction, and put back (with one
+/// counter bump for all the rows written meanwhile) just before it commits. Nobody else sees the
+/// schema without them: a rollback, a dry run, an error or a killed process restores it with
+/// everything else.
+#[derive(Debug, Default)]
+struct Bulk {
+    /// The CREATE statements of what was dropped, in the order to run them again.
+    restore: Vec<String>,
+    /// Whether the counter triggers are away, so that the batch counts for them.
+    counting: bool,
+    /// Account rows written while the counter triggers were away: what they would have counted.
+    uncounted: u64,
+}
+
+impl Bulk {
+    /// Drop a table's non-unique indexes (a UNIQUE one checks the rows as they come, so it stays).
+    fn drop_indexes(&mut self, tx: &rusqlite::Transaction, table: &str) -> Result<()> {
+        let indexes: Vec<(String, String)> = tx
+            .prepare(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL \
+                 AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+            )?
+            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        for (name, sql) in indexes {
+            tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+            self.restore.push(sql);
+        }
+        Ok(())
+    }
+
+    /// Drop the accounts change-counter triggers, if they are still the plain counter bump of
+    /// migration 0003 (a trigger changed since may do more, and is left to do it).
+    fn drop_counter_triggers(&mut self, tx: &rusqlite::Transaction) -> Result<()> {
+        let triggers: Vec<(String, String)> = tx
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'accounts' AND name IN (?1, ?2)")?
+            .query_map(ACCOUNT_COUNTER_TRIGGERS, |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<std::result::Result<_, _>>()?;
+        let plain = |sql: &str| {
+            sql.split_once(" BEGIN ")
+                .is_some_and(|(_, body)| body.trim() == ACCOUNT_COUNTER_BODY)
+        };
+        if triggers.len() != ACCOUNT_COUNTER_TRIGGERS.len() || !triggers.iter().all(|(_, sql)| plain(sql)) {
+            return Ok(());
+        }
+        for (name, sql) in triggers {
+            tx.execute_batch(&format!("DROP TRIGGER \"{name}\""))?;
+            self.restore.push(sql);
+        }
+        self.counting = true;
+        Ok(())
+    }
 }
 
 /// An account row as stored, for comparing with an imported one.
@@ -138,6 +207,9 @@ impl Store {
             create_accounts,
             account_ids: HashMap::new(),
             touched: HashSet::new(),
+            account_writes: 0,
+            bulk_check_at: BULK_AFTER_WRITES,
+            bulk: None,
         })
     }
 }
@@ -155,7 +227,18 @@ impl ImportBatch<'_> {
     }
 
     /// Make the import permanent, with one audit entry saying what it was.
-    pub fn commit(self, what: &str, detail: &str) -> Result<()> {
+    pub fn commit(mut self, what: &str, detail: &str) -> Result<()> {
+        if let Some(bulk) = self.bulk.take() {
+            for sql in &bulk.restore {
+                self.tx.execute_batch(sql)?;
+            }
+            if bulk.uncounted > 0 {
+                self.tx.execute(
+                    "UPDATE change_counters SET n = n + ?1 WHERE tbl = 'accounts'",
+                    [bulk.uncounted as i64],
+                )?;
+            }
+        }
         Store::audit(&self.tx, &self.actor, self.now, "import", 0, what, detail)?;
         // the batch resets the cache when dropped, so it cannot give its transaction away:
         // commit in place (the transaction's own drop then finds nothing left to roll back)
@@ -186,6 +269,43 @@ impl ImportBatch<'_> {
             self.account_ids.insert(key.to_string(), id);
         }
         Ok(found)
+    }
+
+    /// Count account rows written (each one the counter triggers would count), and switch to
+    /// bulk mode when the import has become large next to the tables it writes.
+    fn accounts_written(&mut self, rows: usize) -> Result<()> {
+        let rows = rows as u64;
+        self.account_writes += rows;
+        match &mut self.bulk {
+            Some(bulk) if bulk.counting => bulk.uncounted += rows,
+            Some(_) => {}
+            None if self.account_writes >= self.bulk_check_at => self.consider_bulk()?,
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn consider_bulk(&mut self) -> Result<()> {
+        let large_next_to = |tx: &rusqlite::Transaction, table: &str, written: u64| -> Result<bool> {
+            // the table holds the rows written so far too
+            let rows: i64 = tx.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0))?;
+            let before = (rows.max(0) as u64).saturating_sub(written);
+            Ok(before <= written.saturating_mul(BULK_TABLE_SHARE))
+        };
+        if !large_next_to(&self.tx, "accounts", self.account_writes)? {
+            // look again when the import has written twice as much
+            self.bulk_check_at = self.account_writes.saturating_mul(2);
+            return Ok(());
+        }
+        let mut bulk = Bulk::default();
+        bulk.drop_indexes(&self.tx, "accounts")?;
+        // an account import writes at most one revenue event per account row
+        if large_next_to(&self.tx, "revenue_events", 0)? {
+            bulk.drop_indexes(&self.tx, "revenue_events")?;
+        }
+        bulk.drop_counter_triggers(&self.tx)?;
+        self.bulk = Some(bulk);
+        Ok(())
     }
 
     fn known_account(&mut self, key: &str) -> Result<i64> {
@@ -268,6 +388,7 @@ impl ImportBatch<'_> {
                 signup_date,
             };
             let id = insert_account_row(&self.tx, &a, self.now)?;
+            self.accounts_written(1)?;
             if a.mrr_cents > 0 {
                 let at = day_start(&a.signup_date).unwrap_or(self.now).min(self.now);
                 self.revenue(id, at, "new", 0, a.mrr_cents)?;
@@ -318,6 +439,7 @@ impl ImportBatch<'_> {
                 new.churn_reason,
                 self.now
             ])?;
+        self.accounts_written(1)?;
         if new.mrr_cents != cur.mrr_cents {
             let kind = if new.mrr_cents > cur.mrr_cents {
                 "expansion"
@@ -434,6 +556,7 @@ impl ImportBatch<'_> {
                     churn_reason: None,
                 };
                 let id = insert_account_row(&self.tx, &a, self.now)?;
+                self.accounts_written(1)?;
                 self.account_ids.insert(key.external_id().to_string(), id);
                 id
             }
@@ -781,11 +904,13 @@ impl ImportBatch<'_> {
                 r.external_id
             ])?;
         if r.kind == crate::domain::SignalKind::Login {
-            self.tx
+            let changed = self
+                .tx
                 .prepare_cached(
                     "UPDATE accounts SET last_login_at = ?2 WHERE id = ?1 AND (last_login_at IS NULL OR last_login_at < ?2)",
                 )?
                 .execute(params![account, r.at])?;
+            self.accounts_written(changed)?;
         }
         self.touched.insert(account);
         Ok(Outcome::Inserted)
@@ -1028,5 +1153,204 @@ impl ImportBatch<'_> {
     /// How many accounts exist now: to count the ones an import created.
     pub fn account_count(&self) -> Result<i64> {
         Ok(self.tx.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Timestamp = 1_795_338_000; // 2026-11-22 09:00 UTC
+
+    /// sqlite_master row by row, in its own order, root pages included.
+    fn schema(store: &Store) -> Vec<(String, String, String, i64, Option<String>)> {
+        let mut q = store
+            .conn
+            .prepare("SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master ORDER BY rowid")
+            .unwrap();
+        q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap()
+    }
+
+    /// The schema's objects and their SQL, whatever their order and pages.
+    fn objects(store: &Store) -> Vec<(String, String, Option<String>)> {
+        let mut v: Vec<_> = schema(store).into_iter().map(|(t, n, _, _, sql)| (t, n, sql)).collect();
+        v.sort();
+        v
+    }
+
+    /// Every table an account import writes, and the counters, as text.
+    fn stored(store: &Store) -> Vec<String> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT * FROM accounts ORDER BY id",
+            "SELECT * FROM revenue_events ORDER BY id",
+            "SELECT * FROM change_counters ORDER BY tbl",
+        ] {
+            let mut q = store.conn.prepare(sql).unwrap();
+            let n = q.column_count();
+            let rows: Vec<String> = q
+                .query_map([], |r| {
+                    Ok((0..n)
+                        .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                        .collect::<Vec<_>>()
+                        .join("|"))
+                })
+                .unwrap()
+                .collect::<std::result::Result<_, _>>()
+                .unwrap();
+            out.extend(rows);
+        }
+        out
+    }
+
+    fn record(i: usize, mrr: i64) -> AccountRecord {
+        AccountRecord {
+            external_id: format!("A-{i:05}"),
+            name: Some(format!("Company {i}")),
+            segment: (i % 3 == 0).then_some(Segment::Enterprise),
+            plan: Some(if i % 2 == 0 { "Pro" } else { "Basic" }.into()),
+            mrr_cents: Some(mrr),
+            signup_date: Some(format!("2025-{:02}-{:02}", i % 12 + 1, i % 28 + 1)),
+            renewal_date: (i % 4 == 0).then(|| "2027-01-01".to_string()),
+            status: (i % 7 == 0).then_some(AccountStatus::Churned),
+            churned_on: (i % 7 == 0).then(|| "2026-10-01".to_string()),
+            ..AccountRecord::default()
+        }
+    }
+
+    /// Import `records` in one batch; `bulk_after`: the writes after which bulk mode is
+    /// considered (None: never). Whether the batch went bulk.
+    fn import(store: &Store, records: &[AccountRecord], bulk_after: Option<u64>) -> bool {
+        let mut b = store.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+        b.bulk_check_at = bulk_after.unwrap_or(u64::MAX);
+        for r in records {
+            b.account(r).unwrap();
+        }
+        let bulk = b.bulk.is_some();
+        b.commit("accounts", "test").unwrap();
+        bulk
+    }
+
+    fn store() -> Store {
+        Store::open_in_memory("tester").unwrap()
+    }
+
+    #[test]
+    fn bulk_mode_stores_what_row_by_row_stores() {
+        let (slow, fast) = (store(), store());
+        let before = objects(&slow);
+        // new accounts, then the same ones with new amounts, a churn undone and renamed
+        let first: Vec<_> = (0..40).map(|i| record(i, (i as i64 % 5) * 1000)).collect();
+        let second: Vec<_> = (0..50)
+            .map(|i| {
+                let mut r = record(i, (i as i64 % 3) * 1500);
+                if i % 7 == 0 {
+                    r.status = Some(AccountStatus::Active);
+                    r.churned_on = None;
+                }
+                if i % 5 == 0 {
+                    r.name = Some(format!("Renamed {i}"));
+                }
+                r
+            })
+            .collect();
+        for records in [&first, &second, &second] {
+            assert!(!import(&slow, records, None));
+            import(&fast, records, Some(3));
+            assert_eq!(stored(&slow), stored(&fast));
+            assert_eq!(objects(&fast), before, "the schema is put back whole");
+        }
+        let counted: i64 = fast
+            .conn
+            .query_row("SELECT n FROM change_counters WHERE tbl = 'accounts'", [], |r| r.get(0))
+            .unwrap();
+        assert!(counted > 50, "every row written counts: {counted}");
+        let check = fast.check().unwrap();
+        assert!(check.ok, "{check:?}");
+        // the indexes work after the rebuild
+        let plan: String = fast
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM accounts ORDER BY mrr_cents, id",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("accounts_mrr"), "{plan}");
+    }
+
+    #[test]
+    fn a_bulk_batch_rolled_back_leaves_the_schema_as_it_was() {
+        let s = store();
+        import(&s, &(0..10).map(|i| record(i, 100)).collect::<Vec<_>>(), None);
+        let (schema_before, stored_before) = (schema(&s), stored(&s));
+        let mut b = s.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+        b.bulk_check_at = 5;
+        for i in 10..60 {
+            b.account(&record(i, 100)).unwrap();
+        }
+        assert!(b.bulk.as_ref().is_some_and(|b| b.counting));
+        let indexes: i64 =
+            b.tx.query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('accounts_mrr', 'accounts_changed_ins')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0, "inside the batch the index and the trigger are gone");
+        drop(b); // a dry run, --strict with a refused row, an error
+        assert_eq!(schema(&s), schema_before);
+        assert_eq!(stored(&s), stored_before);
+    }
+
+    #[test]
+    fn a_small_import_into_a_large_table_stays_row_by_row() {
+        let s = store();
+        import(&s, &(0..100).map(|i| record(i, 100)).collect::<Vec<_>>(), None);
+        let schema_before = schema(&s);
+        let mut b = s.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+        b.bulk_check_at = 10;
+        for i in 100..120 {
+            b.account(&record(i, 100)).unwrap();
+        }
+        // 20 written next to 100 stored: rebuilding the indexes would cost more than it saves
+        assert!(b.bulk.is_none());
+        assert_eq!(b.bulk_check_at, 40, "looks again when twice as many are written");
+        for i in 120..140 {
+            b.account(&record(i, 100)).unwrap();
+        }
+        assert!(b.bulk.is_some(), "40 written next to 100 stored: bulk");
+        b.commit("accounts", "test").unwrap();
+        assert_eq!(objects(&s), {
+            let mut v: Vec<_> = schema_before.into_iter().map(|(t, n, _, _, sql)| (t, n, sql)).collect();
+            v.sort();
+            v
+        });
+    }
+
+    #[test]
+    fn changed_counter_triggers_are_left_to_count_for_themselves() {
+        let s = store();
+        s.conn
+            .execute_batch(
+                "DROP TRIGGER accounts_changed_upd; CREATE TRIGGER accounts_changed_upd AFTER UPDATE ON accounts \
+                 BEGIN UPDATE change_counters SET n = n + 2 WHERE tbl = 'accounts'; END;",
+            )
+            .unwrap();
+        let before = objects(&s);
+        assert!(import(
+            &s,
+            &(0..30).map(|i| record(i, 100)).collect::<Vec<_>>(),
+            Some(3)
+        ));
+        let n: i64 = s
+            .conn
+            .query_row("SELECT n FROM change_counters WHERE tbl = 'accounts'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 30, "the insert trigger counted each row itself, once");
+        assert_eq!(objects(&s), before);
     }
 }
