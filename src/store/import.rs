@@ -64,6 +64,8 @@ struct Bulk {
     counting: bool,
     /// Account rows written while the counter triggers were away: what they would have counted.
     uncounted: u64,
+    /// Whether CHECK constraints are off (`ignore_check_constraints`).
+    unchecked: bool,
 }
 
 impl Bulk {
@@ -104,6 +106,98 @@ impl Bulk {
         self.counting = true;
         Ok(())
     }
+
+    /// Turn CHECK constraints off when every one of the account tables' is a rule the import's
+    /// types already keep (see `typed_checks`): SQLite builds a temporary b-tree per row for
+    /// each `IN (...)` check, a third of an account import's time. A table with any other
+    /// check keeps them all.
+    fn skip_typed_checks(&mut self, tx: &rusqlite::Transaction) -> Result<()> {
+        let typed = typed_checks();
+        for (table, checks) in &typed {
+            let sql: Option<String> = tx
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                    [table],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(found) = sql.as_deref().and_then(check_clauses) else {
+                return Ok(());
+            };
+            if !found.iter().all(|c| checks.contains(c)) {
+                return Ok(());
+            }
+        }
+        tx.pragma_update(None, "ignore_check_constraints", true)?;
+        self.unchecked = true;
+        Ok(())
+    }
+}
+
+/// The revenue event kinds an import writes.
+const REVENUE_KINDS: [&str; 4] = ["new", "expansion", "contraction", "churn"];
+
+/// The CHECK constraints of the tables an accounts import writes that its values cannot break,
+/// as SQL: segments, stages and statuses are the words of their enums, revenue kinds those above,
+/// and amounts are refused when negative (`parse_money`) before they reach the store.
+fn typed_checks() -> [(&'static str, Vec<String>); 2] {
+    fn one_of(column: &str, words: impl IntoIterator<Item = &'static str>) -> String {
+        let words: Vec<String> = words.into_iter().map(|w| format!("'{w}'")).collect();
+        format!("{column} IN ({})", words.join(", "))
+    }
+    [
+        (
+            "accounts",
+            vec![
+                one_of("segment", Segment::ALL.iter().map(|s| s.as_str())),
+                "mrr_cents >= 0".into(),
+                one_of("stage", crate::domain::Stage::ALL.iter().map(|s| s.as_str())),
+                one_of("status", AccountStatus::ALL.iter().map(|s| s.as_str())),
+            ],
+        ),
+        (
+            "revenue_events",
+            vec![
+                one_of("kind", REVENUE_KINDS),
+                "mrr_before >= 0".into(),
+                "mrr_after >= 0".into(),
+            ],
+        ),
+    ]
+}
+
+/// The conditions of a CREATE TABLE's CHECK constraints; None when they cannot be told apart
+/// with certainty (a "check" that is not followed by one parenthesised condition).
+fn check_clauses(sql: &str) -> Option<Vec<String>> {
+    let lower = sql.to_ascii_lowercase();
+    let mut found = Vec::new();
+    let mut rest = 0;
+    while let Some(at) = lower[rest..].find("check") {
+        let start = rest + at + "check".len();
+        let open = start + lower[start..].find(|c: char| !c.is_whitespace())?;
+        if !lower[open..].starts_with('(') {
+            return None;
+        }
+        let mut depth = 0;
+        let mut close = None;
+        for (i, c) in sql[open..].char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(open + i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let close = close?;
+        found.push(sql[open + 1..close].trim().to_string());
+        rest = close + 1;
+    }
+    Some(found)
 }
 
 /// An account row as stored, for comparing with an imported one.
@@ -218,6 +312,9 @@ impl Drop for ImportBatch<'_> {
     fn drop(&mut self) {
         // best effort: a failure leaves only a larger cache
         let _ = self.tx.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB);
+        if self.bulk.as_ref().is_some_and(|b| b.unchecked) {
+            let _ = self.tx.pragma_update(None, "ignore_check_constraints", false);
+        }
     }
 }
 
@@ -228,6 +325,7 @@ impl ImportBatch<'_> {
 
     /// Make the import permanent, with one audit entry saying what it was.
     pub fn commit(mut self, what: &str, detail: &str) -> Result<()> {
+        self.check_constraints()?;
         if let Some(bulk) = self.bulk.take() {
             for sql in &bulk.restore {
                 self.tx.execute_batch(sql)?;
@@ -271,16 +369,35 @@ impl ImportBatch<'_> {
         Ok(found)
     }
 
-    /// Count account rows written (each one the counter triggers would count), and switch to
-    /// bulk mode when the import has become large next to the tables it writes.
-    fn accounts_written(&mut self, rows: usize) -> Result<()> {
-        let rows = rows as u64;
-        self.account_writes += rows;
-        match &mut self.bulk {
-            Some(bulk) if bulk.counting => bulk.uncounted += rows,
-            Some(_) => {}
-            None if self.account_writes >= self.bulk_check_at => self.consider_bulk()?,
-            None => {}
+    /// Count account rows written by other means than an accounts import (each one the counter
+    /// triggers would count).
+    fn accounts_written(&mut self, rows: usize) {
+        if let Some(bulk) = &mut self.bulk
+            && bulk.counting
+        {
+            bulk.uncounted += rows as u64;
+        }
+    }
+
+    /// An accounts import wrote a row: count it, and switch to bulk mode when the import has
+    /// become large next to the tables it writes.
+    fn account_row_written(&mut self) -> Result<()> {
+        self.account_writes += 1;
+        self.accounts_written(1);
+        if self.bulk.is_none() && self.account_writes >= self.bulk_check_at {
+            self.consider_bulk()?;
+        }
+        Ok(())
+    }
+
+    /// Before writing any other table than an accounts import's: bulk mode's unchecked CHECK
+    /// constraints cover only the accounts import's own typed values.
+    fn check_constraints(&mut self) -> Result<()> {
+        if let Some(bulk) = &mut self.bulk
+            && bulk.unchecked
+        {
+            self.tx.pragma_update(None, "ignore_check_constraints", false)?;
+            bulk.unchecked = false;
         }
         Ok(())
     }
@@ -304,6 +421,7 @@ impl ImportBatch<'_> {
             bulk.drop_indexes(&self.tx, "revenue_events")?;
         }
         bulk.drop_counter_triggers(&self.tx)?;
+        bulk.skip_typed_checks(&self.tx)?;
         self.bulk = Some(bulk);
         Ok(())
     }
@@ -388,7 +506,7 @@ impl ImportBatch<'_> {
                 signup_date,
             };
             let id = insert_account_row(&self.tx, &a, self.now)?;
-            self.accounts_written(1)?;
+            self.account_row_written()?;
             if a.mrr_cents > 0 {
                 let at = day_start(&a.signup_date).unwrap_or(self.now).min(self.now);
                 self.revenue(id, at, "new", 0, a.mrr_cents)?;
@@ -439,7 +557,7 @@ impl ImportBatch<'_> {
                 new.churn_reason,
                 self.now
             ])?;
-        self.accounts_written(1)?;
+        self.account_row_written()?;
         if new.mrr_cents != cur.mrr_cents {
             let kind = if new.mrr_cents > cur.mrr_cents {
                 "expansion"
@@ -457,6 +575,7 @@ impl ImportBatch<'_> {
     }
 
     pub fn contact(&mut self, r: &ContactRecord) -> Result<Outcome> {
+        self.check_constraints()?;
         let account = self.known_account(&r.account)?;
         let name = r.name.clone().or_else(|| r.email.clone()).unwrap_or_default();
         let found: Option<StoredContact> = {
@@ -517,6 +636,7 @@ impl ImportBatch<'_> {
         name: Option<&str>,
         first_seen: Timestamp,
     ) -> Result<(i64, Option<i64>)> {
+        self.check_constraints()?;
         let contact: Option<(i64, i64)> = self
             .tx
             .prepare_cached("SELECT id, account_id FROM contacts WHERE email = ?1 COLLATE NOCASE ORDER BY id LIMIT 1")?
@@ -556,7 +676,7 @@ impl ImportBatch<'_> {
                     churn_reason: None,
                 };
                 let id = insert_account_row(&self.tx, &a, self.now)?;
-                self.accounts_written(1)?;
+                self.accounts_written(1);
                 self.account_ids.insert(key.external_id().to_string(), id);
                 id
             }
@@ -587,6 +707,7 @@ impl ImportBatch<'_> {
     }
 
     pub fn ticket(&mut self, r: &TicketRecord) -> Result<Outcome> {
+        self.check_constraints()?;
         let (account, contact) = match (&r.account, &r.contact_email) {
             (Some(a), email) => {
                 let account = self.known_account(a)?;
@@ -825,6 +946,7 @@ impl ImportBatch<'_> {
     }
 
     pub fn signal(&mut self, r: &SignalRecord) -> Result<Outcome> {
+        self.check_constraints()?;
         let account = self.known_account(&r.account)?;
         let contact: Option<i64> = match &r.contact_email {
             Some(e) => self
@@ -910,7 +1032,7 @@ impl ImportBatch<'_> {
                     "UPDATE accounts SET last_login_at = ?2 WHERE id = ?1 AND (last_login_at IS NULL OR last_login_at < ?2)",
                 )?
                 .execute(params![account, r.at])?;
-            self.accounts_written(changed)?;
+            self.accounts_written(changed);
         }
         self.touched.insert(account);
         Ok(Outcome::Inserted)
@@ -1034,6 +1156,7 @@ impl ImportBatch<'_> {
         items: &[MailItem],
         c: &crate::domain::mailthread::Conversation,
     ) -> Result<i64> {
+        self.check_constraints()?;
         let Some(first) = items.first() else {
             return Err(StoreError::Rule("a conversation with no messages".into()));
         };
@@ -1093,6 +1216,7 @@ impl ImportBatch<'_> {
     /// New messages of a conversation already stored: our reply starts the first-response clock
     /// and waits on the customer; the customer's message ends a wait and reopens a closed ticket.
     pub fn mail_append(&mut self, ticket: i64, items: &[MailItem]) -> Result<()> {
+        self.check_constraints()?;
         let (account, last_at): (i64, Timestamp) = self.tx.query_row(
             "SELECT t.account_id, max(t.opened_at, coalesce((SELECT max(at) FROM ticket_events e \
              WHERE e.ticket_id = t.id AND e.message_id IS NOT NULL), 0)) FROM tickets t WHERE t.id = ?1",
@@ -1352,5 +1476,75 @@ mod tests {
             .unwrap();
         assert_eq!(n, 30, "the insert trigger counted each row itself, once");
         assert_eq!(objects(&s), before);
+    }
+
+    #[test]
+    fn the_account_tables_checks_are_all_kept_by_the_import_types() {
+        let s = store();
+        for (table, typed) in typed_checks() {
+            let sql: String = s
+                .conn
+                .query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [table], |r| r.get(0))
+                .unwrap();
+            assert_eq!(check_clauses(&sql).as_ref(), Some(&typed), "{table}: {sql}");
+        }
+        let mut b = s.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+        b.bulk_check_at = 2;
+        for i in 0..3 {
+            b.account(&record(i, 100)).unwrap();
+        }
+        assert!(b.bulk.as_ref().is_some_and(|b| b.unchecked));
+        let on = |b: &ImportBatch| -> i64 {
+            b.tx.query_row("PRAGMA ignore_check_constraints", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(on(&b), 1);
+        // anything else written in the same batch is checked again
+        b.contact(&ContactRecord {
+            account: "A-00000".into(),
+            name: Some("Ann".into()),
+            ..ContactRecord::default()
+        })
+        .unwrap();
+        assert_eq!(on(&b), 0);
+        b.account(&record(3, 100)).unwrap();
+        assert_eq!(on(&b), 0, "and stays checked");
+        drop(b);
+        let on: i64 = s
+            .conn
+            .query_row("PRAGMA ignore_check_constraints", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(on, 0);
+        // a rolled-back batch puts the checks back too
+        let mut b = s.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+        b.bulk_check_at = 2;
+        for i in 0..3 {
+            b.account(&record(i, 100)).unwrap();
+        }
+        assert!(b.bulk.as_ref().is_some_and(|b| b.unchecked));
+        drop(b);
+        let on: i64 = s
+            .conn
+            .query_row("PRAGMA ignore_check_constraints", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(on, 0);
+    }
+
+    #[test]
+    fn checks_are_read_from_a_table_definition() {
+        let sql = "CREATE TABLE t (a TEXT CHECK (a IN ('x', 'y')), b INTEGER NOT NULL check(b >= 0), \
+                   c TEXT CHECK ((c) IS NULL OR length(c) > 1))";
+        assert_eq!(
+            check_clauses(sql),
+            Some(vec![
+                "a IN ('x', 'y')".to_string(),
+                "b >= 0".into(),
+                "(c) IS NULL OR length(c) > 1".into()
+            ])
+        );
+        assert_eq!(check_clauses("CREATE TABLE t (a)"), Some(vec![]));
+        // a column or comment named like it: not a condition tend can recognise, so none is skipped
+        assert_eq!(check_clauses("CREATE TABLE t (checked_at INTEGER)"), None);
+        assert_eq!(check_clauses("CREATE TABLE t (a CHECK (a > (0)"), None);
     }
 }
