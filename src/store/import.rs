@@ -44,8 +44,10 @@ pub struct ImportBatch<'s> {
     account_ids: HashMap<String, i64>,
     /// Accounts whose health inputs changed, to rescore after the commit.
     pub touched: HashSet<i64>,
-    /// Account rows inserted or updated so far.
+    /// Account rows an accounts import inserted or updated so far.
     account_writes: u64,
+    /// Revenue events written so far.
+    revenue_writes: u64,
     /// When `account_writes` reaches this, look again at whether bulk mode pays.
     bulk_check_at: u64,
     bulk: Option<Bulk>,
@@ -302,6 +304,7 @@ impl Store {
             account_ids: HashMap::new(),
             touched: HashSet::new(),
             account_writes: 0,
+            revenue_writes: 0,
             bulk_check_at: BULK_AFTER_WRITES,
             bulk: None,
         })
@@ -403,13 +406,13 @@ impl ImportBatch<'_> {
     }
 
     fn consider_bulk(&mut self) -> Result<()> {
-        let large_next_to = |tx: &rusqlite::Transaction, table: &str, written: u64| -> Result<bool> {
-            // the table holds the rows written so far too
+        // how many rows a table held before this batch (it holds the rows written so far too)
+        let rows_before = |tx: &rusqlite::Transaction, table: &str, written: u64| -> Result<u64> {
             let rows: i64 = tx.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0))?;
-            let before = (rows.max(0) as u64).saturating_sub(written);
-            Ok(before <= written.saturating_mul(BULK_TABLE_SHARE))
+            Ok((rows.max(0) as u64).saturating_sub(written))
         };
-        if !large_next_to(&self.tx, "accounts", self.account_writes)? {
+        let large = self.account_writes.saturating_mul(BULK_TABLE_SHARE);
+        if rows_before(&self.tx, "accounts", self.account_writes)? > large {
             // look again when the import has written twice as much
             self.bulk_check_at = self.account_writes.saturating_mul(2);
             return Ok(());
@@ -417,7 +420,7 @@ impl ImportBatch<'_> {
         let mut bulk = Bulk::default();
         bulk.drop_indexes(&self.tx, "accounts")?;
         // an account import writes at most one revenue event per account row
-        if large_next_to(&self.tx, "revenue_events", 0)? {
+        if rows_before(&self.tx, "revenue_events", self.revenue_writes)? <= large {
             bulk.drop_indexes(&self.tx, "revenue_events")?;
         }
         bulk.drop_counter_triggers(&self.tx)?;
@@ -431,12 +434,13 @@ impl ImportBatch<'_> {
             .ok_or_else(|| StoreError::Rule(format!("no account has the id '{key}'; import the accounts first")))
     }
 
-    fn revenue(&self, account: i64, at: Timestamp, kind: &str, before: i64, after: i64) -> Result<()> {
+    fn revenue(&mut self, account: i64, at: Timestamp, kind: &str, before: i64, after: i64) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO revenue_events (account_id, at, kind, mrr_before, mrr_after, actor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![account, at, kind, before, after, self.actor])?;
+        self.revenue_writes += 1;
         Ok(())
     }
 
@@ -1419,12 +1423,13 @@ mod tests {
         assert!(b.bulk.as_ref().is_some_and(|b| b.counting));
         let indexes: i64 =
             b.tx.query_row(
-                "SELECT count(*) FROM sqlite_master WHERE name IN ('accounts_mrr', 'accounts_changed_ins')",
+                "SELECT count(*) FROM sqlite_master \
+                 WHERE name IN ('accounts_mrr', 'revenue_events_account', 'accounts_changed_ins')",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(indexes, 0, "inside the batch the index and the trigger are gone");
+        assert_eq!(indexes, 0, "inside the batch the indexes and the trigger are gone");
         drop(b); // a dry run, --strict with a refused row, an error
         assert_eq!(schema(&s), schema_before);
         assert_eq!(stored(&s), stored_before);
