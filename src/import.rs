@@ -6,7 +6,7 @@ use crate::domain::import::{self, EventClass, Field, Kind, Override, Problem, Si
 use crate::domain::sla::SlaTargets;
 use crate::store::{ImportBatch, Outcome, Store, StoreError};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -282,7 +282,8 @@ pub fn import_csv(
         ..Default::default()
     };
     let mut batch = store.begin_import(sla, opts.create_accounts, now)?;
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    // every row's id (foldhash, not SipHash: the ids are the user's own file, not an attack)
+    let mut seen: foldhash::HashMap<String, u64> = foldhash::HashMap::default();
     let mut record = csv::StringRecord::new();
     // the row's cells, their buffers reused from row to row
     let mut cells: Vec<String> = Vec::new();

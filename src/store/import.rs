@@ -10,7 +10,7 @@ use crate::domain::import::{AccountKey, AccountRecord, ContactRecord, SignalReco
 use crate::domain::sla::{self, ClockFacts, SlaTargets};
 use crate::domain::{AccountStatus, Segment, Step, Timestamp, day_string};
 use rusqlite::{OptionalExtension, params};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// The page cache during an import, in KiB (SQLite's default is 2 MiB).
 const IMPORT_CACHE_KIB: i64 = -64 * 1024;
@@ -45,8 +45,9 @@ pub struct ImportBatch<'s> {
     sla: SlaTargets,
     create_accounts: bool,
     account_ids: HashMap<String, i64>,
-    /// Accounts whose health inputs changed, to rescore after the commit.
-    pub touched: HashSet<i64>,
+    /// Accounts whose health inputs changed, to rescore after the commit (a set of every new
+    /// account in a large import: hashed with foldhash, not SipHash, as ids are not hostile).
+    pub touched: foldhash::HashSet<i64>,
     /// Account rows an accounts import inserted or updated so far.
     account_writes: u64,
     /// Revenue events written so far.
@@ -409,7 +410,7 @@ impl Store {
             sla: *sla,
             create_accounts,
             account_ids: HashMap::new(),
-            touched: HashSet::new(),
+            touched: foldhash::HashSet::default(),
             account_writes: 0,
             revenue_writes: 0,
             bulk_check_at: BULK_AFTER_WRITES,
