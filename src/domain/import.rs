@@ -1305,6 +1305,14 @@ impl SignalRecord {
 
 /// A number as people write it: `1234.5`, `1,234.50`, `1.234,50`, `$29.85`, `4.0`.
 pub fn parse_number(s: &str) -> Option<f64> {
+    // plain digits with at most one point read as they are, with nothing to strip or convert
+    let plain = s.trim();
+    if !plain.is_empty()
+        && plain.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && plain.bytes().filter(|b| *b == b'.').count() <= 1
+    {
+        return plain.parse::<f64>().ok().filter(|n| n.is_finite());
+    }
     let t: String = s
         .trim()
         .chars()
@@ -1347,6 +1355,17 @@ pub fn parse_money(s: &str) -> Result<i64, String> {
 
 /// Yes/no in its usual spellings.
 pub fn parse_bool(s: &str) -> Result<bool, String> {
+    const YES: [&str; 7] = ["yes", "y", "true", "t", "1", "on", "x"];
+    const NO: [&str; 6] = ["no", "n", "false", "f", "0", "off"];
+    // letters and digits alone are what `normalise` would leave, lower-cased
+    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if YES.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+            return Ok(true);
+        }
+        if NO.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+            return Ok(false);
+        }
+    }
     match normalise(s).as_str() {
         "yes" | "y" | "true" | "t" | "1" | "on" | "x" => Ok(true),
         "no" | "n" | "false" | "f" | "0" | "off" => Ok(false),
@@ -1378,6 +1397,10 @@ fn parse_email(s: &str) -> Result<String, String> {
 }
 
 fn parse_segment(s: &str) -> Result<Segment, String> {
+    // the stored word itself, without the allocations of the general reading
+    if let Some(seg) = Segment::ALL.iter().find(|seg| seg.as_str() == s) {
+        return Ok(*seg);
+    }
     if let Ok(seg) = s.parse::<Segment>() {
         return Ok(seg);
     }
@@ -1798,6 +1821,49 @@ mod tests {
                 chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
                 "{s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn quick_readings_of_numbers_yes_no_and_segments_agree_with_the_general_ones() {
+        // what parse_number gave before its quick path: the general path on a string it skips
+        for s in [
+            "0",
+            "7",
+            "007",
+            "29.85",
+            "1234.5",
+            ".5",
+            "5.",
+            ".",
+            "1.2.3",
+            "",
+            " 12 ",
+            "1e3",
+            "12.3456789",
+            "99999999999999999999999",
+            "1,234.50",
+            "$29.85",
+        ] {
+            let general = {
+                let spaced = format!(" {s}\u{a0}");
+                parse_number(&spaced)
+            };
+            assert_eq!(parse_number(s), general, "{s:?}");
+        }
+        for s in [
+            "yes", "Yes", "YES", "y", "1", "No", "OFF", "x", "X", "true", "F", "maybe", "y e s", "Yes!", "ja",
+        ] {
+            let general = match normalise(s).as_str() {
+                "yes" | "y" | "true" | "t" | "1" | "on" | "x" => Ok(true),
+                "no" | "n" | "false" | "f" | "0" | "off" => Ok(false),
+                _ => Err(format!("'{s}' is not yes or no")),
+            };
+            assert_eq!(parse_bool(s), general, "{s:?}");
+        }
+        for seg in Segment::ALL {
+            assert_eq!(parse_segment(seg.as_str()), Ok(*seg));
+            assert_eq!(seg.as_str().parse::<Segment>(), Ok(*seg), "the general reading agrees");
         }
     }
 }
