@@ -50,8 +50,12 @@ pub struct ImportBatch<'s> {
     pub touched: foldhash::HashSet<i64>,
     /// Account rows an accounts import inserted or updated so far.
     account_writes: u64,
+    /// Of those, the rows inserted.
+    account_inserts: u64,
     /// Revenue events written so far.
     revenue_writes: u64,
+    /// The accounts there were before the batch, once bulk mode has needed to know.
+    accounts_before: Option<u64>,
     /// When `account_writes` reaches this, look again at whether bulk mode pays.
     bulk_check_at: u64,
     bulk: Option<Bulk>,
@@ -200,6 +204,11 @@ impl Bulk {
         self.unchecked = true;
         Ok(())
     }
+}
+
+fn count_rows(tx: &rusqlite::Transaction, table: &str) -> Result<u64> {
+    let n: i64 = tx.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
 }
 
 /// The revenue event kinds an import writes.
@@ -412,7 +421,9 @@ impl Store {
             account_ids: HashMap::new(),
             touched: foldhash::HashSet::default(),
             account_writes: 0,
+            account_inserts: 0,
             revenue_writes: 0,
+            accounts_before: None,
             bulk_check_at: BULK_AFTER_WRITES,
             bulk: None,
             expect_new: false,
@@ -491,10 +502,11 @@ impl ImportBatch<'_> {
         }
     }
 
-    /// An accounts import wrote a row: count it, and switch to bulk mode when the import has
+    /// An accounts import inserted or updated a row: count it, and switch to bulk mode when the import has
     /// become large next to the tables it writes.
-    fn account_row_written(&mut self) -> Result<()> {
+    fn account_row_written(&mut self, inserted: bool) -> Result<()> {
         self.account_writes += 1;
+        self.account_inserts += u64::from(inserted);
         self.accounts_written(1);
         if self.bulk.is_none() && self.account_writes >= self.bulk_check_at {
             self.consider_bulk()?;
@@ -515,13 +527,18 @@ impl ImportBatch<'_> {
     }
 
     fn consider_bulk(&mut self) -> Result<()> {
-        // how many rows a table held before this batch (it holds the rows written so far too)
-        let rows_before = |tx: &rusqlite::Transaction, table: &str, written: u64| -> Result<u64> {
-            let rows: i64 = tx.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0))?;
-            Ok((rows.max(0) as u64).saturating_sub(written))
+        // counted once (a count of a large table is a scan of it); the table holds the rows
+        // inserted so far too
+        let accounts_before = match self.accounts_before {
+            Some(n) => n,
+            None => {
+                let n = count_rows(&self.tx, "accounts")?.saturating_sub(self.account_inserts);
+                self.accounts_before = Some(n);
+                n
+            }
         };
         let large = self.account_writes.saturating_mul(BULK_TABLE_SHARE);
-        if rows_before(&self.tx, "accounts", self.account_writes)? > large {
+        if accounts_before > large {
             // look again when the import has written twice as much
             self.bulk_check_at = self.account_writes.saturating_mul(2);
             return Ok(());
@@ -529,7 +546,7 @@ impl ImportBatch<'_> {
         let mut bulk = Bulk::default();
         bulk.drop_indexes(&self.tx, "accounts")?;
         // an account import writes at most one revenue event per account row
-        if rows_before(&self.tx, "revenue_events", self.revenue_writes)? <= large {
+        if count_rows(&self.tx, "revenue_events")?.saturating_sub(self.revenue_writes) <= large {
             bulk.drop_indexes(&self.tx, "revenue_events")?;
         }
         bulk.drop_counter_triggers(&self.tx)?;
@@ -609,7 +626,7 @@ impl ImportBatch<'_> {
             return Ok(None);
         }
         let id = self.conn.last_insert_rowid();
-        self.account_row_written()?;
+        self.account_row_written(true)?;
         if mrr_cents > 0 {
             let at = day_start(signup_date).unwrap_or(now).min(now);
             self.revenue(id, at, "new", 0, mrr_cents)?;
@@ -664,7 +681,7 @@ impl ImportBatch<'_> {
                 new.churn_reason,
                 self.now
             ])?;
-        self.account_row_written()?;
+        self.account_row_written(false)?;
         if new.mrr_cents != cur.mrr_cents {
             let kind = if new.mrr_cents > cur.mrr_cents {
                 "expansion"
