@@ -16,11 +16,10 @@ use std::collections::HashMap;
 const IMPORT_CACHE_KIB: i64 = -64 * 1024;
 /// SQLite's default page cache, restored after an import.
 const DEFAULT_CACHE_KIB: i64 = -2000;
-/// Account rows an import writes before it considers bulk mode.
+/// Account rows an import writes before it goes into bulk mode.
 const BULK_AFTER_WRITES: u64 = 10_000;
-/// Bulk mode pays when the rows written so far are at least this share of the table's rows
-/// (one in four): rebuilding an index costs a sort of the whole table, which a large table
-/// repays only for a large import.
+/// Bulk mode drops the indexes when the rows written so far are at least this share of the
+/// rows the table held (one in four).
 const BULK_TABLE_SHARE: u64 = 4;
 /// The change-counter triggers bulk mode replaces by one bump at the end (migration 0003).
 const ACCOUNT_COUNTER_TRIGGERS: [&str; 2] = ["accounts_changed_ins", "accounts_changed_upd"];
@@ -123,11 +122,11 @@ impl Found {
     }
 }
 
-/// A large import's bulk mode: the account tables' non-unique indexes and the accounts
-/// change-counter triggers are dropped inside the import's transaction, and put back (with one
-/// counter bump for all the rows written meanwhile) just before it commits. Nobody else sees the
-/// schema without them: a rollback, a dry run, an error or a killed process restores it with
-/// everything else.
+/// A large import's bulk mode: the accounts change-counter triggers (and, when the import is
+/// large next to the tables, the account tables' non-unique indexes) are dropped inside the
+/// import's transaction, and put back (with one counter bump for all the rows written
+/// meanwhile) just before it commits. Nobody else sees the schema without them: a rollback, a
+/// dry run, an error or a killed process restores it with everything else.
 #[derive(Debug, Default)]
 struct Bulk {
     /// The CREATE statements of what was dropped, in the order to run them again.
@@ -508,7 +507,7 @@ impl ImportBatch<'_> {
         self.account_writes += 1;
         self.account_inserts += u64::from(inserted);
         self.accounts_written(1);
-        if self.bulk.is_none() && self.account_writes >= self.bulk_check_at {
+        if self.account_writes >= self.bulk_check_at {
             self.consider_bulk()?;
         }
         Ok(())
@@ -527,6 +526,30 @@ impl ImportBatch<'_> {
     }
 
     fn consider_bulk(&mut self) -> Result<()> {
+        // the counter triggers and the typed checks cost per row whatever the table's size
+        let mut bulk = match self.bulk.take() {
+            Some(bulk) => bulk,
+            None => {
+                let mut bulk = Bulk::default();
+                bulk.drop_counter_triggers(&self.tx)?;
+                bulk.skip_typed_checks(&self.tx)?;
+                bulk
+            }
+        };
+        let dropped = self.drop_indexes_if_large(&mut bulk);
+        self.bulk = Some(bulk);
+        if dropped? {
+            self.bulk_check_at = u64::MAX;
+        } else {
+            // look again when the import has written twice as much
+            self.bulk_check_at = self.account_writes.saturating_mul(2);
+        }
+        Ok(())
+    }
+
+    /// Drop the indexes of the account tables when the import is large next to them: rebuilding
+    /// an index sorts the whole table, which a large table repays only for a large import.
+    fn drop_indexes_if_large(&mut self, bulk: &mut Bulk) -> Result<bool> {
         // counted once (a count of a large table is a scan of it); the table holds the rows
         // inserted so far too
         let accounts_before = match self.accounts_before {
@@ -539,20 +562,14 @@ impl ImportBatch<'_> {
         };
         let large = self.account_writes.saturating_mul(BULK_TABLE_SHARE);
         if accounts_before > large {
-            // look again when the import has written twice as much
-            self.bulk_check_at = self.account_writes.saturating_mul(2);
-            return Ok(());
+            return Ok(false);
         }
-        let mut bulk = Bulk::default();
         bulk.drop_indexes(&self.tx, "accounts")?;
         // an account import writes at most one revenue event per account row
         if count_rows(&self.tx, "revenue_events")?.saturating_sub(self.revenue_writes) <= large {
             bulk.drop_indexes(&self.tx, "revenue_events")?;
         }
-        bulk.drop_counter_triggers(&self.tx)?;
-        bulk.skip_typed_checks(&self.tx)?;
-        self.bulk = Some(bulk);
-        Ok(())
+        Ok(true)
     }
 
     fn known_account(&mut self, key: &str) -> Result<i64> {
@@ -1557,29 +1574,74 @@ mod tests {
         assert_eq!(stored(&s), stored_before);
     }
 
+    /// Whether the batch's transaction still has an index or trigger.
+    fn has(b: &ImportBatch, name: &str) -> bool {
+        b.tx.query_row("SELECT count(*) FROM sqlite_master WHERE name = ?1", [name], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+            == 1
+    }
+
     #[test]
-    fn a_small_import_into_a_large_table_stays_row_by_row() {
-        let s = store();
-        import(&s, &(0..100).map(|i| record(i, 100)).collect::<Vec<_>>(), None);
-        let schema_before = schema(&s);
+    fn a_small_import_into_a_large_table_keeps_its_indexes() {
+        let (s, slow) = (store(), store());
+        let existing: Vec<_> = (0..100).map(|i| record(i, 100)).collect();
+        let added: Vec<_> = (100..140).map(|i| record(i, 100)).collect();
+        for store in [&s, &slow] {
+            import(store, &existing, None);
+        }
+        import(&slow, &added, None);
+        let before = objects(&s);
         let mut b = s.begin_import(&SlaTargets::default(), true, NOW).unwrap();
         b.bulk_check_at = 10;
-        for i in 100..120 {
-            b.account(&record(i, 100)).unwrap();
+        for r in &added[..20] {
+            b.account(r).unwrap();
         }
-        // 20 written next to 100 stored: rebuilding the indexes would cost more than it saves
-        assert!(b.bulk.is_none());
+        // 20 written next to 100 stored: rebuilding the indexes would cost more than it saves,
+        // but the counter triggers are replaced anyway
+        assert!(!has(&b, "accounts_changed_ins") && b.bulk.as_ref().is_some_and(|b| b.counting));
+        assert!(has(&b, "accounts_mrr") && has(&b, "revenue_events_at"));
         assert_eq!(b.bulk_check_at, 40, "looks again when twice as many are written");
         for i in 120..140 {
             b.account(&record(i, 100)).unwrap();
         }
-        assert!(b.bulk.is_some(), "40 written next to 100 stored: bulk");
+        assert!(
+            !has(&b, "accounts_mrr") && !has(&b, "revenue_events_at"),
+            "40 next to 100: dropped"
+        );
+        assert_eq!(b.bulk_check_at, u64::MAX);
         b.commit("accounts", "test").unwrap();
-        assert_eq!(objects(&s), {
-            let mut v: Vec<_> = schema_before.into_iter().map(|(t, n, _, _, sql)| (t, n, sql)).collect();
-            v.sort();
+        assert_eq!(objects(&s), before);
+        assert_eq!(stored(&s), stored(&slow));
+        let n: i64 = s
+            .conn
+            .query_row("SELECT n FROM change_counters WHERE tbl = 'accounts'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 140, "one count per account written, as the triggers give");
+    }
+
+    #[test]
+    fn without_the_counter_triggers_alone_the_import_stores_the_same() {
+        let (fast, slow) = (store(), store());
+        let existing: Vec<_> = (0..100).map(|i| record(i, 100)).collect();
+        let changed: Vec<_> = (90..120).map(|i| record(i, 250)).collect();
+        for store in [&fast, &slow] {
+            import(store, &existing, None);
+        }
+        let before = objects(&fast);
+        let indexes = |s: &Store| {
+            let mut v = schema(s);
+            v.retain(|(ty, ..)| ty == "index");
             v
-        });
+        };
+        let indexes_before = indexes(&fast);
+        import(&slow, &changed, None);
+        // past 10 writes, never a quarter of the table: triggers replaced, indexes kept
+        assert!(import(&fast, &changed, Some(10)));
+        assert_eq!(stored(&fast), stored(&slow));
+        assert_eq!(objects(&fast), before);
+        assert_eq!(indexes(&fast), indexes_before, "the same indexes, never rebuilt");
     }
 
     #[test]
