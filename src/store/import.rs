@@ -215,7 +215,8 @@ const REVENUE_KINDS: [&str; 4] = ["new", "expansion", "contraction", "churn"];
 
 /// The CHECK constraints of the tables an accounts import writes that its values cannot break,
 /// as SQL: segments, stages and statuses are the words of their enums, revenue kinds those above,
-/// and amounts are refused when negative (`parse_money`) before they reach the store.
+/// and amounts are refused when negative (`parse_money`) before they reach the store (a record
+/// that holds one anyway turns the checks back on: `ImportBatch::account`).
 fn typed_checks() -> [(&'static str, Vec<String>); 2] {
     fn one_of(column: &str, words: impl IntoIterator<Item = &'static str>) -> String {
         let words: Vec<String> = words.into_iter().map(|w| format!("'{w}'")).collect();
@@ -653,6 +654,10 @@ impl ImportBatch<'_> {
     }
 
     pub fn account(&mut self, r: &AccountRecord) -> Result<Outcome> {
+        if r.mrr_cents.is_some_and(|cents| cents < 0) {
+            // the one typed value a record could still hold against a CHECK: let SQLite refuse it
+            self.check_constraints()?;
+        }
         // in a run of new accounts, the insert's own check of the id is the look-up
         if self.expect_new && parse_internal_key(&r.external_id).is_none() && self.insert_account(r)?.is_some() {
             return Ok(Outcome::Inserted);
@@ -1717,6 +1722,43 @@ mod tests {
             .query_row("PRAGMA ignore_check_constraints", [], |r| r.get(0))
             .unwrap();
         assert_eq!(on, 0);
+    }
+
+    #[test]
+    fn statements_prepared_while_checks_were_off_check_again_once_they_are_on() {
+        let s = store();
+        let mut b = s.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+        b.bulk_check_at = 2;
+        for i in 0..3 {
+            b.account(&record(i, 100)).unwrap();
+        }
+        assert!(b.bulk.as_ref().is_some_and(|b| b.unchecked));
+        let bad = "INSERT INTO accounts (name, segment, stage, signup_date, created_at, updated_at) \
+                   VALUES ('Bad', 'nonsense', 'adoption', '2026-01-01', 0, 0)";
+        // prepared (and cached) while the checks are off: SQLite leaves the check out of it
+        b.tx.prepare_cached(bad).unwrap().execute([]).unwrap();
+        b.check_constraints().unwrap();
+        // the pragma expired every statement, so the cached one is compiled again, with the check
+        let err = b.tx.prepare_cached(bad).unwrap().execute([]).unwrap_err();
+        assert!(err.to_string().contains("CHECK constraint failed"), "{err}");
+    }
+
+    #[test]
+    fn a_negative_amount_is_refused_in_bulk_mode_too() {
+        let s = store();
+        let mut b = s.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+        b.bulk_check_at = 2;
+        for i in 0..3 {
+            b.account(&record(i, 100)).unwrap();
+        }
+        assert!(b.bulk.as_ref().is_some_and(|b| b.unchecked));
+        // parse_money refuses one, but a record built otherwise could hold it
+        for i in [1, 10] {
+            let mut r = record(i, 100);
+            r.mrr_cents = Some(-1);
+            let err = b.account(&r).unwrap_err();
+            assert!(err.to_string().contains("CHECK constraint failed"), "{err}");
+        }
     }
 
     #[test]
