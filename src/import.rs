@@ -2,11 +2,11 @@
 //! import transaction, with every refused row kept for the report and the rejects file.
 
 use crate::domain::Timestamp;
-use crate::domain::import::{self, EventClass, Field, Kind, Mapping, Override, Problem, SignalRow, map_headers};
+use crate::domain::import::{self, EventClass, Field, Kind, Override, Problem, SignalRow, map_headers};
 use crate::domain::sla::SlaTargets;
 use crate::store::{ImportBatch, Outcome, Store, StoreError};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -282,8 +282,11 @@ pub fn import_csv(
         ..Default::default()
     };
     let mut batch = store.begin_import(sla, opts.create_accounts, now)?;
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    // every row's id (foldhash, not SipHash: the ids are the user's own file, not an attack)
+    let mut seen: foldhash::HashMap<String, u64> = foldhash::HashMap::default();
     let mut record = csv::StringRecord::new();
+    // the row's cells, their buffers reused from row to row
+    let mut cells: Vec<String> = Vec::new();
     loop {
         match csv.read_record(&mut record) {
             Ok(true) => {}
@@ -294,7 +297,7 @@ pub fn import_csv(
             }
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let cells = strip_cr(record.iter().map(str::to_string).collect());
+        fill_cells(&mut cells, &record);
         if cells.len() == 1 && cells[0].trim().is_empty() {
             continue;
         }
@@ -319,7 +322,7 @@ pub fn import_csv(
                 plural(cells.len()),
                 headers.len()
             );
-            reject(&mut summary, String::new(), reason, cells);
+            reject(&mut summary, String::new(), reason, cells.clone());
             continue;
         }
         let row = mapping.row(&cells);
@@ -328,26 +331,32 @@ pub fn import_csv(
             && let Some(first) = seen.get(id)
         {
             let reason = format!("the id '{id}' is also on line {first}; only the first is imported");
-            reject(&mut summary, mapping.column_of(Field::ExternalId), reason, cells);
+            reject(
+                &mut summary,
+                mapping.column_of(Field::ExternalId),
+                reason,
+                cells.clone(),
+            );
             continue;
         }
-        match apply_row(&mut batch, &mapping, &row, opts, now, &mut summary) {
-            Ok(Some(preview)) => {
+        let want_preview = summary.preview.len() < opts.preview_rows;
+        match apply_row(&mut batch, &row, opts, now, &mut summary, want_preview) {
+            Ok(Applied::Stored(preview)) => {
                 if let Some(id) = id {
                     seen.insert(id, line);
                 }
-                if summary.preview.len() < opts.preview_rows {
+                if let Some(preview) = preview {
                     summary.preview.push((line, preview));
                 }
             }
-            Ok(None) => {}
+            Ok(Applied::LeftOut) => {}
             Err(RowError::Problem(p)) => {
                 let column = match (p.field, &p.column) {
                     (_, Some(c)) => c.clone(),
                     (Some(f), None) => mapping.column_of(f),
                     (None, None) => String::new(),
                 };
-                reject(&mut summary, column, p.reason, cells);
+                reject(&mut summary, column, p.reason, cells.clone());
             }
             Err(RowError::Store(StoreError::Rule(reason))) => {
                 let column = [Field::Account, Field::ContactEmail]
@@ -355,7 +364,7 @@ pub fn import_csv(
                     .find(|f| mapping.has(*f))
                     .map(|f| mapping.column_of(f))
                     .unwrap_or_default();
-                reject(&mut summary, column, reason, cells);
+                reject(&mut summary, column, reason, cells.clone());
             }
             Err(RowError::Store(e)) => return Err(e.into()),
         }
@@ -389,38 +398,46 @@ impl From<StoreError> for RowError {
     }
 }
 
-/// Convert and store one row; its preview when it was stored, None when it was left out.
+/// What became of a row that was not refused.
+enum Applied {
+    /// Stored, with the preview when one was asked for.
+    Stored(Option<Vec<(String, String)>>),
+    /// Left out on purpose (an ignored or unknown event type).
+    LeftOut,
+}
+
+/// Convert and store one row (the preview, built only when wanted, is only for the first rows).
 fn apply_row(
     batch: &mut ImportBatch,
-    _mapping: &Mapping,
     row: &import::Row,
     opts: &CsvOptions,
     now: Timestamp,
     summary: &mut Summary,
-) -> std::result::Result<Option<Vec<(String, String)>>, RowError> {
+    want_preview: bool,
+) -> std::result::Result<Applied, RowError> {
     let (outcome, preview) = match opts.kind {
         Kind::Accounts => {
             let r = import::account_record(row, now)?;
-            (batch.account(&r)?, r.preview())
+            (batch.account(&r)?, want_preview.then(|| r.preview()))
         }
         Kind::Contacts => {
             let r = import::contact_record(row)?;
-            (batch.contact(&r)?, r.preview())
+            (batch.contact(&r)?, want_preview.then(|| r.preview()))
         }
         Kind::Tickets => {
             let r = import::ticket_record(row, now)?;
-            (batch.ticket(&r)?, r.preview())
+            (batch.ticket(&r)?, want_preview.then(|| r.preview()))
         }
         Kind::Signals => match import::signal_record(row, &opts.events)? {
-            SignalRow::Signal(r) => (batch.signal(&r)?, r.preview()),
+            SignalRow::Signal(r) => (batch.signal(&r)?, want_preview.then(|| r.preview())),
             SignalRow::Ignored => {
                 summary.ignored += 1;
-                return Ok(None);
+                return Ok(Applied::LeftOut);
             }
             SignalRow::Unknown(name) => {
                 summary.ignored += 1;
                 *summary.unknown_events.entry(name).or_default() += 1;
-                return Ok(None);
+                return Ok(Applied::LeftOut);
             }
         },
     };
@@ -429,7 +446,27 @@ fn apply_row(
         Outcome::Updated => summary.updated += 1,
         Outcome::Unchanged => summary.unchanged += 1,
     }
-    Ok(Some(preview))
+    Ok(Applied::Stored(preview))
+}
+
+/// Copy a record's cells into `cells`, reusing its strings' buffers, without the CR a CRLF file
+/// leaves on the last cell.
+fn fill_cells(cells: &mut Vec<String>, record: &csv::StringRecord) {
+    cells.truncate(record.len());
+    for (i, field) in record.iter().enumerate() {
+        match cells.get_mut(i) {
+            Some(cell) => {
+                cell.clear();
+                cell.push_str(field);
+            }
+            None => cells.push(field.to_string()),
+        }
+    }
+    if let Some(last) = cells.last_mut()
+        && last.ends_with('\r')
+    {
+        last.pop();
+    }
 }
 
 /// A CRLF file read with a LF terminator leaves a CR on each row's last cell.

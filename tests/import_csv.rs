@@ -1460,3 +1460,199 @@ fn json_export_is_an_array_with_one_element_per_row() {
     assert!(out.stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), t.export("accounts"));
 }
+
+// ---- large files: bulk mode ----
+//
+// Past 10,000 account rows written, an import into a table not much larger than the file drops
+// the account tables' secondary indexes and change-counter triggers inside its transaction and
+// puts them back before the commit. What it stores must be what the row-by-row path stores (the
+// same rows in files too small for bulk mode), and the schema must come back exactly.
+
+/// Rows past which an accounts import goes bulk (src/store/import.rs), and a file larger.
+const BULK_AFTER: usize = 10_000;
+const LARGE: usize = BULK_AFTER + 2_000;
+
+/// `n` accounts from number `from`, in a billing export's shape; `round` varies the amounts and
+/// churn so a second round updates most rows.
+fn large_accounts(from: usize, n: usize, round: usize) -> String {
+    let mut s = String::from("customerID,company,segment,plan,mrr,signup_date,renewal_date,churn\n");
+    for i in from..from + n {
+        let churned = (i + round) % 9 == 0;
+        s.push_str(&format!(
+            "L-{i:06},Company {i},{},{},{}.{:02},2025-{:02}-{:02},{},{}\n",
+            ["enterprise", "smb", "self-serve"][i % 3],
+            ["Basic", "Pro", "Enterprise"][(i / 3) % 3],
+            (i * 7 + round * 13) % 900,
+            i % 100,
+            i % 12 + 1,
+            i % 28 + 1,
+            if i % 4 == 0 { "2027-03-01" } else { "" },
+            if churned { "Yes" } else { "No" },
+        ));
+    }
+    s
+}
+
+/// The same CSV cut into files of at most `rows` rows, each with the header.
+fn in_pieces(csv: &str, rows: usize) -> Vec<String> {
+    let (header, body) = csv.split_once('\n').unwrap();
+    body.lines()
+        .collect::<Vec<_>>()
+        .chunks(rows)
+        .map(|c| format!("{header}\n{}\n", c.join("\n")))
+        .collect()
+}
+
+fn db(t: &Tend) -> rusqlite::Connection {
+    rusqlite::Connection::open(t.path("tend.db")).unwrap()
+}
+
+/// sqlite_master row by row in its own order, root pages included: exactly as it was?
+fn schema_rows(t: &Tend) -> Vec<(String, String, String, i64, Option<String>)> {
+    let c = db(t);
+    let mut q = c
+        .prepare("SELECT type, name, tbl_name, rootpage, sql FROM sqlite_master ORDER BY rowid")
+        .unwrap();
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// The schema's objects and their SQL, whatever their order and pages (indexes rebuilt by a
+/// committed bulk import get new pages).
+fn schema_objects(t: &Tend) -> BTreeSet<(String, String, String, Option<String>)> {
+    schema_rows(t)
+        .into_iter()
+        .map(|(ty, name, table, _, sql)| (ty, name, table, sql))
+        .collect()
+}
+
+/// Every row of the tables an accounts import and its rescore write, as text.
+fn stored_rows(t: &Tend) -> Vec<String> {
+    let c = db(t);
+    let mut out = Vec::new();
+    for sql in [
+        "SELECT * FROM accounts ORDER BY id",
+        "SELECT * FROM revenue_events ORDER BY id",
+        "SELECT * FROM health_snapshots ORDER BY account_id, day",
+        "SELECT * FROM change_counters ORDER BY tbl",
+    ] {
+        let mut q = c.prepare(sql).unwrap();
+        let n = q.column_count();
+        let rows: Vec<String> = q
+            .query_map([], |r| {
+                Ok((0..n)
+                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join("|"))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        out.push(format!("{sql}: {} rows", rows.len()));
+        out.extend(rows);
+    }
+    out
+}
+
+#[test]
+fn a_large_file_stores_what_the_same_rows_in_small_files_store() {
+    let whole = Tend::fresh();
+    let pieces = Tend::fresh();
+    whole.ok(&["db", "check"]);
+    pieces.ok(&["db", "check"]);
+    let schema = schema_objects(&whole);
+    // new accounts; then most of them changed (amounts, churn) and some new; then the same again
+    let rounds = [
+        (large_accounts(0, LARGE, 0), [LARGE as u64, LARGE as u64, 0, 0, 0, 0]),
+        (
+            large_accounts(1_000, LARGE, 1),
+            [LARGE as u64, 1_000, (LARGE - 1_000) as u64, 0, 0, 0],
+        ),
+    ];
+    for (round, (csv, want)) in rounds.iter().enumerate() {
+        let file = whole.write(&format!("round{round}.csv"), csv);
+        let v = whole.import_clean("accounts", file.to_str().unwrap(), &[]);
+        let [read, imported, updated, unchanged, rejected, ignored] = counts(&v);
+        // the updates: every row whose amount or churn moved
+        assert_eq!([read, imported, rejected, ignored], [want[0], want[1], 0, 0], "{v}");
+        assert_eq!(updated + unchanged, want[2], "{v}");
+        assert!(updated > BULK_AFTER as u64 / 2 || round == 0, "{v}");
+        let mut sum = [0u64; 6];
+        for (i, piece) in in_pieces(csv, BULK_AFTER / 2).iter().enumerate() {
+            let file = pieces.write(&format!("round{round}-{i}.csv"), piece);
+            let v = pieces.import_clean("accounts", file.to_str().unwrap(), &[]);
+            for (s, n) in sum.iter_mut().zip(counts(&v)) {
+                *s += n;
+            }
+        }
+        assert_eq!(sum, counts(&v), "round {round}: the pieces add up to the whole");
+        assert!(
+            stored_rows(&whole) == stored_rows(&pieces),
+            "round {round}: one large file and the same rows in small files stored different things"
+        );
+        assert_eq!(
+            schema_objects(&whole),
+            schema,
+            "round {round}: the schema is back whole"
+        );
+        whole.assert_integrity();
+    }
+    // the rebuilt indexes answer queries (sorted by name, through accounts_name)
+    let names: Vec<String> = whole
+        .accounts()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), LARGE + 1_000);
+    let again = whole.write("again.csv", &rounds[1].0);
+    let v = whole.import_clean("accounts", again.to_str().unwrap(), &[]);
+    assert_eq!(counts(&v), [LARGE as u64, 0, 0, LARGE as u64, 0, 0]);
+}
+
+#[test]
+fn a_large_file_rolled_back_leaves_the_schema_exactly_as_it_was() {
+    let t = Tend::demo(NOW);
+    let schema = schema_rows(&t);
+    let before = (stored_rows(&t), t.everything());
+    let unchanged = |what: &str| {
+        assert!(schema_rows(&t) == schema, "{what}: sqlite_master changed");
+        assert!((stored_rows(&t), t.everything()) == before, "{what}: rows were stored");
+    };
+    let csv = large_accounts(0, LARGE, 0);
+    let file = t.write("large.csv", &csv);
+    let file = file.to_str().unwrap();
+
+    // a dry run goes through every row (bulk mode included), then rolls back
+    let (v, out) = t.import("accounts", file, &["--dry-run"]);
+    expect_code(&["import", "--dry-run"], &out, 0);
+    assert_eq!(counts(&v), [LARGE as u64, LARGE as u64, 0, 0, 0, 0]);
+    assert_eq!(v["written"], false);
+    unchanged("--dry-run");
+
+    // --strict with a refused row after bulk mode began
+    let bad = t.write("large-bad.csv", &format!("{csv}L-bad,Bad,smb,Pro,abc,2025-01-01,,No\n"));
+    let bad = bad.to_str().unwrap();
+    let (v, out) = t.import("accounts", bad, &["--strict"]);
+    expect_code(&["import", "--strict"], &out, 1);
+    assert_eq!(counts(&v), [LARGE as u64 + 1, LARGE as u64, 0, 0, 1, 0]);
+    unchanged("--strict");
+
+    // an error that stops the import after bulk mode began: bytes that are not UTF-8
+    let mut bytes = csv.into_bytes();
+    bytes.extend(b"L-late,Caf\xe9,smb,Pro,1,2025-01-01,,No\n");
+    let broken = t.path("large-latin1.csv");
+    std::fs::write(&broken, &bytes).unwrap();
+    let broken = broken.to_str().unwrap();
+    let err = t.fails(&["import", "accounts", broken], 1);
+    assert_runtime_error(&err, &format!("line {} of {broken} is not UTF-8 text", LARGE + 2));
+    unchanged("an error mid-way");
+
+    // and without --strict the refused row is reported, the others stored, the schema whole
+    let objects = schema_objects(&t);
+    let v = t.import_partial("accounts", bad, &[]);
+    assert_eq!(counts(&v), [LARGE as u64 + 1, LARGE as u64, 0, 0, 1, 0]);
+    assert_eq!(schema_objects(&t), objects);
+    t.assert_integrity();
+}

@@ -835,8 +835,7 @@ impl AccountRecord {
 
     /// The stage of a new account the file gives none for: onboarding in its first 30 days.
     pub fn default_stage(signup_date: &str, now: Timestamp) -> Stage {
-        let age = chrono::NaiveDate::parse_from_str(signup_date, "%Y-%m-%d")
-            .ok()
+        let age = super::parse_day(signup_date)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|d| (now - d.and_utc().timestamp()) / DAY)
             .unwrap_or(0);
@@ -1306,6 +1305,14 @@ impl SignalRecord {
 
 /// A number as people write it: `1234.5`, `1,234.50`, `1.234,50`, `$29.85`, `4.0`.
 pub fn parse_number(s: &str) -> Option<f64> {
+    // plain digits with at most one point read as they are, with nothing to strip or convert
+    let plain = s.trim();
+    if !plain.is_empty()
+        && plain.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && plain.bytes().filter(|b| *b == b'.').count() <= 1
+    {
+        return plain.parse::<f64>().ok().filter(|n| n.is_finite());
+    }
     let t: String = s
         .trim()
         .chars()
@@ -1348,6 +1355,17 @@ pub fn parse_money(s: &str) -> Result<i64, String> {
 
 /// Yes/no in its usual spellings.
 pub fn parse_bool(s: &str) -> Result<bool, String> {
+    const YES: [&str; 7] = ["yes", "y", "true", "t", "1", "on", "x"];
+    const NO: [&str; 6] = ["no", "n", "false", "f", "0", "off"];
+    // letters and digits alone are what `normalise` would leave, lower-cased
+    if s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if YES.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+            return Ok(true);
+        }
+        if NO.iter().any(|w| s.eq_ignore_ascii_case(w)) {
+            return Ok(false);
+        }
+    }
     match normalise(s).as_str() {
         "yes" | "y" | "true" | "t" | "1" | "on" | "x" => Ok(true),
         "no" | "n" | "false" | "f" | "0" | "off" => Ok(false),
@@ -1379,6 +1397,10 @@ fn parse_email(s: &str) -> Result<String, String> {
 }
 
 fn parse_segment(s: &str) -> Result<Segment, String> {
+    // the stored word itself, without the allocations of the general reading
+    if let Some(seg) = Segment::ALL.iter().find(|seg| seg.as_str() == s) {
+        return Ok(*seg);
+    }
     if let Ok(seg) = s.parse::<Segment>() {
         return Ok(seg);
     }
@@ -1500,6 +1522,12 @@ pub fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
 
 /// A calendar day, `YYYY-MM-DD`, from a date or a moment.
 pub fn parse_date(s: &str) -> Result<String, String> {
+    use chrono::Datelike;
+    // already in the stored form: what parse_timestamp would read as that day's midnight
+    let t = s.trim();
+    if super::iso_day(t).is_some_and(|d| d.year() >= 1970) {
+        return Ok(t.to_string());
+    }
     parse_timestamp(s)
         .map(super::day_string)
         .map_err(|_| format!("'{}' is not a date; use 2026-11-23", s.trim()))
@@ -1724,5 +1752,118 @@ mod tests {
         let bad = strings(&["8", "A@b.io", "Closed", "", "", "9"]);
         let p = ticket_record(&m.row(&bad), 1_700_000_000).unwrap_err();
         assert_eq!(p.field, Some(Field::Csat));
+    }
+
+    #[test]
+    fn dates_read_on_the_quick_path_as_on_the_general_one() {
+        // what parse_date gave before it had a quick path for YYYY-MM-DD
+        let general = |s: &str| {
+            parse_timestamp(s)
+                .map(crate::domain::day_string)
+                .map_err(|_| format!("'{}' is not a date; use 2026-11-23", s.trim()))
+        };
+        for s in [
+            "2024-03-05",
+            " 2024-03-05 ",
+            "1970-01-01",
+            "1969-12-31",
+            "2024-02-29",
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-01-32",
+            "9999-12-31",
+            "0999-01-01",
+            "2024-3-5",
+            "2024/03/05",
+            "2024-03-05T10:00:00Z",
+            "2024-03-0x",
+            "２０２４-03-05",
+            "",
+        ] {
+            assert_eq!(parse_date(s), general(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn days_are_written_as_chrono_writes_them() {
+        let chrono_day = |t: Timestamp| {
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| t.to_string())
+        };
+        for t in [
+            0,
+            -1,
+            86_399,
+            86_400,
+            1_700_000_000,
+            951_782_400,
+            LATEST,
+            LATEST + 1,
+            -62_167_219_200,
+            -62_167_219_201,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            assert_eq!(crate::domain::day_string(t), chrono_day(t), "{t}");
+        }
+        for s in [
+            "2024-02-29",
+            "0001-01-01",
+            "2023-02-29",
+            "2024-3-5",
+            "+2024-03-05",
+            "2024-03-05 ",
+        ] {
+            assert_eq!(
+                crate::domain::parse_day(s),
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn quick_readings_of_numbers_yes_no_and_segments_agree_with_the_general_ones() {
+        // what parse_number gave before its quick path: the general path on a string it skips
+        for s in [
+            "0",
+            "7",
+            "007",
+            "29.85",
+            "1234.5",
+            ".5",
+            "5.",
+            ".",
+            "1.2.3",
+            "",
+            " 12 ",
+            "1e3",
+            "12.3456789",
+            "99999999999999999999999",
+            "1,234.50",
+            "$29.85",
+        ] {
+            let general = {
+                let spaced = format!(" {s}\u{a0}");
+                parse_number(&spaced)
+            };
+            assert_eq!(parse_number(s), general, "{s:?}");
+        }
+        for s in [
+            "yes", "Yes", "YES", "y", "1", "No", "OFF", "x", "X", "true", "F", "maybe", "y e s", "Yes!", "ja",
+        ] {
+            let general = match normalise(s).as_str() {
+                "yes" | "y" | "true" | "t" | "1" | "on" | "x" => Ok(true),
+                "no" | "n" | "false" | "f" | "0" | "off" => Ok(false),
+                _ => Err(format!("'{s}' is not yes or no")),
+            };
+            assert_eq!(parse_bool(s), general, "{s:?}");
+        }
+        for seg in Segment::ALL {
+            assert_eq!(parse_segment(seg.as_str()), Ok(*seg));
+            assert_eq!(seg.as_str().parse::<Segment>(), Ok(*seg), "the general reading agrees");
+        }
     }
 }
