@@ -146,6 +146,20 @@ fn rescore_scope(conn: &Connection, rules: &HealthRules, scope: Scope, now: Time
     Ok((scored, tier_changes))
 }
 
+/// The accounts of the signals added after a mark (?1), repeated. Plain, so that SQLite reads
+/// only the newest rows by id: with DISTINCT it would walk an index of every signal instead.
+pub(crate) const SIGNALS_AFTER_MARK: &str = "SELECT account_id FROM signals WHERE id > ?1";
+
+/// The newest signal id, to be remembered as seen by a recompute.
+fn newest_signal(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM signals", [], |r| r.get(0))?)
+}
+
+fn set_health_mark(conn: &Connection, signal_id: i64) -> Result<()> {
+    conn.execute("UPDATE health_mark SET signal_id = ?1 WHERE id = 1", [signal_id])?;
+    Ok(())
+}
+
 /// The UTC calendar day of a timestamp, as stored in snapshots.
 pub fn day_of(now: Timestamp) -> String {
     chrono::DateTime::from_timestamp(now, 0)
@@ -200,7 +214,9 @@ impl Store {
         let day = day_of(now);
         let _cache = BulkCache::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
+        let newest = newest_signal(&tx)?;
         let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Active, now)?;
+        set_health_mark(&tx, newest)?;
         Store::audit(
             &tx,
             &self.actor,
@@ -216,6 +232,49 @@ impl Store {
             day,
             tier_changes,
         })
+    }
+
+    /// Recompute, as `recompute_health` does, only the active accounts with signals added since
+    /// the last recompute (full or changed). Returns the summary and the accounts rescored.
+    pub fn recompute_changed_health(
+        &self,
+        rules: &HealthRules,
+        now: Timestamp,
+    ) -> Result<(RecomputeSummary, Vec<i64>)> {
+        let day = day_of(now);
+        let tx = self.conn.unchecked_transaction()?;
+        let mark: i64 = tx.query_row("SELECT signal_id FROM health_mark WHERE id = 1", [], |r| r.get(0))?;
+        let newest = newest_signal(&tx)?;
+        let mut changed: Vec<i64> = tx
+            .prepare(SIGNALS_AFTER_MARK)?
+            .query_map([mark], |r| r.get(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        changed.sort_unstable();
+        changed.dedup();
+        let _cache = (changed.len() > BULK_ACCOUNTS)
+            .then(|| BulkCache::new(&self.conn))
+            .transpose()?;
+        health_scan::fill_scope(&tx, changed.iter().copied())?;
+        let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Listed, now)?;
+        set_health_mark(&tx, newest)?;
+        Store::audit(
+            &tx,
+            &self.actor,
+            now,
+            "health",
+            0,
+            "recompute",
+            &format!("{accounts} accounts with new signals, day {day}"),
+        )?;
+        tx.commit()?;
+        Ok((
+            RecomputeSummary {
+                accounts,
+                day,
+                tier_changes,
+            },
+            changed,
+        ))
     }
 
     /// Rescore these accounts (the active ones among them) now, as `recompute_health` does for all:

@@ -763,6 +763,20 @@ mod tests {
     }
 
     #[test]
+    fn signals_after_the_mark_are_read_by_id() {
+        let s = store();
+        let plan: String = s
+            .conn
+            .query_row(
+                &format!("EXPLAIN QUERY PLAN {}", crate::store::health::SIGNALS_AFTER_MARK),
+                [0],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("INTEGER PRIMARY KEY (rowid>?)"), "{plan}");
+    }
+
+    #[test]
     fn facts_outside_the_scanned_spans_are_refused() {
         let s = store();
         scan(&s.conn, Scope::Active, Spans::health(NOW - DAY, NOW), |a| {

@@ -51,6 +51,17 @@ impl Store {
         self.raise_alerts_in(rules, playbooks, None, now)
     }
 
+    /// `raise_alerts` for these accounts only (the active ones among them).
+    pub fn raise_alerts_for(
+        &self,
+        rules: &HealthRules,
+        playbooks: &[Playbook],
+        accounts: &[i64],
+        now: Timestamp,
+    ) -> Result<usize> {
+        self.raise_alerts_in(rules, playbooks, Some(accounts), now)
+    }
+
     fn raise_alerts_in(
         &self,
         rules: &HealthRules,
