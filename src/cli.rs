@@ -309,6 +309,10 @@ pub enum TicketsCmd {
 pub enum HealthCmd {
     /// Recompute every active account's health from its signals, and today's snapshot
     Recompute {
+        /// Only the accounts with signals added since the last recompute (and alerts for them
+        /// only); a full recompute also catches what time and tickets changed
+        #[arg(long)]
+        changed: bool,
         #[command(flatten)]
         format: FormatArg,
     },
@@ -1145,12 +1149,19 @@ fn render_ticket(ctx: &Context, t: &Ticket, out: &TicketOut, events: &[crate::st
 
 fn health_cmd(ctx: &Context, cmd: &HealthCmd) -> Result<()> {
     match cmd {
-        HealthCmd::Recompute { format } => {
-            let summary = ctx.store.recompute_health(&ctx.config.health, ctx.now)?;
+        HealthCmd::Recompute { changed, format } => {
+            let rules = &ctx.config.health;
+            let (summary, scope) = if *changed {
+                let (summary, ids) = ctx.store.recompute_changed_health(rules, ctx.now)?;
+                (summary, Some(ids))
+            } else {
+                (ctx.store.recompute_health(rules, ctx.now)?, None)
+            };
             let playbooks = crate::cli_tasks::load_playbooks(None);
-            let raised = ctx
-                .store
-                .raise_alerts(&ctx.config.health, &playbooks.playbooks, ctx.now)?;
+            let raised = match &scope {
+                Some(ids) => ctx.store.raise_alerts_for(rules, &playbooks.playbooks, ids, ctx.now)?,
+                None => ctx.store.raise_alerts(rules, &playbooks.playbooks, ctx.now)?,
+            };
             match format.format {
                 Format::Json => {
                     let mut v = serde_json::to_value(&summary)?;

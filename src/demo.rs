@@ -223,8 +223,9 @@ pub fn generate<S: DemoSink>(
     let days = opts.days.max(31);
     let mut counts = DemoCounts::default();
     let mut accounts: Vec<(i64, Profile, bool, Vec<i64>)> = Vec::with_capacity(opts.accounts);
-    // signals per account when a total is asked for
-    let per_account = opts.signals.map(|s| s / opts.accounts.max(1));
+    // when a total is asked for, what the accounts' own signals should add up to: the CSAT
+    // answers of closed tickets come on top
+    let account_target = opts.signals.map(|s| s.saturating_sub(expected_csat(opts.tickets)));
 
     for i in 0..opts.accounts {
         let profile = match i % 20 {
@@ -310,7 +311,9 @@ pub fn generate<S: DemoSink>(
             contacts.push(sink.contact(id, &format!("{first} {last}"), &email, ROLES[(i + c) % ROLES.len()])?);
             counts.contacts += 1;
         }
-        counts.signals += signals_for(&mut rng, sink, id, profile, now, days.min(signup_days_ago), per_account)?;
+        // each account aims at an equal share of what is left, so the total comes out close
+        let budget = account_target.map(|t| t.saturating_sub(counts.signals) as f64 / (opts.accounts - i) as f64);
+        counts.signals += signals_for(&mut rng, sink, id, profile, now, days.min(signup_days_ago), budget)?;
         accounts.push((id, profile, churned, contacts));
     }
 
@@ -334,6 +337,10 @@ pub fn generate<S: DemoSink>(
         let t = ticket_for(&mut rng, n, a.0, a.3.first().copied(), now, days);
         sink.ticket(&t, sla)?;
         counts.tickets += 1;
+        // a closed ticket's CSAT answer is a signal too
+        if t.csat.is_some() && t.closed_at.is_some() {
+            counts.signals += 1;
+        }
     }
     Ok(counts)
 }
@@ -353,7 +360,7 @@ fn signals_for<S: DemoSink>(
     profile: Profile,
     now: Timestamp,
     days: i64,
-    budget: Option<usize>,
+    budget: Option<f64>,
 ) -> Result<usize, S::Error> {
     let mut n = 0;
     let mut emit = |sink: &mut S, s: DemoSignal| -> Result<(), S::Error> {
@@ -389,19 +396,26 @@ fn signals_for<S: DemoSink>(
             }
         }
     };
-    let scale = budget.map(|b| b as f32 / (days as f32 * 1.6)).unwrap_or(1.0).max(0.05);
     let (core_used, other_used) = match profile {
         Profile::Thriving => (3 + rng.usize(0..3), 2),
         Profile::Steady => (1 + rng.usize(0..2), 2),
         Profile::Slipping => (0, 2),
         Profile::Failing => (0, 0),
     };
+    let core_here = |d: i64| {
+        if profile == Profile::Failing || (profile == Profile::Slipping && d < 31) {
+            0
+        } else {
+            core_used
+        }
+    };
+    // with a budget, the logins of each day are planned up front (days ago -> logins)
+    let planned = budget.map(|b| plan_logins(rng, b, profile, days, &login_chance, &core_here, other_used > 0));
     for d in (0..days).rev() {
         let day_start = now - d * DAY;
-        let logins = if rng.f32() < login_chance(d) {
-            (scale.round() as usize).max(1)
-        } else {
-            0
+        let logins = match &planned {
+            Some(plan) => plan.get(d as usize).copied().unwrap_or(0),
+            None => usize::from(rng.f32() < login_chance(d)),
         };
         for _ in 0..logins {
             emit(
@@ -419,11 +433,7 @@ fn signals_for<S: DemoSink>(
         }
         if logins > 0 {
             // feature use on active days, inside the window the profile allows
-            let core_here = if profile == Profile::Failing || (profile == Profile::Slipping && d < 31) {
-                0
-            } else {
-                core_used
-            };
+            let core_here = core_here(d);
             if core_here > 0 {
                 emit(
                     sink,
@@ -510,6 +520,59 @@ fn signals_for<S: DemoSink>(
         )?;
     }
     Ok(n)
+}
+
+/// The logins of each day (by days ago) that bring an account's signals close to `budget`:
+/// the days the profile makes active are drawn first; then either every active day logs in, as
+/// often as the budget allows, or (on a budget below the account's natural activity) each
+/// active day logs in with the chance that fits. Feature use follows login days as usual.
+fn plan_logins(
+    rng: &mut fastrand::Rng,
+    budget: f64,
+    profile: Profile,
+    days: i64,
+    login_chance: &dyn Fn(i64) -> f32,
+    core_here: &dyn Fn(i64) -> usize,
+    other_features: bool,
+) -> Vec<usize> {
+    let active: Vec<bool> = (0..days).map(|d| rng.f32() < login_chance(d)).collect();
+    let active_days = active.iter().filter(|a| **a).count() as f64;
+    // feature signals a login day brings, on average
+    let features: f64 = (0..days)
+        .filter(|d| active[*d as usize])
+        .map(|d| f64::from(u8::from(core_here(d) > 0)) + if other_features { 0.5 } else { 0.0 })
+        .sum();
+    let trouble = match profile {
+        Profile::Slipping => 1.0 / 3.0,
+        Profile::Failing => 1.0,
+        _ => 0.0,
+    };
+    let fixed = 1.0 + (days / 30).max(1) as f64 + trouble;
+    let room = (budget - fixed).max(0.0);
+    let (per_day, chance) = if active_days == 0.0 {
+        (0.0, 0.0)
+    } else if room >= active_days + features {
+        ((room - features) / active_days, 1.0)
+    } else {
+        (1.0, room / (active_days + features))
+    };
+    active
+        .iter()
+        .map(|a| {
+            if !*a || rng.f64() >= chance {
+                return 0;
+            }
+            let whole = per_day.floor();
+            whole as usize + usize::from(rng.f64() < per_day - whole)
+        })
+        .collect()
+}
+
+/// How many CSAT answers `ticket_for` gives `tickets` tickets, on average: the three quarters
+/// that are history are closed 39 times in 40, and one closed ticket in three is rated.
+fn expected_csat(tickets: usize) -> usize {
+    let history = tickets - tickets.div_ceil(4);
+    (history as f64 * 39.0 / 40.0 / 3.0).round() as usize
 }
 
 fn ticket_for(
@@ -605,5 +668,86 @@ fn ticket_for(
         csat,
         checked: if step == Step::Closed { 0 } else { rng.usize(0..3) },
         escalation: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts what would be written.
+    #[derive(Default)]
+    struct Tally {
+        accounts: i64,
+        signals: usize,
+        csat: usize,
+    }
+
+    impl DemoSink for Tally {
+        type Error = std::convert::Infallible;
+        fn account(&mut self, _: &NewAccount) -> Result<i64, Self::Error> {
+            self.accounts += 1;
+            Ok(self.accounts)
+        }
+        fn contact(&mut self, _: i64, _: &str, _: &str, _: &str) -> Result<i64, Self::Error> {
+            Ok(0)
+        }
+        fn signal(&mut self, _: &DemoSignal) -> Result<(), Self::Error> {
+            self.signals += 1;
+            Ok(())
+        }
+        fn ticket(&mut self, t: &DemoTicket, _: &SlaTargets) -> Result<i64, Self::Error> {
+            // the store writes a closed ticket's rating as a CSAT signal
+            if t.csat.is_some() && t.closed_at.is_some() {
+                self.csat += 1;
+            }
+            Ok(0)
+        }
+        fn revenue(&mut self, _: i64, _: Timestamp, _: &str, _: i64, _: i64) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    const NOW: Timestamp = 1_795_338_000;
+
+    fn run(accounts: usize, tickets: usize, signals: Option<usize>) -> (DemoCounts, Tally) {
+        let opts = DemoOptions {
+            accounts,
+            tickets,
+            signals,
+            ..DemoOptions::default()
+        };
+        let mut tally = Tally::default();
+        let Ok(counts) = generate(&opts, NOW, &SlaTargets::default(), &mut tally);
+        (counts, tally)
+    }
+
+    #[test]
+    fn the_signal_count_is_what_was_written_ratings_included() {
+        let (counts, tally) = run(60, 300, None);
+        assert_eq!(counts.signals, tally.signals + tally.csat);
+        assert!(tally.csat > 0);
+    }
+
+    #[test]
+    fn an_asked_for_total_of_signals_comes_out_within_one_percent() {
+        // about the natural activity, well above it (many logins a day), well below it
+        for (accounts, tickets, asked) in [(2_000, 20_000, 200_000), (300, 1_000, 300_000), (1_000, 4_000, 20_000)] {
+            let (counts, tally) = run(accounts, tickets, Some(asked));
+            assert_eq!(counts.signals, tally.signals + tally.csat);
+            let off = (counts.signals as f64 - asked as f64).abs() / asked as f64;
+            assert!(off < 0.01, "{accounts} accounts, asked {asked}, got {}", counts.signals);
+        }
+    }
+
+    #[test]
+    fn expected_csat_matches_the_tickets_generated() {
+        let (_, tally) = run(200, 40_000, None);
+        let expected = expected_csat(40_000) as f64;
+        assert!(
+            (tally.csat as f64 - expected).abs() / expected < 0.03,
+            "{} vs {expected}",
+            tally.csat
+        );
     }
 }

@@ -581,6 +581,56 @@ fn health_recompute_and_history() {
     assert_runtime_error(&err, "account 9999 does not exist");
 }
 
+#[test]
+fn health_recompute_changed_rescores_only_accounts_with_new_signals() {
+    let t = Tend::new();
+    t.demo(&[]);
+    let help = t.ok(&["health", "recompute", "--help"]);
+    assert!(help.contains("--changed"), "{help}");
+    // the demo's recompute saw every signal
+    let quiet = t.json(&["health", "recompute", "--changed", "--format", "json"]);
+    assert_eq!(quiet["accounts"], 0);
+    assert_eq!(quiet["day"], TODAY);
+    assert_eq!(quiet["tier_changes"], 0);
+
+    let active = t.accounts(&["--status", "active"]);
+    let churned = t.accounts(&["--status", "churned"]);
+    let (a, b, gone) = (
+        active[0]["id"].as_i64().unwrap(),
+        active[1]["id"].as_i64().unwrap(),
+        churned[0]["id"].as_i64().unwrap(),
+    );
+    {
+        let db = rusqlite::Connection::open(t.db()).unwrap();
+        for (account, kind, score) in [
+            (a, "nps", Some(0)),
+            (a, "login", None),
+            (b, "csat", Some(1)),
+            (gone, "login", None),
+        ] {
+            db.execute(
+                "INSERT INTO signals (account_id, kind, at, score) VALUES (?1, ?2, strftime('%s', ?3) - 60, ?4)",
+                rusqlite::params![account, kind, NOW, score],
+            )
+            .unwrap();
+        }
+    }
+    let changed = t.json(&["health", "recompute", "--changed", "--format", "json"]);
+    assert_eq!(changed["accounts"], 2, "{changed}");
+    assert_eq!(changed["day"], TODAY);
+    let out = t.ok(&["health", "recompute", "--changed"]);
+    assert!(
+        out.starts_with(&format!(
+            "Recomputed health for 0 active accounts (snapshot for {TODAY}); 0 changed tier."
+        )),
+        "{out}"
+    );
+    // the changed accounts were brought up to date: a full recompute finds nothing to move
+    let full = t.json(&["health", "recompute", "--format", "json"]);
+    assert_eq!(full["tier_changes"], 0, "{full}");
+    assert_eq!(full["accounts"], active.len());
+}
+
 // 7
 #[test]
 fn db_check_and_backup() {

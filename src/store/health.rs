@@ -1,6 +1,7 @@
 //! Health facts read from signals and tickets, the recompute, and the daily snapshots.
 
-use super::{Result, Store};
+use super::health_scan::{self, Scope, Spans};
+use super::{BULK_ACCOUNTS, BulkCache, Result, Store};
 use crate::domain::churn::ChurnFacts;
 use crate::domain::health::{FeatureFacts, Health, HealthFacts, HealthRules, LoginFacts, SatisfactionFacts};
 use crate::domain::{DAY, PaymentStatus, Timestamp};
@@ -54,7 +55,8 @@ pub(crate) const BREACHED_SQL: &str = "(t.closed_at IS NULL AND t.next_due IS NO
 fn latest_score(conn: &Connection, account: i64, kind: &str, since: Timestamp, now: Timestamp) -> Result<Option<u32>> {
     Ok(conn
         .prepare_cached(
-            "SELECT score FROM signals WHERE account_id = ?1 AND kind = ?2 AND at > ?3 AND at <= ?4 ORDER BY at DESC LIMIT 1",
+            "SELECT score FROM signals WHERE account_id = ?1 AND kind = ?2 AND at > ?3 AND at <= ?4 \
+             ORDER BY at DESC, id DESC LIMIT 1",
         )?
         .query_row(params![account, kind, since, now], |r| r.get::<_, Option<u32>>(0))
         .optional()?
@@ -64,7 +66,8 @@ fn latest_score(conn: &Connection, account: i64, kind: &str, since: Timestamp, n
 fn latest_payment(conn: &Connection, account: i64, now: Timestamp) -> Result<PaymentStatus> {
     let status: Option<String> = conn
         .prepare_cached(
-            "SELECT payment FROM signals WHERE account_id = ?1 AND kind = 'payment' AND at <= ?2 ORDER BY at DESC LIMIT 1",
+            "SELECT payment FROM signals WHERE account_id = ?1 AND kind = 'payment' AND at <= ?2 \
+             ORDER BY at DESC, id DESC LIMIT 1",
         )?
         .query_row(params![account, now], |r| r.get(0))
         .optional()?
@@ -127,25 +130,34 @@ pub(crate) fn health_facts(conn: &Connection, account: i64, now: Timestamp) -> R
     })
 }
 
-/// Score each account, store the score on it and as the day's snapshot; count tier changes.
-fn rescore_all(
-    conn: &Connection,
-    rules: &HealthRules,
-    ids: &[(i64, Option<u32>)],
-    day: &str,
-    now: Timestamp,
-) -> Result<usize> {
+/// Score the scoped active accounts at `now`, store each score on its account and as the day's
+/// snapshot; returns how many accounts were scored and how many changed tier.
+fn rescore_scope(conn: &Connection, rules: &HealthRules, scope: Scope, now: Timestamp) -> Result<(usize, usize)> {
+    let day = day_of(now);
     let mut tier_changes = 0;
-    for (id, previous) in ids {
-        let facts = health_facts(conn, *id, now)?;
-        let h = rules.evaluate(&facts);
-        if previous.is_some_and(|p| rules.tier(p) != h.tier) {
+    let scored = health_scan::scan(conn, scope, Spans::health(now, now), |a| {
+        let h = rules.evaluate(&a.health(now)?);
+        if a.account.score.is_some_and(|p| rules.tier(p) != h.tier) {
             tier_changes += 1;
         }
-        store_current_health(conn, *id, &h, now)?;
-        store_snapshot(conn, *id, &h, day)?;
-    }
-    Ok(tier_changes)
+        store_current_health(conn, a.account.id, &h, now, a.last_login(now))?;
+        store_snapshot(conn, a.account.id, &h, &day)
+    })?;
+    Ok((scored, tier_changes))
+}
+
+/// The accounts of the signals added after a mark (?1), repeated. Plain, so that SQLite reads
+/// only the newest rows by id: with DISTINCT it would walk an index of every signal instead.
+pub(crate) const SIGNALS_AFTER_MARK: &str = "SELECT account_id FROM signals WHERE id > ?1";
+
+/// The newest signal id, to be remembered as seen by a recompute.
+fn newest_signal(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT coalesce(max(id), 0) FROM signals", [], |r| r.get(0))?)
+}
+
+fn set_health_mark(conn: &Connection, signal_id: i64) -> Result<()> {
+    conn.execute("UPDATE health_mark SET signal_id = ?1 WHERE id = 1", [signal_id])?;
+    Ok(())
 }
 
 /// The UTC calendar day of a timestamp, as stored in snapshots.
@@ -200,12 +212,11 @@ impl Store {
     /// as today's snapshot (replacing one already taken today), in one transaction.
     pub fn recompute_health(&self, rules: &HealthRules, now: Timestamp) -> Result<RecomputeSummary> {
         let day = day_of(now);
+        let _cache = BulkCache::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
-        let ids: Vec<(i64, Option<u32>)> = tx
-            .prepare("SELECT id, health_score FROM accounts WHERE status = 'active' ORDER BY id")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        let tier_changes = rescore_all(&tx, rules, &ids, &day, now)?;
+        let newest = newest_signal(&tx)?;
+        let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Active, now)?;
+        set_health_mark(&tx, newest)?;
         Store::audit(
             &tx,
             &self.actor,
@@ -213,54 +224,90 @@ impl Store {
             "health",
             0,
             "recompute",
-            &format!("{} accounts, day {day}", ids.len()),
+            &format!("{accounts} accounts, day {day}"),
         )?;
         tx.commit()?;
         Ok(RecomputeSummary {
-            accounts: ids.len(),
+            accounts,
             day,
             tier_changes,
         })
     }
 
+    /// Recompute, as `recompute_health` does, only the active accounts with signals added since
+    /// the last recompute (full or changed). Returns the summary and the accounts rescored.
+    pub fn recompute_changed_health(
+        &self,
+        rules: &HealthRules,
+        now: Timestamp,
+    ) -> Result<(RecomputeSummary, Vec<i64>)> {
+        let day = day_of(now);
+        let tx = self.conn.unchecked_transaction()?;
+        let mark: i64 = tx.query_row("SELECT signal_id FROM health_mark WHERE id = 1", [], |r| r.get(0))?;
+        let newest = newest_signal(&tx)?;
+        let mut changed: Vec<i64> = tx
+            .prepare(SIGNALS_AFTER_MARK)?
+            .query_map([mark], |r| r.get(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        changed.sort_unstable();
+        changed.dedup();
+        let _cache = (changed.len() > BULK_ACCOUNTS)
+            .then(|| BulkCache::new(&self.conn))
+            .transpose()?;
+        health_scan::fill_scope(&tx, changed.iter().copied())?;
+        let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Listed, now)?;
+        set_health_mark(&tx, newest)?;
+        Store::audit(
+            &tx,
+            &self.actor,
+            now,
+            "health",
+            0,
+            "recompute",
+            &format!("{accounts} accounts with new signals, day {day}"),
+        )?;
+        tx.commit()?;
+        Ok((
+            RecomputeSummary {
+                accounts,
+                day,
+                tier_changes,
+            },
+            changed,
+        ))
+    }
+
     /// Rescore these accounts (the active ones among them) now, as `recompute_health` does for all:
     /// after an import changed their inputs.
     pub fn rescore(&self, rules: &HealthRules, accounts: &[i64], now: Timestamp) -> Result<usize> {
-        let day = day_of(now);
+        let _cache = (accounts.len() > BULK_ACCOUNTS)
+            .then(|| BulkCache::new(&self.conn))
+            .transpose()?;
         let tx = self.conn.unchecked_transaction()?;
-        let mut ids = Vec::with_capacity(accounts.len());
-        {
-            let mut stmt =
-                tx.prepare_cached("SELECT health_score FROM accounts WHERE id = ?1 AND status = 'active'")?;
-            for id in accounts {
-                if let Some(score) = stmt.query_row([id], |r| r.get::<_, Option<u32>>(0)).optional()? {
-                    ids.push((*id, score));
-                }
-            }
-        }
-        rescore_all(&tx, rules, &ids, &day, now)?;
+        health_scan::fill_scope(&tx, accounts.iter().copied())?;
+        let (scored, _) = rescore_scope(&tx, rules, Scope::Listed, now)?;
         tx.commit()?;
-        Ok(ids.len())
+        Ok(scored)
     }
 
     /// Snapshots for each of the `days` days before `now`, computed from the signals as they
     /// stood at the end of that day: the history the sample data needs for trends.
     pub fn backfill_snapshots(&self, rules: &HealthRules, now: Timestamp, days: i64) -> Result<usize> {
+        if days < 1 {
+            return Ok(0);
+        }
+        let _cache = BulkCache::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
-        let ids: Vec<i64> = tx
-            .prepare("SELECT id FROM accounts WHERE status = 'active' ORDER BY id")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<Vec<_>, _>>()?;
+        let past: Vec<(Timestamp, String)> = (1..=days).map(|d| (now - d * DAY, day_of(now - d * DAY))).collect();
         let mut written = 0;
-        for d in 1..=days {
-            let at = now - d * DAY;
-            let day = day_of(at);
-            for id in &ids {
-                let h = rules.evaluate(&health_facts(&tx, *id, at)?);
-                store_snapshot(&tx, *id, &h, &day)?;
+        health_scan::scan(&tx, Scope::Active, Spans::health(now - days * DAY, now - DAY), |a| {
+            for (at, day) in &past {
+                let h = rules.evaluate(&a.health(*at)?);
+                store_snapshot(&tx, a.account.id, &h, day)?;
                 written += 1;
             }
-        }
+            Ok(())
+        })?;
         tx.commit()?;
         Ok(written)
     }
@@ -313,13 +360,18 @@ impl Store {
     }
 }
 
-fn store_current_health(conn: &Connection, id: i64, h: &Health, now: Timestamp) -> Result<()> {
+/// `last_login`: the latest login at or before `now`.
+fn store_current_health(
+    conn: &Connection,
+    id: i64,
+    h: &Health,
+    now: Timestamp,
+    last_login: Option<Timestamp>,
+) -> Result<()> {
     let c = &h.components;
     conn.prepare_cached(
         "UPDATE accounts SET health_score = ?2, health_usage = ?3, health_engagement = ?4, health_satisfaction = ?5, \
-         health_payment = ?6, health_at = ?7, \
-         last_login_at = (SELECT max(at) FROM signals WHERE account_id = ?1 AND kind = 'login' AND at <= ?7) \
-         WHERE id = ?1",
+         health_payment = ?6, health_at = ?7, last_login_at = ?8 WHERE id = ?1",
     )?
     .execute(params![
         id,
@@ -328,7 +380,8 @@ fn store_current_health(conn: &Connection, id: i64, h: &Health, now: Timestamp) 
         c.engagement,
         c.satisfaction,
         c.payment,
-        now
+        now,
+        last_login
     ])?;
     Ok(())
 }

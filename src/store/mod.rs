@@ -4,6 +4,7 @@ mod accounts;
 mod demo;
 mod export;
 mod health;
+mod health_scan;
 mod import;
 mod investigations;
 mod lists;
@@ -60,6 +61,10 @@ pub const MIGRATION_FILES: &[(&str, &str)] = &[
     (
         "0008_list_windows.sql",
         include_str!("../../migrations/0008_list_windows.sql"),
+    ),
+    (
+        "0009_health_mark.sql",
+        include_str!("../../migrations/0009_health_mark.sql"),
     ),
 ];
 
@@ -334,6 +339,35 @@ pub struct AuditEntry {
     pub entity_id: Option<i64>,
     pub action: String,
     pub detail: String,
+}
+
+/// Above this many accounts, a rescore reads and writes with `BulkCache`.
+pub(crate) const BULK_ACCOUNTS: usize = 10_000;
+
+/// A larger page cache while it lives, for work that reads or writes much of the database in
+/// one transaction: pages stay in memory until the commit instead of being read again or
+/// spilled to the WAL. The previous size comes back on drop.
+pub(crate) struct BulkCache<'c> {
+    conn: &'c Connection,
+    previous: i64,
+}
+
+impl<'c> BulkCache<'c> {
+    /// 256 MiB, in SQLite's negative-means-KiB form.
+    const KIB: i64 = -256 * 1024;
+
+    pub(crate) fn new(conn: &'c Connection) -> Result<BulkCache<'c>> {
+        let previous: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        conn.pragma_update(None, "cache_size", Self::KIB.min(previous))?;
+        Ok(BulkCache { conn, previous })
+    }
+}
+
+impl Drop for BulkCache<'_> {
+    fn drop(&mut self) {
+        // best effort: a failure leaves only a larger cache
+        let _ = self.conn.pragma_update(None, "cache_size", self.previous);
+    }
 }
 
 /// Read a stored word column into its enum, as a SQL conversion error if it is not one.

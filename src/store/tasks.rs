@@ -1,6 +1,7 @@
 //! Tasks raised by alerts, and what people do with tasks: done, snoozed, dismissed.
 
-use super::{Result, Store, StoreError, day_of};
+use super::health_scan::{self, Scope, Spans};
+use super::{BULK_ACCOUNTS, BulkCache, Result, Store, StoreError, day_of};
 use crate::domain::alerts::{self, COOLDOWN_DAYS};
 use crate::domain::churn;
 use crate::domain::health::HealthRules;
@@ -47,28 +48,57 @@ impl Store {
     /// for the account, the alert adds its own task only.
     /// Returns how many tasks were created.
     pub fn raise_alerts(&self, rules: &HealthRules, playbooks: &[Playbook], now: Timestamp) -> Result<usize> {
+        self.raise_alerts_in(rules, playbooks, None, now)
+    }
+
+    /// `raise_alerts` for these accounts only (the active ones among them).
+    pub fn raise_alerts_for(
+        &self,
+        rules: &HealthRules,
+        playbooks: &[Playbook],
+        accounts: &[i64],
+        now: Timestamp,
+    ) -> Result<usize> {
+        self.raise_alerts_in(rules, playbooks, Some(accounts), now)
+    }
+
+    fn raise_alerts_in(
+        &self,
+        rules: &HealthRules,
+        playbooks: &[Playbook],
+        accounts: Option<&[i64]>,
+        now: Timestamp,
+    ) -> Result<usize> {
         let today = chrono::DateTime::from_timestamp(now, 0)
             .map(|d| d.date_naive())
             .ok_or_else(|| StoreError::Rule("the clock is out of range".into()))?;
+        let _cache = match accounts {
+            Some(ids) if ids.len() <= BULK_ACCOUNTS => None,
+            _ => Some(BulkCache::new(&self.conn)?),
+        };
         let tx = self.conn.unchecked_transaction()?;
-        let accounts: Vec<(i64, Option<u32>, Option<String>)> = tx
-            .prepare("SELECT id, health_score, renewal_date FROM accounts WHERE status = 'active' ORDER BY id")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let scope = match accounts {
+            Some(ids) => {
+                health_scan::fill_scope(&tx, ids.iter().copied())?;
+                Scope::Listed
+            }
+            None => Scope::Active,
+        };
         let since = now - COOLDOWN_DAYS * DAY;
         let mut raised = 0;
-        for (id, score, renewal) in accounts {
-            let facts = self.churn_facts(id, now)?;
-            let signs = churn::warning_signs(&facts);
-            let renewal = renewal.and_then(|r| chrono::NaiveDate::parse_from_str(&r, "%Y-%m-%d").ok());
+        health_scan::scan(&tx, scope, Spans::churn(now), |account| {
+            let id = account.account.id;
+            let score = account.account.score;
+            let signs = churn::warning_signs(&account.churn(now)?);
+            let renewal = (account.account.renewal_date.as_deref())
+                .and_then(|r| chrono::NaiveDate::parse_from_str(r, "%Y-%m-%d").ok());
             for a in alerts::alerts(score.map(|s| rules.tier(s)), &signs, renewal, today) {
                 let recent: Option<i64> = tx
-                    .query_row(
+                    .prepare_cached(
                         "SELECT id FROM tasks WHERE account_id = ?1 AND cause = ?2 \
                          AND (status IN ('open', 'snoozed') OR closed_at >= ?3) LIMIT 1",
-                        params![id, a.cause, since],
-                        |r| r.get(0),
-                    )
+                    )?
+                    .query_row(params![id, a.cause, since], |r| r.get(0))
                     .optional()?;
                 if recent.is_some() {
                     continue;
@@ -123,7 +153,8 @@ impl Store {
                     }
                 }
             }
-        }
+            Ok(())
+        })?;
         Store::audit(
             &tx,
             &self.actor,
