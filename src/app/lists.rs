@@ -157,19 +157,151 @@ pub fn rank<T: Clone>(query: &str, items: &[T], haystacks: &[&str]) -> Vec<T> {
     scored.into_iter().map(|(_, i)| items[i].clone()).collect()
 }
 
-/// Answers list requests; keeps the search candidates of the last text filter of each list,
-/// and each list's length, while the data stays the same.
+/// What the lister needs of a list's query: its length, a window, where a row stands, the
+/// search candidates, rows by id, and which change counter tells that its data moved.
+pub trait ListSource: Clone + PartialEq {
+    type Row;
+    /// The change counter of the list's table (index into `Store::change_counters`).
+    fn version(store: &Store) -> Result<i64>;
+    fn count(&self, store: &Store) -> Result<usize>;
+    fn position(&self, store: &Store, id: i64) -> Result<Option<usize>>;
+    fn page(&self, store: &Store, start: usize) -> Result<Vec<Self::Row>>;
+    fn search_text(&self, store: &Store) -> Result<Vec<(i64, String)>>;
+    fn by_ids(store: &Store, ids: &[i64]) -> Result<Vec<Self::Row>>;
+}
+
+impl ListSource for AccountListQuery {
+    type Row = Account;
+    fn version(store: &Store) -> Result<i64> {
+        Ok(store.change_counters()?.0)
+    }
+    fn count(&self, store: &Store) -> Result<usize> {
+        store.account_list_count(self)
+    }
+    fn position(&self, store: &Store, id: i64) -> Result<Option<usize>> {
+        store.account_list_position(self, id)
+    }
+    fn page(&self, store: &Store, start: usize) -> Result<Vec<Account>> {
+        store.account_list_page(self, start, WINDOW)
+    }
+    fn search_text(&self, store: &Store) -> Result<Vec<(i64, String)>> {
+        store.account_search_text(self)
+    }
+    fn by_ids(store: &Store, ids: &[i64]) -> Result<Vec<Account>> {
+        store.accounts_by_ids(ids)
+    }
+}
+
+impl ListSource for QueueQuery {
+    type Row = Ticket;
+    fn version(store: &Store) -> Result<i64> {
+        Ok(store.change_counters()?.1)
+    }
+    fn count(&self, store: &Store) -> Result<usize> {
+        store.queue_count(self)
+    }
+    fn position(&self, store: &Store, id: i64) -> Result<Option<usize>> {
+        store.queue_position(self, id)
+    }
+    fn page(&self, store: &Store, start: usize) -> Result<Vec<Ticket>> {
+        store.queue_page(self, start, WINDOW)
+    }
+    fn search_text(&self, store: &Store) -> Result<Vec<(i64, String)>> {
+        store.queue_search_text(self)
+    }
+    fn by_ids(store: &Store, ids: &[i64]) -> Result<Vec<Ticket>> {
+        store.tickets_by_ids(ids)
+    }
+}
+
+/// One list's kept state: the search candidates of its last text filter, and its length,
+/// both good while the query and the data stay the same.
+struct Kept<Q> {
+    search: Option<Search<Q>>,
+    total: Option<(Q, i64, usize)>,
+}
+
+impl<Q> Default for Kept<Q> {
+    fn default() -> Self {
+        Kept {
+            search: None,
+            total: None,
+        }
+    }
+}
+
+impl<Q: ListSource> Kept<Q> {
+    /// Read the search candidates now (before the first letter is typed), unless kept.
+    fn prepare(&mut self, store: &Store, q: &Q) -> Result<()> {
+        let version = Q::version(store)?;
+        if !self
+            .search
+            .as_ref()
+            .is_some_and(|s| &s.query == q && s.version == version)
+        {
+            self.search = Some(Search::new(q.clone(), version, q.search_text(store)?));
+        }
+        Ok(())
+    }
+
+    /// The list's length: counted again only when the query or the data changed.
+    fn count(&mut self, store: &Store, q: &Q) -> Result<usize> {
+        let version = Q::version(store)?;
+        if let Some((cq, cv, n)) = &self.total {
+            if cq == q && *cv == version {
+                return Ok(*n);
+            }
+        }
+        let n = q.count(store)?;
+        self.total = Some((q.clone(), version, n));
+        Ok(n)
+    }
+
+    /// The window a request asks for: (length, selection, start, rows).
+    fn window(&mut self, store: &Store, req: &ListRequest<Q>) -> Result<(usize, usize, usize, Vec<Q::Row>)> {
+        let q = &req.view.query;
+        let text = req.view.text.trim();
+        if text.is_empty() {
+            let total = self.count(store, q)?;
+            let found = match req.keep {
+                Some(id) => q.position(store, id)?,
+                None => None,
+            };
+            let (sel, start) = place(total, found, req.sel);
+            let start = if req.requery {
+                start
+            } else {
+                window_start(req.sel, total)
+            };
+            return Ok((total, sel, start, q.page(store, start)?));
+        }
+        self.prepare(store, q)?;
+        let Some(search) = self.search.as_mut() else {
+            return Ok((0, 0, 0, Vec::new()));
+        };
+        let ids = search.ranked(text);
+        let found = req.keep.and_then(|k| ids.iter().position(|i| *i == k));
+        let (sel, start) = place(ids.len(), found, req.sel);
+        let start = if req.requery {
+            start
+        } else {
+            window_start(req.sel, ids.len())
+        };
+        let end = (start + WINDOW).min(ids.len());
+        Ok((ids.len(), sel, start, Q::by_ids(store, &ids[start..end])?))
+    }
+}
+
+/// Answers list requests, keeping each list's search candidates and length between requests.
 #[derive(Default)]
 pub struct Lister {
-    accounts: Option<Search<AccountListQuery>>,
-    tickets: Option<Search<QueueQuery>>,
-    account_total: Option<(AccountListQuery, i64, usize)>,
-    ticket_total: Option<(QueueQuery, i64, usize)>,
+    accounts: Kept<AccountListQuery>,
+    tickets: Kept<QueueQuery>,
 }
 
 type Result<T> = crate::store::Result<T>;
 
-/// The rows around a requested selection: (total, selection, start).
+/// The rows around a requested selection: (selection, start).
 fn place(total: usize, found: Option<usize>, sel: usize) -> (usize, usize) {
     let sel = found.unwrap_or(sel).min(total.saturating_sub(1));
     (sel, window_start(sel, total))
@@ -178,86 +310,16 @@ fn place(total: usize, found: Option<usize>, sel: usize) -> (usize, usize) {
 impl Lister {
     /// Read the accounts' search candidates now, before the first letter is typed.
     pub fn prepare_accounts(&mut self, store: &Store, q: &AccountListQuery) -> Result<()> {
-        let version = store.change_counters()?.0;
-        if !self
-            .accounts
-            .as_ref()
-            .is_some_and(|s| &s.query == q && s.version == version)
-        {
-            self.accounts = Some(Search::new(q.clone(), version, store.account_search_text(q)?));
-        }
-        Ok(())
+        self.accounts.prepare(store, q)
     }
 
     /// Read the queue's search candidates now, before the first letter is typed.
     pub fn prepare_tickets(&mut self, store: &Store, q: &QueueQuery) -> Result<()> {
-        let version = store.change_counters()?.1;
-        if !self
-            .tickets
-            .as_ref()
-            .is_some_and(|s| &s.query == q && s.version == version)
-        {
-            self.tickets = Some(Search::new(q.clone(), version, store.queue_search_text(q)?));
-        }
-        Ok(())
-    }
-
-    /// The list's length: counted again only when the query or the data changed.
-    fn account_count(&mut self, store: &Store, q: &AccountListQuery) -> Result<usize> {
-        let version = store.change_counters()?.0;
-        if let Some((cq, cv, n)) = &self.account_total {
-            if cq == q && *cv == version {
-                return Ok(*n);
-            }
-        }
-        let n = store.account_list_count(q)?;
-        self.account_total = Some((q.clone(), version, n));
-        Ok(n)
-    }
-
-    fn ticket_count(&mut self, store: &Store, q: &QueueQuery) -> Result<usize> {
-        let version = store.change_counters()?.1;
-        if let Some((cq, cv, n)) = &self.ticket_total {
-            if cq == q && *cv == version {
-                return Ok(*n);
-            }
-        }
-        let n = store.queue_count(q)?;
-        self.ticket_total = Some((q.clone(), version, n));
-        Ok(n)
+        self.tickets.prepare(store, q)
     }
 
     pub fn accounts(&mut self, store: &Store, req: &ListRequest<AccountListQuery>) -> Result<ListReply<Account>> {
-        let q = &req.view.query;
-        let (total, sel, start, rows) = if req.view.text.trim().is_empty() {
-            let total = self.account_count(store, q)?;
-            let found = match req.keep {
-                Some(id) => store.account_list_position(q, id)?,
-                None => None,
-            };
-            let (sel, start) = place(total, found, req.sel);
-            let start = if req.requery {
-                start
-            } else {
-                window_start(req.sel, total)
-            };
-            (total, sel, start, store.account_list_page(q, start, WINDOW)?)
-        } else {
-            self.prepare_accounts(store, q)?;
-            let Some(search) = self.accounts.as_mut() else {
-                return Ok(empty(req));
-            };
-            let ids = search.ranked(req.view.text.trim());
-            let found = req.keep.and_then(|k| ids.iter().position(|i| *i == k));
-            let (sel, start) = place(ids.len(), found, req.sel);
-            let start = if req.requery {
-                start
-            } else {
-                window_start(req.sel, ids.len())
-            };
-            let end = (start + WINDOW).min(ids.len());
-            (ids.len(), sel, start, store.accounts_by_ids(&ids[start..end])?)
-        };
+        let (total, sel, start, rows) = self.accounts.window(store, req)?;
         let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
         Ok(ListReply {
             seq: req.seq,
@@ -265,43 +327,15 @@ impl Lister {
             total,
             sel,
             start,
-            trend_from: store.trend_starts(&ids, &q.trend_since)?,
+            trend_from: store.trend_starts(&ids, &req.view.query.trend_since)?,
             rows,
         })
     }
 
+    /// The queue's candidates are read against the minute in the query: they follow the clock
+    /// only when the queue asks again.
     pub fn tickets(&mut self, store: &Store, req: &ListRequest<QueueQuery>) -> Result<ListReply<Ticket>> {
-        let q = &req.view.query;
-        let (total, sel, start, rows) = if req.view.text.trim().is_empty() {
-            let total = self.ticket_count(store, q)?;
-            let found = match req.keep {
-                Some(id) => store.queue_position(q, id)?,
-                None => None,
-            };
-            let (sel, start) = place(total, found, req.sel);
-            let start = if req.requery {
-                start
-            } else {
-                window_start(req.sel, total)
-            };
-            (total, sel, start, store.queue_page(q, start, WINDOW)?)
-        } else {
-            // the clock moves each minute; the candidates follow it only when the queue asks
-            self.prepare_tickets(store, q)?;
-            let Some(search) = self.tickets.as_mut() else {
-                return Ok(empty(req));
-            };
-            let ids = search.ranked(req.view.text.trim());
-            let found = req.keep.and_then(|k| ids.iter().position(|i| *i == k));
-            let (sel, start) = place(ids.len(), found, req.sel);
-            let start = if req.requery {
-                start
-            } else {
-                window_start(req.sel, ids.len())
-            };
-            let end = (start + WINDOW).min(ids.len());
-            (ids.len(), sel, start, store.tickets_by_ids(&ids[start..end])?)
-        };
+        let (total, sel, start, rows) = self.tickets.window(store, req)?;
         Ok(ListReply {
             seq: req.seq,
             requery: req.requery,
@@ -311,17 +345,5 @@ impl Lister {
             rows,
             trend_from: HashMap::new(),
         })
-    }
-}
-
-fn empty<Q, T>(req: &ListRequest<Q>) -> ListReply<T> {
-    ListReply {
-        seq: req.seq,
-        requery: req.requery,
-        total: 0,
-        sel: 0,
-        start: 0,
-        rows: Vec::new(),
-        trend_from: HashMap::new(),
     }
 }
