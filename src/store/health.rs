@@ -1,7 +1,7 @@
 //! Health facts read from signals and tickets, the recompute, and the daily snapshots.
 
 use super::health_scan::{self, Scope, Spans};
-use super::{BULK_ACCOUNTS, BulkCache, Result, Store};
+use super::{BulkSettings, Result, Store};
 use crate::domain::churn::ChurnFacts;
 use crate::domain::health::{FeatureFacts, Health, HealthFacts, HealthRules, LoginFacts, SatisfactionFacts};
 use crate::domain::{DAY, PaymentStatus, Timestamp};
@@ -212,7 +212,7 @@ impl Store {
     /// as today's snapshot (replacing one already taken today), in one transaction.
     pub fn recompute_health(&self, rules: &HealthRules, now: Timestamp) -> Result<RecomputeSummary> {
         let day = day_of(now);
-        let _cache = BulkCache::new(&self.conn)?;
+        let _bulk = BulkSettings::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
         let newest = newest_signal(&tx)?;
         let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Active, now)?;
@@ -242,6 +242,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(RecomputeSummary, Vec<i64>)> {
         let day = day_of(now);
+        let _bulk = BulkSettings::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
         let mark: i64 = tx.query_row("SELECT signal_id FROM health_mark WHERE id = 1", [], |r| r.get(0))?;
         let newest = newest_signal(&tx)?;
@@ -251,9 +252,6 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         changed.sort_unstable();
         changed.dedup();
-        let _cache = (changed.len() > BULK_ACCOUNTS)
-            .then(|| BulkCache::new(&self.conn))
-            .transpose()?;
         health_scan::fill_scope(&tx, changed.iter().copied())?;
         let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Listed, now)?;
         set_health_mark(&tx, newest)?;
@@ -280,9 +278,7 @@ impl Store {
     /// Rescore these accounts (the active ones among them) now, as `recompute_health` does for all:
     /// after an import changed their inputs.
     pub fn rescore(&self, rules: &HealthRules, accounts: &[i64], now: Timestamp) -> Result<usize> {
-        let _cache = (accounts.len() > BULK_ACCOUNTS)
-            .then(|| BulkCache::new(&self.conn))
-            .transpose()?;
+        let _bulk = BulkSettings::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
         health_scan::fill_scope(&tx, accounts.iter().copied())?;
         let (scored, _) = rescore_scope(&tx, rules, Scope::Listed, now)?;
@@ -296,7 +292,7 @@ impl Store {
         if days < 1 {
             return Ok(0);
         }
-        let _cache = BulkCache::new(&self.conn)?;
+        let _bulk = BulkSettings::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
         let past: Vec<(Timestamp, String)> = (1..=days).map(|d| (now - d * DAY, day_of(now - d * DAY))).collect();
         let mut written = 0;

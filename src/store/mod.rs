@@ -341,32 +341,40 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-/// Above this many accounts, a rescore reads and writes with `BulkCache`.
-pub(crate) const BULK_ACCOUNTS: usize = 10_000;
-
-/// A larger page cache while it lives, for work that reads or writes much of the database in
-/// one transaction: pages stay in memory until the commit instead of being read again or
-/// spilled to the WAL. The previous size comes back on drop.
-pub(crate) struct BulkCache<'c> {
+/// Settings for work that reads or writes much of the database in one transaction, restored
+/// on drop: a larger page cache (pages stay in memory until the commit instead of being read
+/// again or spilled to the WAL; it is a ceiling, so small work pays nothing for it), and
+/// statement journals in memory (a write that fires a trigger journals the pages it changes,
+/// and once that journal spilled to a temporary file, every later statement wrote to it).
+/// Changing temp_store drops temporary tables: make one before filling `temp.health_scope`.
+pub(crate) struct BulkSettings<'c> {
     conn: &'c Connection,
-    previous: i64,
+    cache_size: i64,
+    temp_store: i64,
 }
 
-impl<'c> BulkCache<'c> {
+impl<'c> BulkSettings<'c> {
     /// 256 MiB, in SQLite's negative-means-KiB form.
-    const KIB: i64 = -256 * 1024;
+    const CACHE_KIB: i64 = -256 * 1024;
 
-    pub(crate) fn new(conn: &'c Connection) -> Result<BulkCache<'c>> {
-        let previous: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
-        conn.pragma_update(None, "cache_size", Self::KIB.min(previous))?;
-        Ok(BulkCache { conn, previous })
+    pub(crate) fn new(conn: &'c Connection) -> Result<BulkSettings<'c>> {
+        let cache_size: i64 = conn.query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        let temp_store: i64 = conn.query_row("PRAGMA temp_store", [], |r| r.get(0))?;
+        conn.pragma_update(None, "cache_size", Self::CACHE_KIB.min(cache_size))?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        Ok(BulkSettings {
+            conn,
+            cache_size,
+            temp_store,
+        })
     }
 }
 
-impl Drop for BulkCache<'_> {
+impl Drop for BulkSettings<'_> {
     fn drop(&mut self) {
-        // best effort: a failure leaves only a larger cache
-        let _ = self.conn.pragma_update(None, "cache_size", self.previous);
+        // best effort: a failure leaves only a larger cache or journals in memory
+        let _ = self.conn.pragma_update(None, "cache_size", self.cache_size);
+        let _ = self.conn.pragma_update(None, "temp_store", self.temp_store);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Tasks raised by alerts, and what people do with tasks: done, snoozed, dismissed.
 
 use super::health_scan::{self, Scope, Spans};
-use super::{BULK_ACCOUNTS, BulkCache, Result, Store, StoreError, day_of};
+use super::{BulkSettings, Result, Store, StoreError, day_of};
 use crate::domain::alerts::{self, COOLDOWN_DAYS};
 use crate::domain::churn;
 use crate::domain::health::HealthRules;
@@ -19,25 +19,39 @@ fn playbook_running(conn: &Connection, account: i64, slug: &str) -> Result<bool>
         .query_row(params![account, slug], |r| r.get(0))?)
 }
 
-/// Insert one playbook task unless one is open for the same account and cause; 1 if inserted.
-#[allow(clippy::too_many_arguments)]
-fn insert_task(
+/// A task to raise: cause, title, template, due date.
+type NewTask<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
+/// Insert playbook tasks for an account, each unless one is open for the same account and
+/// cause, in one statement; returns how many were inserted.
+fn insert_tasks(
     conn: &Connection,
     account: i64,
     playbook: &str,
-    cause: &str,
-    title: &str,
-    template: Option<&str>,
-    due: &str,
+    tasks: &[NewTask<'_>],
     actor: &str,
     now: Timestamp,
 ) -> Result<usize> {
-    Ok(conn
-        .prepare_cached(
-            "INSERT OR IGNORE INTO tasks (account_id, source, playbook, cause, title, template, due_date, actor, created_at) \
-             VALUES (?1, 'playbook', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![account, playbook, cause, title, template, due, actor, now])?)
+    if tasks.is_empty() {
+        return Ok(0);
+    }
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT OR IGNORE INTO tasks (account_id, source, playbook, cause, title, template, due_date, actor, created_at) \
+         VALUES {}",
+        vec!["(?, 'playbook', ?, ?, ?, ?, ?, ?, ?)"; tasks.len()].join(", ")
+    ))?;
+    for (n, (cause, title, template, due)) in tasks.iter().enumerate() {
+        let p = n * 8;
+        stmt.raw_bind_parameter(p + 1, account)?;
+        stmt.raw_bind_parameter(p + 2, playbook)?;
+        stmt.raw_bind_parameter(p + 3, cause)?;
+        stmt.raw_bind_parameter(p + 4, title)?;
+        stmt.raw_bind_parameter(p + 5, template)?;
+        stmt.raw_bind_parameter(p + 6, due)?;
+        stmt.raw_bind_parameter(p + 7, actor)?;
+        stmt.raw_bind_parameter(p + 8, now)?;
+    }
+    Ok(stmt.raw_execute()?)
 }
 
 impl Store {
@@ -72,10 +86,7 @@ impl Store {
         let today = chrono::DateTime::from_timestamp(now, 0)
             .map(|d| d.date_naive())
             .ok_or_else(|| StoreError::Rule("the clock is out of range".into()))?;
-        let _cache = match accounts {
-            Some(ids) if ids.len() <= BULK_ACCOUNTS => None,
-            _ => Some(BulkCache::new(&self.conn)?),
-        };
+        let _bulk = BulkSettings::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
         let scope = match accounts {
             Some(ids) => {
@@ -115,38 +126,39 @@ impl Store {
                 };
                 match playbook.filter(|_| !running) {
                     Some(p) => {
-                        for (i, step) in p.steps.iter().enumerate() {
-                            let (cause, title, template) = if i == 0 {
-                                (
-                                    a.cause.clone(),
-                                    format!("{}: {}", a.title, step.title),
-                                    step.template.as_deref().or(a.template),
-                                )
-                            } else {
-                                (p.step_cause(i), step.title.clone(), step.template.as_deref())
-                            };
-                            raised += insert_task(
-                                &tx,
-                                id,
-                                &p.slug,
-                                &cause,
-                                &title,
-                                template,
-                                &due(step.day),
-                                &self.actor,
-                                now,
-                            )?;
-                        }
+                        let steps: Vec<(String, String, Option<&str>, String)> = (p.steps.iter().enumerate())
+                            .map(|(i, step)| {
+                                if i == 0 {
+                                    (
+                                        a.cause.clone(),
+                                        format!("{}: {}", a.title, step.title),
+                                        step.template.as_deref().or(a.template),
+                                        due(step.day),
+                                    )
+                                } else {
+                                    (
+                                        p.step_cause(i),
+                                        step.title.clone(),
+                                        step.template.as_deref(),
+                                        due(step.day),
+                                    )
+                                }
+                            })
+                            .collect();
+                        let tasks: Vec<NewTask<'_>> = (steps.iter())
+                            .map(|(cause, title, template, due)| {
+                                (cause.as_str(), title.as_str(), *template, due.as_str())
+                            })
+                            .collect();
+                        raised += insert_tasks(&tx, id, &p.slug, &tasks, &self.actor, now)?;
                     }
                     None => {
-                        raised += insert_task(
+                        let task = (a.cause.as_str(), a.title, a.template, due(0));
+                        raised += insert_tasks(
                             &tx,
                             id,
                             a.playbook,
-                            &a.cause,
-                            a.title,
-                            a.template,
-                            &due(0),
+                            &[(task.0, task.1, task.2, &task.3)],
                             &self.actor,
                             now,
                         )?;
@@ -179,21 +191,20 @@ impl Store {
                 playbook.slug, a.name
             )));
         }
-        let mut created = 0;
-        for (i, step) in playbook.steps.iter().enumerate() {
-            let due = day_of(now + i64::from(step.day) * DAY);
-            created += insert_task(
-                &tx,
-                account,
-                &playbook.slug,
-                &playbook.step_cause(i),
-                &step.title,
-                step.template.as_deref(),
-                &due,
-                &self.actor,
-                now,
-            )?;
-        }
+        let steps: Vec<(String, String)> = (playbook.steps.iter().enumerate())
+            .map(|(i, step)| (playbook.step_cause(i), day_of(now + i64::from(step.day) * DAY)))
+            .collect();
+        let tasks: Vec<NewTask<'_>> = (playbook.steps.iter().zip(&steps))
+            .map(|(step, (cause, due))| {
+                (
+                    cause.as_str(),
+                    step.title.as_str(),
+                    step.template.as_deref(),
+                    due.as_str(),
+                )
+            })
+            .collect();
+        let created = insert_tasks(&tx, account, &playbook.slug, &tasks, &self.actor, now)?;
         Store::audit(
             &tx,
             &self.actor,
