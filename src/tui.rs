@@ -52,8 +52,9 @@ pub fn run(cli: &Cli) -> Result<()> {
     let worker = Worker::new(store, config.health, config.sla, cli.now)
         .with_responses(templates(), config.responses.clone())
         .with_import(config.import.clone());
-    // the slow reads and the daily recompute run on a connection of their own, so the lists
-    // never wait behind them
+    // the daily review's read runs on a connection of its own, so the lists never wait behind
+    // it; it only reads (WAL readers neither wait for nor block writers), and every write stays
+    // on the one worker, so the two never race for the write lock
     let slow = Worker::new(Store::open(&path, &app.actor)?, config.health, config.sla, cli.now)
         .with_responses(templates(), config.responses.clone())
         .with_import(config.import.clone());
@@ -79,7 +80,7 @@ async fn event_loop(
     let (slow_tx, slow_rx) = std::sync::mpsc::channel::<Cmd>();
     let [worker, slow] = workers;
 
-    // the slow lane: the daily review's read and the daily recompute
+    // the slow lane: the daily review's read
     let reply_tx = tx.clone();
     std::thread::spawn(move || {
         let mut worker = slow;
@@ -88,7 +89,7 @@ async fn event_loop(
             batch.extend(slow_rx.try_iter());
             let last_review = batch.iter().rposition(|c| matches!(c, Cmd::LoadReview));
             for (i, cmd) in batch.into_iter().enumerate() {
-                if matches!(cmd, Cmd::LoadReview) && last_review != Some(i) {
+                if last_review != Some(i) {
                     continue;
                 }
                 for r in worker.execute(cmd) {
@@ -188,8 +189,8 @@ async fn event_loop(
                         let result = external_editor(terminal, &pause, &text);
                         pending.push(Msg::EditorDone { key, result });
                     }
-                    slow @ (Cmd::LoadReview | Cmd::DailyRecompute) => {
-                        let _ = slow_tx.send(slow);
+                    Cmd::LoadReview => {
+                        let _ = slow_tx.send(Cmd::LoadReview);
                     }
                     other => {
                         let _ = cmd_tx.send(other);

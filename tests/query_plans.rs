@@ -156,6 +156,7 @@ fn the_lists_windows_and_filters_read_through_indexes() {
                 keep,
                 sel,
                 requery: keep.is_some(),
+                size: tend::app::lists::WINDOW,
             };
             let reply = lister.accounts(&store, &req).unwrap();
             assert!(reply.rows.len() <= tend::app::lists::WINDOW);
@@ -172,6 +173,7 @@ fn the_lists_windows_and_filters_read_through_indexes() {
                 keep,
                 sel,
                 requery: keep.is_some(),
+                size: tend::app::lists::WINDOW,
             };
             lister.tickets(&store, &req).unwrap();
         }

@@ -5,8 +5,13 @@
 use crate::store::{Account, AccountListQuery, QueueQuery, Store, Ticket};
 use std::collections::HashMap;
 
-/// Rows fetched around the selection: enough for a tall terminal and a page either way.
+/// Rows fetched around the selection, at least: a page either way on a 60-row terminal.
 pub const WINDOW: usize = 180;
+
+/// The window for a page of `page` rows: room for a page above and two below the selection.
+pub fn window_size(page: usize) -> usize {
+    WINDOW.max(3 * page)
+}
 
 /// What a list shows: the store's query and the text filter over it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -27,6 +32,8 @@ pub struct ListRequest<Q> {
     pub sel: usize,
     /// The list itself changed (filter, order, data): the reply places the selection.
     pub requery: bool,
+    /// How many rows to send (`window_size`).
+    pub size: usize,
 }
 
 /// A window of a list.
@@ -86,15 +93,15 @@ impl<T> Window<T> {
     }
 }
 
-/// Where a window starts so that `sel` sits a third of the way down it.
-pub fn window_start(sel: usize, total: usize) -> usize {
-    sel.saturating_sub(WINDOW / 3).min(total.saturating_sub(WINDOW))
+/// Where a window of `size` rows starts so that `sel` sits a third of the way down it.
+pub fn window_start(sel: usize, total: usize, size: usize) -> usize {
+    sel.saturating_sub(size / 3).min(total.saturating_sub(size))
 }
 
 /// Candidates ranked by the last text typed, kept so the next keystroke ranks only these.
 struct Search<Q> {
     query: Q,
-    version: i64,
+    version: (i64, i64),
     items: Vec<(i64, String)>,
     /// The texts typed so far, each narrowing the one before, with its matches (indexes into
     /// `items`, best first): a letter typed ranks only the last matches, a letter erased
@@ -103,7 +110,7 @@ struct Search<Q> {
 }
 
 impl<Q: PartialEq + Clone> Search<Q> {
-    fn new(query: Q, version: i64, items: Vec<(i64, String)>) -> Self {
+    fn new(query: Q, version: (i64, i64), items: Vec<(i64, String)>) -> Self {
         Search {
             query,
             version,
@@ -161,19 +168,19 @@ pub fn rank<T: Clone>(query: &str, items: &[T], haystacks: &[&str]) -> Vec<T> {
 /// search candidates, rows by id, and which change counter tells that its data moved.
 pub trait ListSource: Clone + PartialEq {
     type Row;
-    /// The change counter of the list's table (index into `Store::change_counters`).
-    fn version(store: &Store) -> Result<i64>;
+    /// The change counters its rows depend on: they tell that kept counts and candidates are stale.
+    fn version(&self, store: &Store) -> Result<(i64, i64)>;
     fn count(&self, store: &Store) -> Result<usize>;
     fn position(&self, store: &Store, id: i64) -> Result<Option<usize>>;
-    fn page(&self, store: &Store, start: usize) -> Result<Vec<Self::Row>>;
+    fn page(&self, store: &Store, start: usize, size: usize) -> Result<Vec<Self::Row>>;
     fn search_text(&self, store: &Store) -> Result<Vec<(i64, String)>>;
     fn by_ids(store: &Store, ids: &[i64]) -> Result<Vec<Self::Row>>;
 }
 
 impl ListSource for AccountListQuery {
     type Row = Account;
-    fn version(store: &Store) -> Result<i64> {
-        Ok(store.change_counters()?.0)
+    fn version(&self, store: &Store) -> Result<(i64, i64)> {
+        Ok((store.change_counters()?.0, 0))
     }
     fn count(&self, store: &Store) -> Result<usize> {
         store.account_list_count(self)
@@ -181,8 +188,8 @@ impl ListSource for AccountListQuery {
     fn position(&self, store: &Store, id: i64) -> Result<Option<usize>> {
         store.account_list_position(self, id)
     }
-    fn page(&self, store: &Store, start: usize) -> Result<Vec<Account>> {
-        store.account_list_page(self, start, WINDOW)
+    fn page(&self, store: &Store, start: usize, size: usize) -> Result<Vec<Account>> {
+        store.account_list_page(self, start, size)
     }
     fn search_text(&self, store: &Store) -> Result<Vec<(i64, String)>> {
         store.account_search_text(self)
@@ -194,8 +201,10 @@ impl ListSource for AccountListQuery {
 
 impl ListSource for QueueQuery {
     type Row = Ticket;
-    fn version(store: &Store) -> Result<i64> {
-        Ok(store.change_counters()?.1)
+    fn version(&self, store: &Store) -> Result<(i64, i64)> {
+        let (accounts, tickets, _, _) = store.change_counters()?;
+        // a tier filter reads the accounts' scores too
+        Ok((tickets, if self.score_range.is_some() { accounts } else { 0 }))
     }
     fn count(&self, store: &Store) -> Result<usize> {
         store.queue_count(self)
@@ -203,8 +212,8 @@ impl ListSource for QueueQuery {
     fn position(&self, store: &Store, id: i64) -> Result<Option<usize>> {
         store.queue_position(self, id)
     }
-    fn page(&self, store: &Store, start: usize) -> Result<Vec<Ticket>> {
-        store.queue_page(self, start, WINDOW)
+    fn page(&self, store: &Store, start: usize, size: usize) -> Result<Vec<Ticket>> {
+        store.queue_page(self, start, size)
     }
     fn search_text(&self, store: &Store) -> Result<Vec<(i64, String)>> {
         store.queue_search_text(self)
@@ -218,7 +227,7 @@ impl ListSource for QueueQuery {
 /// both good while the query and the data stay the same.
 struct Kept<Q> {
     search: Option<Search<Q>>,
-    total: Option<(Q, i64, usize)>,
+    total: Option<(Q, (i64, i64), usize)>,
 }
 
 impl<Q> Default for Kept<Q> {
@@ -233,7 +242,7 @@ impl<Q> Default for Kept<Q> {
 impl<Q: ListSource> Kept<Q> {
     /// Read the search candidates now (before the first letter is typed), unless kept.
     fn prepare(&mut self, store: &Store, q: &Q) -> Result<()> {
-        let version = Q::version(store)?;
+        let version = q.version(store)?;
         if !self
             .search
             .as_ref()
@@ -246,7 +255,7 @@ impl<Q: ListSource> Kept<Q> {
 
     /// The list's length: counted again only when the query or the data changed.
     fn count(&mut self, store: &Store, q: &Q) -> Result<usize> {
-        let version = Q::version(store)?;
+        let version = q.version(store)?;
         if let Some((cq, cv, n)) = &self.total {
             if cq == q && *cv == version {
                 return Ok(*n);
@@ -267,13 +276,13 @@ impl<Q: ListSource> Kept<Q> {
                 Some(id) => q.position(store, id)?,
                 None => None,
             };
-            let (sel, start) = place(total, found, req.sel);
+            let (sel, start) = place(total, found, req.sel, req.size);
             let start = if req.requery {
                 start
             } else {
-                window_start(req.sel, total)
+                window_start(req.sel, total, req.size)
             };
-            return Ok((total, sel, start, q.page(store, start)?));
+            return Ok((total, sel, start, q.page(store, start, req.size)?));
         }
         self.prepare(store, q)?;
         let Some(search) = self.search.as_mut() else {
@@ -281,13 +290,13 @@ impl<Q: ListSource> Kept<Q> {
         };
         let ids = search.ranked(text);
         let found = req.keep.and_then(|k| ids.iter().position(|i| *i == k));
-        let (sel, start) = place(ids.len(), found, req.sel);
+        let (sel, start) = place(ids.len(), found, req.sel, req.size);
         let start = if req.requery {
             start
         } else {
-            window_start(req.sel, ids.len())
+            window_start(req.sel, ids.len(), req.size)
         };
-        let end = (start + WINDOW).min(ids.len());
+        let end = (start + req.size).min(ids.len());
         Ok((ids.len(), sel, start, Q::by_ids(store, &ids[start..end])?))
     }
 }
@@ -302,9 +311,9 @@ pub struct Lister {
 type Result<T> = crate::store::Result<T>;
 
 /// The rows around a requested selection: (selection, start).
-fn place(total: usize, found: Option<usize>, sel: usize) -> (usize, usize) {
+fn place(total: usize, found: Option<usize>, sel: usize, size: usize) -> (usize, usize) {
     let sel = found.unwrap_or(sel).min(total.saturating_sub(1));
-    (sel, window_start(sel, total))
+    (sel, window_start(sel, total, size))
 }
 
 impl Lister {

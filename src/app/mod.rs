@@ -362,6 +362,8 @@ pub struct App {
     /// The last list request sent, and whether its reply is still awaited.
     account_seq: u64,
     account_waiting: bool,
+    /// The selection when the last requery went out: the reply places it only if unmoved since.
+    account_sel_asked: usize,
     /// Select this account once the list is read.
     account_keep: Option<i64>,
     /// The trend window's first score of each account held.
@@ -379,6 +381,7 @@ pub struct App {
     ticket_stale: Option<bool>,
     ticket_seq: u64,
     ticket_waiting: bool,
+    ticket_sel_asked: usize,
     ticket_keep: Option<i64>,
     pub ticket_filter: String,
     pub queue: QueueFilter,
@@ -468,6 +471,7 @@ impl App {
             account_stale: Some(true),
             account_seq: 0,
             account_waiting: false,
+            account_sel_asked: 0,
             account_keep: None,
             trend_from: HashMap::new(),
             account_filter: String::new(),
@@ -482,6 +486,7 @@ impl App {
             ticket_stale: Some(true),
             ticket_seq: 0,
             ticket_waiting: false,
+            ticket_sel_asked: 0,
             ticket_keep: None,
             ticket_filter: String::new(),
             queue: QueueFilter::Open,
@@ -718,7 +723,10 @@ impl App {
         if !self.loaded {
             return out;
         }
+        // the window holds a page above the selection and two below (`window_size`), so the
+        // rows on screen are held whenever the selection is a margin from the window's edges
         let margin = self.page.max(10);
+        let size = lists::window_size(self.page);
         if self.view == View::Accounts {
             if let Some(reset) = self.account_stale.take() {
                 let keep = self.account_keep.take().or(self.selected_account().map(|a| a.id));
@@ -730,7 +738,9 @@ impl App {
                     keep,
                     sel: if reset { 0 } else { self.account_sel },
                     requery: true,
+                    size,
                 }));
+                self.account_sel_asked = self.account_sel;
             } else if !self.account_waiting
                 && !self
                     .accounts
@@ -744,6 +754,7 @@ impl App {
                     keep: None,
                     sel: self.account_sel,
                     requery: false,
+                    size,
                 }));
             }
         }
@@ -758,7 +769,9 @@ impl App {
                     keep,
                     sel: if reset { 0 } else { self.ticket_sel },
                     requery: true,
+                    size,
                 }));
+                self.ticket_sel_asked = self.ticket_sel;
             } else if !self.ticket_waiting
                 && !self
                     .tickets
@@ -772,6 +785,7 @@ impl App {
                     keep: None,
                     sel: self.ticket_sel,
                     requery: false,
+                    size,
                 }));
             }
         }
@@ -1060,7 +1074,7 @@ impl App {
             Reply::AccountList(r) => {
                 if r.seq == self.account_seq {
                     self.account_waiting = false;
-                    if r.requery {
+                    if r.requery && self.account_sel == self.account_sel_asked {
                         self.account_sel = r.sel;
                     }
                     self.account_sel = self.account_sel.min(r.total.saturating_sub(1));
@@ -1076,7 +1090,7 @@ impl App {
             Reply::TicketList(r) => {
                 if r.seq == self.ticket_seq {
                     self.ticket_waiting = false;
-                    if r.requery {
+                    if r.requery && self.ticket_sel == self.ticket_sel_asked {
                         self.ticket_sel = r.sel;
                     }
                     self.ticket_sel = self.ticket_sel.min(r.total.saturating_sub(1));
@@ -1195,6 +1209,9 @@ impl App {
                 Vec::new()
             }
             Reply::Failed(m) => {
+                // a list read that failed is asked again at the next key or tick, not waited for
+                self.account_waiting = false;
+                self.ticket_waiting = false;
                 self.error(m);
                 Vec::new()
             }
