@@ -428,11 +428,17 @@ fn sqlite_order(a: &Value, b: &Value) -> Ordering {
 }
 
 impl AccountSignals<'_> {
-    fn check(&self, now: Timestamp) -> Result<()> {
-        if now < self.spans.first || now > self.spans.last {
+    /// Refuse facts the scan did not read enough for: a `now` outside its spans, or health
+    /// facts from a churn scan and the other way round.
+    fn check(&self, now: Timestamp, churn: bool) -> Result<()> {
+        let read_for_churn = self.spans.requests;
+        if now < self.spans.first || now > self.spans.last || churn != read_for_churn {
             return Err(StoreError::Rule(format!(
-                "facts asked for {now}, outside the scan's {} to {}",
-                self.spans.first, self.spans.last
+                "{} facts asked for {now} of a {} scan from {} to {}",
+                if churn { "churn" } else { "health" },
+                if read_for_churn { "churn" } else { "health" },
+                self.spans.first,
+                self.spans.last
             )));
         }
         Ok(())
@@ -458,7 +464,7 @@ impl AccountSignals<'_> {
 
     /// What `health::health_facts` reads for this account at `now`.
     pub fn health(&self, now: Timestamp) -> Result<HealthFacts> {
-        self.check(now)?;
+        self.check(now, false)?;
         let logins = window(self.logins, |l| l.1, now - 31 * DAY, now);
         // the four windows, as whole ages: days 0-6, 7-13, 14-20, and 21 on
         let active = |age: &dyn Fn(i64) -> bool| u32::from(logins.iter().any(|l| age(now - l.1)));
@@ -512,7 +518,7 @@ impl AccountSignals<'_> {
 
     /// What `Store::churn_facts` reads for this account at `now`.
     pub fn churn(&self, now: Timestamp) -> Result<ChurnFacts> {
-        self.check(now)?;
+        self.check(now, true)?;
         let last_30 = window(self.logins, |l| l.1, now - 30 * DAY, now).len() as u32;
         let prior_30 = window(self.logins, |l| l.1, now - 60 * DAY, now - 30 * DAY).len() as u32;
         let mut facts = ChurnFacts {
@@ -777,11 +783,18 @@ mod tests {
     }
 
     #[test]
-    fn facts_outside_the_scanned_spans_are_refused() {
+    fn facts_the_scan_did_not_read_for_are_refused() {
         let s = store();
         scan(&s.conn, Scope::Active, Spans::health(NOW - DAY, NOW), |a| {
             assert!(a.health(NOW + 1).is_err());
             assert!(a.health(NOW - DAY - 1).is_err());
+            assert!(a.churn(NOW).is_err());
+            Ok(())
+        })
+        .unwrap();
+        scan(&s.conn, Scope::Active, Spans::churn(NOW), |a| {
+            assert!(a.health(NOW).is_err());
+            assert!(a.churn(NOW - 1).is_err());
             Ok(())
         })
         .unwrap();
