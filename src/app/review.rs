@@ -2,7 +2,7 @@
 
 use crate::domain::health::HealthRules;
 use crate::domain::{HOUR, Step, Tier, Timestamp};
-use crate::store::{ReviewTicket, Task};
+use crate::store::{ReviewAccount, ReviewTicket, Task};
 
 /// What an item is about, in review order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,9 +51,6 @@ pub struct ReviewItem {
 /// Soon means within this many seconds.
 pub const SOON: i64 = 2 * HOUR;
 
-/// An account the review may list: (id, name, score now, score at the last snapshot before today).
-pub type ReviewAccount = (i64, String, u32, Option<u32>);
-
 /// The day's review from its candidates: open tickets near or past a clock or at Follow up,
 /// accounts that are Critical or dropped a tier, and tasks due.
 pub fn build(
@@ -82,7 +79,13 @@ pub fn build(
             });
         }
     }
-    for (id, name, score, before) in accounts {
+    for ReviewAccount {
+        id,
+        name,
+        score,
+        before,
+    } in accounts
+    {
         let tier = rules.tier(*score);
         let dropped = before.map(|b| rules.tier(b)).filter(|before| *before < tier);
         if let Some(before) = dropped {

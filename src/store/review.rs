@@ -5,7 +5,7 @@ use super::{Result, Store};
 use crate::domain::Timestamp;
 use rusqlite::params;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Task {
@@ -27,6 +27,15 @@ pub struct ReviewTicket {
     pub account_score: Option<u32>,
     pub next_due: Option<Timestamp>,
     pub step: crate::domain::Step,
+}
+
+/// An account the daily review may list: its score now and at the last snapshot before today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewAccount {
+    pub id: i64,
+    pub name: String,
+    pub score: u32,
+    pub before: Option<u32>,
 }
 
 impl Store {
@@ -115,8 +124,8 @@ impl Store {
     }
 
     /// Scored active accounts that are Critical now (score at most `critical_max`) or score
-    /// lower than at their last snapshot before `day`: (id, name, score, score before).
-    pub fn review_accounts(&self, day: &str, critical_max: u32) -> Result<Vec<crate::app::review::ReviewAccount>> {
+    /// lower than at their last snapshot before `day`.
+    pub fn review_accounts(&self, day: &str, critical_max: u32) -> Result<Vec<ReviewAccount>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, name, score, before FROM (SELECT a.id, a.name, a.health_score AS score, \
              (SELECT s.score FROM health_snapshots s WHERE s.account_id = a.id AND s.day < ?1 ORDER BY s.day DESC LIMIT 1) AS before \
@@ -125,35 +134,14 @@ impl Store {
         )?;
         let rows = stmt
             .query_map(params![day, critical_max], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok(ReviewAccount {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    score: r.get(2)?,
+                    before: r.get(3)?,
+                })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
-    /// Each account's earliest snapshot score on or after `day`: the start of a trend.
-    pub fn scores_since(&self, day: &str) -> Result<HashMap<i64, u32>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.account_id, s.score FROM health_snapshots s \
-             JOIN (SELECT account_id, min(day) AS day FROM health_snapshots WHERE day >= ?1 GROUP BY account_id) f \
-             ON f.account_id = s.account_id AND f.day = s.day",
-        )?;
-        let rows = stmt
-            .query_map([day], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<HashMap<_, _>, _>>()?;
-        Ok(rows)
-    }
-
-    /// Each account's latest snapshot score before `day`: where it stood at the last review.
-    pub fn scores_before(&self, day: &str) -> Result<HashMap<i64, u32>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT s.account_id, s.score FROM health_snapshots s \
-             JOIN (SELECT account_id, max(day) AS day FROM health_snapshots WHERE day < ?1 GROUP BY account_id) l \
-             ON l.account_id = s.account_id AND l.day = s.day",
-        )?;
-        let rows = stmt
-            .query_map([day], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<HashMap<_, _>, _>>()?;
         Ok(rows)
     }
 
