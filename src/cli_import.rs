@@ -147,7 +147,7 @@ pub fn import(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
     } else {
         a.file.clone()
     };
-    let summary = import_csv(&ctx.store, input, &name, &opts, &ctx.config.sla, ctx.now, &mut tick);
+    let summary = import_csv(&ctx.store, input, &name, &opts, &ctx.config, ctx.now, &mut tick);
     bar.finish_and_clear();
     let summary = summary?;
     if let Some(p) = &a.rejects {
@@ -156,11 +156,7 @@ pub fn import(ctx: &Context, cmd: &ImportCmd) -> Result<()> {
             .write_rejects(std::io::BufWriter::new(f))
             .with_context(|| format!("cannot write the rejects file {}", p.display()))?;
     }
-    let rescored = if summary.written && !summary.touched.is_empty() {
-        ctx.store.rescore(&ctx.config.health, &summary.touched, ctx.now)?
-    } else {
-        0
-    };
+    let rescored = summary.rescored;
     report(&summary, &name, a.format == "json", a.rejects.is_some(), rescored)?;
     finish(&summary, opts.strict)
 }

@@ -3,7 +3,6 @@
 
 use crate::domain::Timestamp;
 use crate::domain::import::{self, EventClass, Field, Kind, Override, Problem, SignalRow, map_headers};
-use crate::domain::sla::SlaTargets;
 use crate::store::{ImportBatch, Outcome, Store, StoreError};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -80,6 +79,8 @@ pub struct Summary {
     /// Accounts whose health inputs changed.
     #[serde(skip)]
     pub touched: Vec<i64>,
+    /// Accounts whose health the import rescored (in its own transaction).
+    pub rescored: usize,
     #[serde(skip)]
     pub headers: Vec<String>,
 }
@@ -248,7 +249,7 @@ pub fn import_csv(
     input: Box<dyn Read + Send>,
     name: &str,
     opts: &CsvOptions,
-    sla: &SlaTargets,
+    config: &crate::config::Config,
     now: Timestamp,
     progress: Progress,
 ) -> Result<Summary> {
@@ -281,7 +282,7 @@ pub fn import_csv(
         headers: headers.clone(),
         ..Default::default()
     };
-    let mut batch = store.begin_import(sla, opts.create_accounts, now)?;
+    let mut batch = store.begin_import(&config.sla, opts.create_accounts, now)?;
     // every row's id (foldhash, not SipHash: the ids are the user's own file, not an attack)
     let mut seen: foldhash::HashMap<String, u64> = foldhash::HashMap::default();
     let mut record = csv::StringRecord::new();
@@ -376,7 +377,11 @@ pub fn import_csv(
         drop(batch);
         return Ok(summary);
     }
-    batch.commit(opts.kind.as_str(), &format!("{name}: {}", summary.counts_line()))?;
+    summary.rescored = batch.commit(
+        opts.kind.as_str(),
+        &format!("{name}: {}", summary.counts_line()),
+        &config.health,
+    )?;
     summary.written = true;
     Ok(summary)
 }
@@ -654,13 +659,12 @@ pub fn run(
     now: Timestamp,
 ) -> std::result::Result<Report, String> {
     let name = path.display().to_string();
-    let (text, counts, written, touched) = match what {
+    let (text, counts, written) = match what {
         What::Csv(kind) => {
             let mut opts = CsvOptions::new(kind);
             opts.dry_run = dry_run;
             let (input, _) = open_input(&name).map_err(|e| e.to_string())?;
-            let s =
-                import_csv(store, input, &name, &opts, &config.sla, now, &mut |_, _| {}).map_err(|e| e.to_string())?;
+            let s = import_csv(store, input, &name, &opts, config, now, &mut |_, _| {}).map_err(|e| e.to_string())?;
             // refused rows first: they are what needs attention
             let mut text = reject_lines(
                 &s,
@@ -673,7 +677,7 @@ pub fn run(
                 }
                 text.push_str(&mapping_text(&s));
             }
-            (text, format!("{kind}: {}", s.counts_line()), s.written, s.touched)
+            (text, format!("{kind}: {}", s.counts_line()), s.written)
         }
         What::Mbox | What::Maildir => {
             let opts = crate::mail::MailOptions {
@@ -687,7 +691,7 @@ pub fn run(
             } else {
                 crate::mail::Source::Maildir
             };
-            let s = crate::mail::import_mail(store, source, path, &opts, &config.sla, now, &mut |_| {})
+            let s = crate::mail::import_mail(store, source, path, &opts, config, now, &mut |_| {})
                 .map_err(|e| e.to_string())?;
             let mut text = String::new();
             for k in s.skipped.iter().take(20) {
@@ -697,19 +701,9 @@ pub fn run(
                     crate::text::one_line(&k.reason)
                 ));
             }
-            (
-                text,
-                format!("{}: {}", what.label(), s.counts_line()),
-                s.written,
-                s.touched,
-            )
+            (text, format!("{}: {}", what.label(), s.counts_line()), s.written)
         }
     };
-    if written && !touched.is_empty() {
-        store
-            .rescore(&config.health, &touched, now)
-            .map_err(|e| e.to_string())?;
-    }
     Ok(Report {
         path: path.to_path_buf(),
         what,

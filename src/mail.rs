@@ -6,7 +6,6 @@ use crate::cli::Context;
 use crate::cli_import::{MailArgs, progress_bar};
 use crate::domain::Timestamp;
 use crate::domain::mailthread::{self, Meta};
-use crate::domain::sla::SlaTargets;
 use crate::store::{MailItem, Store, StoreError};
 use anyhow::Result;
 use mail_parser::{MessageParser, MimeHeaders};
@@ -68,6 +67,8 @@ pub struct MailSummary {
     pub written: bool,
     #[serde(skip)]
     pub touched: Vec<i64>,
+    /// Accounts whose health the import rescored (in its own transaction).
+    pub rescored: usize,
 }
 
 impl MailSummary {
@@ -399,7 +400,7 @@ pub fn import_mail(
     source: Source,
     path: &Path,
     opts: &MailOptions,
-    sla: &SlaTargets,
+    config: &crate::config::Config,
     now: Timestamp,
     tick: &mut dyn FnMut(usize),
 ) -> Result<MailSummary> {
@@ -411,7 +412,7 @@ pub fn import_mail(
         dry_run: opts.dry_run,
         ..Default::default()
     };
-    let mut batch = store.begin_import(sla, opts.create_accounts, now)?;
+    let mut batch = store.begin_import(&config.sla, opts.create_accounts, now)?;
     let accounts_before = batch.account_count()?;
     // the same message twice in one mailbox, or stored by an earlier import
     let mut seen = HashSet::new();
@@ -547,12 +548,13 @@ pub fn import_mail(
     if opts.dry_run {
         return Ok(summary);
     }
-    batch.commit(
+    summary.rescored = batch.commit(
         match source {
             Source::Mbox => "mbox",
             Source::Maildir => "maildir",
         },
         &format!("{}: {}", path.display(), summary.counts_line()),
+        &config.health,
     )?;
     summary.written = true;
     Ok(summary)
@@ -587,14 +589,10 @@ pub fn import_cmd(ctx: &Context, a: &MailArgs, source: Source) -> Result<()> {
             bar.set_position(n as u64);
         }
     };
-    let summary = import_mail(&ctx.store, source, &a.path, &opts, &ctx.config.sla, ctx.now, &mut tick);
+    let summary = import_mail(&ctx.store, source, &a.path, &opts, &ctx.config, ctx.now, &mut tick);
     bar.finish_and_clear();
     let summary = summary?;
-    let rescored = if summary.written && !summary.touched.is_empty() {
-        ctx.store.rescore(&ctx.config.health, &summary.touched, ctx.now)?
-    } else {
-        0
-    };
+    let rescored = summary.rescored;
     if a.format == "json" {
         crate::output::emit(&format!("{}\n", crate::output::json(&summary)))?;
         return Ok(());

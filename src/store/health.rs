@@ -135,15 +135,27 @@ pub(crate) fn health_facts(conn: &Connection, account: i64, now: Timestamp) -> R
 fn rescore_scope(conn: &Connection, rules: &HealthRules, scope: Scope, now: Timestamp) -> Result<(usize, usize)> {
     let day = day_of(now);
     let mut tier_changes = 0;
+    let mut writes = HealthWrites::prepare(conn)?;
     let scored = health_scan::scan(conn, scope, Spans::health(now, now), |a| {
         let h = rules.evaluate(&a.health(now)?);
         if a.account.score.is_some_and(|p| rules.tier(p) != h.tier) {
             tier_changes += 1;
         }
-        store_current_health(conn, a.account.id, &h, now, a.last_login(now))?;
-        store_snapshot(conn, a.account.id, &h, &day)
+        writes.current(a.account.id, &h, now, a.last_login(now))?;
+        writes.snapshot(a.account.id, &h, &day)
     })?;
     Ok((scored, tier_changes))
+}
+
+/// Rescore these accounts (the active ones among them) inside the caller's transaction: how many.
+pub(crate) fn rescore_listed(
+    conn: &Connection,
+    rules: &HealthRules,
+    accounts: impl IntoIterator<Item = i64>,
+    now: Timestamp,
+) -> Result<usize> {
+    health_scan::fill_scope(conn, accounts)?;
+    Ok(rescore_scope(conn, rules, Scope::Listed, now)?.0)
 }
 
 /// The accounts of the signals added after a mark (?1), repeated. Plain, so that SQLite reads
@@ -280,8 +292,7 @@ impl Store {
     pub fn rescore(&self, rules: &HealthRules, accounts: &[i64], now: Timestamp) -> Result<usize> {
         let _bulk = BulkSettings::new(&self.conn)?;
         let tx = self.conn.unchecked_transaction()?;
-        health_scan::fill_scope(&tx, accounts.iter().copied())?;
-        let (scored, _) = rescore_scope(&tx, rules, Scope::Listed, now)?;
+        let scored = rescore_listed(&tx, rules, accounts.iter().copied(), now)?;
         tx.commit()?;
         Ok(scored)
     }
@@ -296,14 +307,16 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let past: Vec<(Timestamp, String)> = (1..=days).map(|d| (now - d * DAY, day_of(now - d * DAY))).collect();
         let mut written = 0;
+        let mut writes = HealthWrites::prepare(&tx)?;
         health_scan::scan(&tx, Scope::Active, Spans::health(now - days * DAY, now - DAY), |a| {
             for (at, day) in &past {
                 let h = rules.evaluate(&a.health(*at)?);
-                store_snapshot(&tx, a.account.id, &h, day)?;
+                writes.snapshot(a.account.id, &h, day)?;
                 written += 1;
             }
             Ok(())
         })?;
+        drop(writes);
         tx.commit()?;
         Ok(written)
     }
@@ -357,47 +370,57 @@ impl Store {
 }
 
 /// `last_login`: the latest login at or before `now`.
-fn store_current_health(
-    conn: &Connection,
-    id: i64,
-    h: &Health,
-    now: Timestamp,
-    last_login: Option<Timestamp>,
-) -> Result<()> {
-    let c = &h.components;
-    conn.prepare_cached(
-        "UPDATE accounts SET health_score = ?2, health_usage = ?3, health_engagement = ?4, health_satisfaction = ?5, \
-         health_payment = ?6, health_at = ?7, last_login_at = ?8 WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        h.score,
-        c.usage,
-        c.engagement,
-        c.satisfaction,
-        c.payment,
-        now,
-        last_login
-    ])?;
-    Ok(())
+/// The two writes of a rescore, prepared once for all the accounts of a scan (a cached
+/// statement is looked up by its text each time, which shows over hundreds of thousands of rows).
+struct HealthWrites<'c> {
+    current: rusqlite::Statement<'c>,
+    snapshot: rusqlite::Statement<'c>,
 }
 
-fn store_snapshot(conn: &Connection, id: i64, h: &Health, day: &str) -> Result<()> {
-    let c = &h.components;
-    conn.prepare_cached(
-        "INSERT INTO health_snapshots (account_id, day, score, usage, engagement, satisfaction, payment) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-         ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score, usage = excluded.usage, \
-         engagement = excluded.engagement, satisfaction = excluded.satisfaction, payment = excluded.payment",
-    )?
-    .execute(params![
-        id,
-        day,
-        h.score,
-        c.usage,
-        c.engagement,
-        c.satisfaction,
-        c.payment
-    ])?;
-    Ok(())
+impl<'c> HealthWrites<'c> {
+    fn prepare(conn: &'c Connection) -> Result<HealthWrites<'c>> {
+        Ok(HealthWrites {
+            current: conn.prepare(
+                "UPDATE accounts SET health_score = ?2, health_usage = ?3, health_engagement = ?4, health_satisfaction = ?5, \
+                 health_payment = ?6, health_at = ?7, last_login_at = ?8 WHERE id = ?1",
+            )?,
+            snapshot: conn.prepare(
+                "INSERT INTO health_snapshots (account_id, day, score, usage, engagement, satisfaction, payment) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+                 ON CONFLICT (account_id, day) DO UPDATE SET score = excluded.score, usage = excluded.usage, \
+                 engagement = excluded.engagement, satisfaction = excluded.satisfaction, payment = excluded.payment",
+            )?,
+        })
+    }
+
+    /// An account's health now, on the account row.
+    fn current(&mut self, id: i64, h: &Health, now: Timestamp, last_login: Option<Timestamp>) -> Result<()> {
+        let c = &h.components;
+        self.current.execute(params![
+            id,
+            h.score,
+            c.usage,
+            c.engagement,
+            c.satisfaction,
+            c.payment,
+            now,
+            last_login
+        ])?;
+        Ok(())
+    }
+
+    /// An account's health as the day's snapshot (replacing one already taken that day).
+    fn snapshot(&mut self, id: i64, h: &Health, day: &str) -> Result<()> {
+        let c = &h.components;
+        self.snapshot.execute(params![
+            id,
+            day,
+            h.score,
+            c.usage,
+            c.engagement,
+            c.satisfaction,
+            c.payment
+        ])?;
+        Ok(())
+    }
 }

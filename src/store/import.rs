@@ -6,14 +6,16 @@
 use super::accounts::insert_account_row;
 use super::tickets::{NewTicket, add_event, insert_ticket_row};
 use super::{NewAccount, Result, Store, StoreError};
+use crate::domain::health::HealthRules;
 use crate::domain::import::{AccountKey, AccountRecord, ContactRecord, SignalRecord, TicketRecord, account_key};
 use crate::domain::sla::{self, ClockFacts, SlaTargets};
 use crate::domain::{AccountStatus, Segment, Step, Timestamp, day_string};
 use rusqlite::{OptionalExtension, params};
 use std::collections::HashMap;
 
-/// The page cache during an import, in KiB (SQLite's default is 2 MiB).
-const IMPORT_CACHE_KIB: i64 = -64 * 1024;
+/// The page cache during an import, in KiB (SQLite's default is 2 MiB): 256 MiB, so that a
+/// large import's pages, written again by the rescore and the index rebuilds, stay in memory.
+const IMPORT_CACHE_KIB: i64 = -256 * 1024;
 /// SQLite's default page cache, restored after an import.
 const DEFAULT_CACHE_KIB: i64 = -2000;
 /// Account rows an import writes before it goes into bulk mode.
@@ -446,9 +448,22 @@ impl ImportBatch<'_> {
         self.now
     }
 
-    /// Make the import permanent, with one audit entry saying what it was.
-    pub fn commit(mut self, what: &str, detail: &str) -> Result<()> {
+    /// Make the import permanent, with one audit entry saying what it was, and the health of
+    /// the accounts it touched rescored in the same transaction (before bulk mode's indexes and
+    /// triggers come back, so the rescore does not keep them up row by row): how many were.
+    pub fn commit(mut self, what: &str, detail: &str, rules: &HealthRules) -> Result<usize> {
         self.check_constraints()?;
+        let rescored = if self.touched.is_empty() {
+            0
+        } else {
+            // in id order, so that the scope's b-tree is appended to rather than split
+            let mut touched: Vec<i64> = std::mem::take(&mut self.touched).into_iter().collect();
+            touched.sort_unstable();
+            let n = super::health::rescore_listed(&self.tx, rules, touched, self.now)?;
+            // each rescored account row is one the counter triggers would have counted
+            self.accounts_written(n);
+            n
+        };
         if let Some(bulk) = self.bulk.take() {
             for sql in &bulk.restore {
                 self.tx.execute_batch(sql)?;
@@ -464,7 +479,7 @@ impl ImportBatch<'_> {
         // the batch resets the cache when dropped, so it cannot give its transaction away:
         // commit in place (the transaction's own drop then finds nothing left to roll back)
         self.tx.execute_batch("COMMIT")?;
-        Ok(())
+        Ok(rescored)
     }
 
     /// The account with this external id (or `tend:ID`), if any.
@@ -1500,7 +1515,7 @@ mod tests {
             b.account(r).unwrap();
         }
         let bulk = b.bulk.is_some();
-        b.commit("accounts", "test").unwrap();
+        b.commit("accounts", "test", &HealthRules::default()).unwrap();
         bulk
     }
 
@@ -1552,6 +1567,46 @@ mod tests {
             )
             .unwrap();
         assert!(plan.contains("accounts_mrr"), "{plan}");
+    }
+
+    #[test]
+    fn the_import_scores_its_active_accounts_as_a_rescore_after_it_would() {
+        let s = store();
+        let records: Vec<_> = (0..30).map(|i| record(i, 1000)).collect();
+        assert!(import(&s, &records, Some(3)), "bulk mode");
+        let rows = |sql: &str| -> Vec<String> {
+            let mut q = s.conn.prepare(sql).unwrap();
+            q.query_map([], |r| {
+                Ok(format!("{:?}", (r.get_ref(0)?, r.get_ref(1)?, r.get_ref(2)?)))
+            })
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap()
+        };
+        let accounts = "SELECT id, health_score, health_at FROM accounts ORDER BY id";
+        let snapshots = "SELECT account_id, day, score FROM health_snapshots ORDER BY account_id, day";
+        let (scored, snapped) = (rows(accounts), rows(snapshots));
+        let unscored: i64 = s
+            .conn
+            .query_row(
+                "SELECT count(*) FROM accounts WHERE (health_score IS NULL) <> (status = 'churned')",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(unscored, 0, "every active account is scored, no churned one");
+        assert_eq!(snapped.len(), 30 - (0..30).filter(|i| i % 7 == 0).count());
+        let ids: Vec<i64> = s
+            .conn
+            .prepare("SELECT id FROM accounts")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<std::result::Result<_, _>>()
+            .unwrap();
+        s.rescore(&HealthRules::default(), &ids, NOW).unwrap();
+        assert_eq!(rows(accounts), scored);
+        assert_eq!(rows(snapshots), snapped);
     }
 
     #[test]
@@ -1616,14 +1671,15 @@ mod tests {
             "40 next to 100: dropped"
         );
         assert_eq!(b.bulk_check_at, u64::MAX);
-        b.commit("accounts", "test").unwrap();
+        b.commit("accounts", "test", &HealthRules::default()).unwrap();
         assert_eq!(objects(&s), before);
         assert_eq!(stored(&s), stored(&slow));
         let n: i64 = s
             .conn
             .query_row("SELECT n FROM change_counters WHERE tbl = 'accounts'", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(n, 140, "one count per account written, as the triggers give");
+        // 140 rows written, and the 120 active ones (every seventh is churned) rescored
+        assert_eq!(n, 140 + 120, "one count per account row written, as the triggers give");
     }
 
     #[test]
@@ -1668,7 +1724,8 @@ mod tests {
             .conn
             .query_row("SELECT n FROM change_counters WHERE tbl = 'accounts'", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(n, 30, "the insert trigger counted each row itself, once");
+        // 30 inserts, then the changed update trigger's 2 for each of the 25 active accounts rescored
+        assert_eq!(n, 30 + 2 * 25, "the triggers counted each row themselves");
         assert_eq!(objects(&s), before);
     }
 
