@@ -487,8 +487,9 @@ pub fn qbr(store: &Store, rules: &HealthRules, account: i64, now: Timestamp) -> 
 
 /// The day's review, as the cockpit's Today lists it: plain text, or Markdown for mail.
 pub fn today(store: &Store, rules: &HealthRules, now: Timestamp, markdown: bool) -> crate::store::Result<String> {
-    let tasks = store.tasks_due(&day_string(now), None)?;
-    let items = crate::app::data::load_review(store, rules, &tasks, now)?;
+    // the report lists the whole review, not the cockpit's share of it
+    let none = std::collections::HashSet::new();
+    let items = crate::app::data::load_review(store, rules, &none, usize::MAX, now)?.items;
     let day = day_string(now);
     let kinds = [
         (ReviewKind::Breached, "Breached SLAs", "breached"),

@@ -936,3 +936,69 @@ fn the_playbook_menu_moves_chooses_by_number_and_closes() {
     assert!(press(&mut app, KeyCode::Esc, KeyModifiers::NONE).is_empty());
     assert!(matches!(app.mode, Mode::Normal));
 }
+
+#[test]
+fn the_review_holds_a_share_of_each_kind_and_reads_the_next_when_those_are_reviewed() {
+    use std::collections::{BTreeMap, HashSet};
+    use tend::app::data::{Part, load_review};
+    let w = World::new();
+    let rules = HealthRules::default();
+    let none = HashSet::new();
+    let full = load_review(&w.store, &rules, &none, usize::MAX, NOW).unwrap();
+    assert!(full.more.is_empty(), "held whole");
+    let mut counts = BTreeMap::new();
+    for i in &full.items {
+        *counts.entry(i.kind).or_insert(0usize) += 1;
+    }
+    let (&kind, &n) = counts.iter().max_by_key(|(_, n)| **n).unwrap();
+    assert!(n >= 6, "the demo's largest kind has a few items: {counts:?}");
+
+    // two of each kind held, in review order; the rest counted
+    let capped = load_review(&w.store, &rules, &none, 2, NOW).unwrap();
+    assert_eq!(capped.total(), full.items.len());
+    for (k, c) in &counts {
+        let held: Vec<_> = capped.items.iter().filter(|i| i.kind == *k).collect();
+        let first: Vec<_> = full.items.iter().filter(|i| i.kind == *k).take(2).collect();
+        assert_eq!(held, first, "{k:?}");
+        assert_eq!(capped.more.get(k).copied().unwrap_or(0), c.saturating_sub(2), "{k:?}");
+    }
+
+    // items marked reviewed are held besides the two not yet reviewed
+    let of_kind: Vec<_> = full.items.iter().filter(|i| i.kind == kind).collect();
+    for i in &of_kind[..3] {
+        w.store.set_review_mark("2026-11-22", &i.key, true, NOW).unwrap();
+    }
+    let reviewed = w.store.review_marks("2026-11-22").unwrap();
+    let next = load_review(&w.store, &rules, &reviewed, 2, NOW).unwrap();
+    let held: Vec<_> = next.items.iter().filter(|i| i.kind == kind).map(|i| &i.key).collect();
+    let want: Vec<_> = of_kind[..5].iter().map(|i| &i.key).collect();
+    assert_eq!(held, want);
+    assert_eq!(next.total(), full.items.len());
+
+    // the cockpit: the title counts every item, the last line says how many more, and
+    // reviewing the last held one of a kind asks for the next
+    let mut app = w.fresh(View::Today);
+    app.data.reviewed.clear();
+    app.update(Msg::Reply(Reply::Parts(vec![Part::Review(capped.clone())])));
+    let screen = render_to_text(&mut app, &Theme::mono(), 120, 40);
+    assert!(
+        screen.contains(&format!("0 of {} reviewed", full.items.len())),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!(
+            "+ {} more as these are reviewed",
+            capped.total() - capped.items.len()
+        )),
+        "{screen}"
+    );
+    let positions: Vec<usize> = (0..app.review.len()).filter(|i| app.review[*i].kind == kind).collect();
+    assert_eq!(positions.len(), 2);
+    app.review_sel = positions[0];
+    let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE)));
+    assert!(!cmds.contains(&Cmd::LoadReview), "one of the kind is still to review");
+    app.review_sel = positions[1];
+    let cmds = app.update(Msg::Key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE)));
+    assert!(cmds.contains(&Cmd::LoadReview), "{cmds:?}");
+    assert!(app.status.contains("reading the next ones"), "{}", app.status);
+}

@@ -2,7 +2,7 @@
 //! directly for `tend screen`). The store does the SQL; this turns requests into replies.
 
 use super::lists::{ListReply, ListRequest, Lister};
-use super::review::{self, ReviewItem};
+use super::review;
 use crate::domain::health::{self, Health, HealthRules, SignalReading};
 use crate::domain::sla::SlaTargets;
 use crate::domain::{DAY, Timestamp, churn};
@@ -21,8 +21,8 @@ pub struct Snapshot {
     /// Open tickets not snoozed, and snoozed ones.
     pub queue_open: usize,
     pub queue_snoozed: usize,
-    /// The daily review.
-    pub review: Vec<ReviewItem>,
+    /// The daily review (at most `review::SHOWN_PER_KIND` items of a kind not yet reviewed).
+    pub review: review::Review,
     pub reviewed: HashSet<String>,
     pub day: String,
     pub data_version: i64,
@@ -227,7 +227,7 @@ pub enum Part {
     Accounts(usize),
     /// The tickets changed: how many are open, and snoozed. The queue's window reloads itself.
     Tickets(usize, usize),
-    Review(Vec<ReviewItem>),
+    Review(review::Review),
     /// The tasks changed: the review is read again.
     Tasks,
     Investigations(Vec<crate::store::InvestigationRow>),
@@ -260,16 +260,21 @@ pub enum Reply {
 }
 
 /// The daily review's items, from the candidates the store picks through its indexes.
+/// The day's review, read one candidate at a time: `cap` not-yet-reviewed items of each kind
+/// at most (besides those `reviewed`), the rest counted.
 pub fn load_review(
     store: &Store,
     rules: &HealthRules,
-    tasks: &[Task],
+    reviewed: &HashSet<String>,
+    cap: usize,
     now: Timestamp,
-) -> crate::store::Result<Vec<ReviewItem>> {
-    let tickets = store.review_tickets(now, now + review::SOON + 1)?;
+) -> crate::store::Result<review::Review> {
+    let mut c = review::Collector::new(rules, now, reviewed, cap);
+    store.review_tickets(now, now + review::SOON + 1, |t| c.ticket(&t))?;
     let (_, critical_max) = rules.score_range(crate::domain::Tier::Critical);
-    let accounts = store.review_accounts(&day_of(now), critical_max)?;
-    Ok(review::build(&tickets, &accounts, tasks, rules, now))
+    store.review_accounts(&day_of(now), critical_max, |a| c.account(&a))?;
+    store.each_task_due(&day_of(now), None, |t| c.task(&t))?;
+    Ok(c.finish())
 }
 
 /// The queue's counts: (open and not snoozed, snoozed).
@@ -295,7 +300,7 @@ pub fn load_snapshot(store: &Store, now: Timestamp) -> crate::store::Result<Snap
         accounts_total: store.account_count()?,
         queue_open,
         queue_snoozed,
-        review: Vec::new(),
+        review: review::Review::default(),
         reviewed: store.review_marks(&day)?,
         investigations: store.investigations(None)?,
         day,
@@ -333,8 +338,8 @@ pub fn settle(store: &Store, app: &mut super::App, cmds: Vec<Cmd>) -> crate::sto
                 Cmd::AccountList(r) => Reply::AccountList(Box::new(lister.accounts(store, r)?)),
                 Cmd::TicketList(r) => Reply::TicketList(Box::new(lister.tickets(store, r)?)),
                 Cmd::LoadReview if app.view == super::View::Today => {
-                    let tasks = store.tasks_due(&day_of(app.now), None)?;
-                    let review = load_review(store, &app.rules, &tasks, app.now)?;
+                    let reviewed = store.review_marks(&day_of(app.now))?;
+                    let review = load_review(store, &app.rules, &reviewed, review::SHOWN_PER_KIND, app.now)?;
                     Reply::Parts(vec![Part::Review(review)])
                 }
                 _ => {
@@ -519,9 +524,12 @@ impl Worker {
                 Err(e) => vec![Reply::Failed(format!("Could not read the queue: {e}"))],
             },
             Cmd::LoadReview => {
-                let tasks = self.store.tasks_due(&day_of(now), None);
-                match tasks.and_then(|t| load_review(&self.store, &self.rules, &t, now).map(|r| (t, r))) {
-                    Ok((_, r)) => vec![Reply::Parts(vec![Part::Review(r)])],
+                let review = self
+                    .store
+                    .review_marks(&day_of(now))
+                    .and_then(|reviewed| load_review(&self.store, &self.rules, &reviewed, review::SHOWN_PER_KIND, now));
+                match review {
+                    Ok(r) => vec![Reply::Parts(vec![Part::Review(r)])],
                     Err(e) => vec![Reply::Failed(format!("Could not load the review: {e}"))],
                 }
             }

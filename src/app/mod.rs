@@ -394,6 +394,9 @@ pub struct App {
     pub checklist_cursor: usize,
     // today
     pub review: Vec<ReviewItem>,
+    /// The review's items of each kind not held (`review::SHOWN_PER_KIND`), to come as the
+    /// held ones are reviewed.
+    pub review_more: std::collections::BTreeMap<review::ReviewKind, usize>,
     pub review_sel: usize,
     /// The review has been read at least once.
     pub review_loaded: bool,
@@ -496,6 +499,7 @@ impl App {
             ticket_detail: None,
             checklist_cursor: 0,
             review: Vec::new(),
+            review_more: Default::default(),
             review_sel: 0,
             review_loaded: false,
             review_stale: false,
@@ -596,6 +600,11 @@ impl App {
 
     pub fn selected_review(&self) -> Option<&ReviewItem> {
         self.review.get(self.review_sel)
+    }
+
+    /// Every item of the day's review, held or not.
+    pub fn review_total(&self) -> usize {
+        self.review.len() + self.review_more.values().sum::<usize>()
     }
 
     pub fn reviewed_count(&self) -> usize {
@@ -828,8 +837,10 @@ impl App {
     fn rebuild_review(&mut self) {
         let keep = self.selected_review().map(|r| r.key.clone());
         let at = self.review_sel;
-        // the items move from the reply to the list: at scale there are many
-        self.review = std::mem::take(&mut self.data.review);
+        // the items move from the reply to the list
+        let review = std::mem::take(&mut self.data.review);
+        self.review = review.items;
+        self.review_more = review.more;
         // the same item, or (when it went, say a task just done) the one that took its place
         self.review_sel = keep
             .and_then(|k| self.review.iter().position(|r| r.key == k))
@@ -1112,7 +1123,11 @@ impl App {
                     self.data.apply(p);
                 }
                 if review && !self.review_loaded && self.status.starts_with("? help") && !self.status_is_error {
-                    self.info(format!("{} to review today · {}", self.data.review.len(), self.status));
+                    self.info(format!(
+                        "{} to review today · {}",
+                        self.data.review.total(),
+                        self.status
+                    ));
                 }
                 if review {
                     self.rebuild_review();
@@ -2128,6 +2143,7 @@ impl App {
                     return Vec::new();
                 };
                 let key = item.key.clone();
+                let item_kind = item.kind;
                 let reviewed = !self.data.reviewed.contains(&key);
                 if reviewed {
                     self.data.reviewed.insert(key.clone());
@@ -2141,9 +2157,19 @@ impl App {
                 } else {
                     self.data.reviewed.remove(&key);
                 }
-                let (done, all) = (self.reviewed_count(), self.review.len());
+                let (done, all) = (self.reviewed_count(), self.review_total());
+                // the last held item of a kind with more to come: read the next ones
+                let kind = item_kind;
+                let next_batch = self.review_more.get(&kind).is_some_and(|n| *n > 0)
+                    && !self
+                        .review
+                        .iter()
+                        .any(|i| i.kind == kind && !self.data.reviewed.contains(&i.key));
                 if done == all && all > 0 {
                     self.info(format!("All {all} items reviewed — that's today's review done."));
+                } else if next_batch {
+                    self.review_stale = true;
+                    self.info(format!("{done} of {all} reviewed · reading the next ones"));
                 } else {
                     self.info(format!("{done} of {all} reviewed"));
                 }

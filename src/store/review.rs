@@ -67,6 +67,13 @@ impl Store {
 
     /// Open tasks due on or before `day`, soonest first.
     pub fn tasks_due(&self, day: &str, account: Option<i64>) -> Result<Vec<Task>> {
+        let mut tasks = Vec::new();
+        self.each_task_due(day, account, |t| tasks.push(t))?;
+        Ok(tasks)
+    }
+
+    /// The tasks due on or before `day` (of one account, or of all), one at a time in due order.
+    pub fn each_task_due(&self, day: &str, account: Option<i64>, mut each: impl FnMut(Task)) -> Result<()> {
         // one account's tasks are read through its index, not by scanning everyone's
         let by_account = if account.is_some() {
             "t.account_id = ?2"
@@ -82,25 +89,26 @@ impl Store {
              AND {by_account} \
              ORDER BY due, t.id"
         ))?;
-        let rows = stmt
-            .query_map(params![day, account], |r| {
-                Ok(Task {
-                    id: r.get(0)?,
-                    account_id: r.get(1)?,
-                    account_name: r.get(2)?,
-                    title: r.get(3)?,
-                    due_date: r.get(4)?,
-                    status: r.get(5)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        let rows = stmt.query_map(params![day, account], |r| {
+            Ok(Task {
+                id: r.get(0)?,
+                account_id: r.get(1)?,
+                account_name: r.get(2)?,
+                title: r.get(3)?,
+                due_date: r.get(4)?,
+                status: r.get(5)?,
+            })
+        })?;
+        for t in rows {
+            each(t?);
+        }
+        Ok(())
     }
 
     /// Open tickets, not snoozed, that the daily review lists: a running clock due before
     /// `soon`, or at the Follow up step. Read through the queue's index, not the whole table,
     /// and only what the review shows of each.
-    pub fn review_tickets(&self, now: Timestamp, soon: Timestamp) -> Result<Vec<ReviewTicket>> {
+    pub fn review_tickets(&self, now: Timestamp, soon: Timestamp, mut each: impl FnMut(ReviewTicket)) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.id, t.subject, a.name, a.health_score, t.next_due, t.step \
              FROM tickets t JOIN accounts a ON a.id = t.account_id \
@@ -108,41 +116,43 @@ impl Store {
              AND t.snoozed_until_reply = 0 AND (t.snoozed_until IS NULL OR t.snoozed_until <= ?1) \
              ORDER BY t.next_due IS NULL, t.next_due, t.opened_at, t.id",
         )?;
-        let rows = stmt
-            .query_map(params![now, soon], |r| {
-                Ok(ReviewTicket {
-                    id: r.get(0)?,
-                    subject: r.get(1)?,
-                    account_name: r.get(2)?,
-                    account_score: r.get(3)?,
-                    next_due: r.get(4)?,
-                    step: super::word(r.get(5)?)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        let rows = stmt.query_map(params![now, soon], |r| {
+            Ok(ReviewTicket {
+                id: r.get(0)?,
+                subject: r.get(1)?,
+                account_name: r.get(2)?,
+                account_score: r.get(3)?,
+                next_due: r.get(4)?,
+                step: super::word(r.get(5)?)?,
+            })
+        })?;
+        for t in rows {
+            each(t?);
+        }
+        Ok(())
     }
 
     /// Scored active accounts that are Critical now (score at most `critical_max`) or score
     /// lower than at their last snapshot before `day`.
-    pub fn review_accounts(&self, day: &str, critical_max: u32) -> Result<Vec<ReviewAccount>> {
+    pub fn review_accounts(&self, day: &str, critical_max: u32, mut each: impl FnMut(ReviewAccount)) -> Result<()> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, name, score, before FROM (SELECT a.id, a.name, a.health_score AS score, \
              (SELECT s.score FROM health_snapshots s WHERE s.account_id = a.id AND s.day < ?1 ORDER BY s.day DESC LIMIT 1) AS before \
              FROM accounts a WHERE a.health_score IS NOT NULL AND a.status = 'active') \
              WHERE score <= ?2 OR before > score ORDER BY score, id",
         )?;
-        let rows = stmt
-            .query_map(params![day, critical_max], |r| {
-                Ok(ReviewAccount {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    score: r.get(2)?,
-                    before: r.get(3)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        let rows = stmt.query_map(params![day, critical_max], |r| {
+            Ok(ReviewAccount {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                score: r.get(2)?,
+                before: r.get(3)?,
+            })
+        })?;
+        for a in rows {
+            each(a?);
+        }
+        Ok(())
     }
 
     /// How many changes each listed table has seen: (accounts, tickets, tasks, investigations).

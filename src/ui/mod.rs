@@ -1148,7 +1148,7 @@ fn today(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let (list, detail) = split(app, area);
     if let Some(area) = list {
         let done = app.reviewed_count();
-        let total = app.review.len();
+        let total = app.review_total();
         let title = format!(" Today {} · {done} of {total} reviewed ", app.data.day);
         let block = Block::bordered().title(title);
         let inner = block.inner(area);
@@ -1193,8 +1193,27 @@ fn today(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 ),
                 gauge,
             );
+            // the kinds not held whole say how many more there are, on the last line
+            let more: Vec<String> = app
+                .review_more
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| format!("{n} {}", k.label()))
+                .collect();
+            let [rest, footer] =
+                Layout::vertical([Constraint::Min(1), Constraint::Length(u16::from(!more.is_empty()))]).areas(rest);
+            if !more.is_empty() {
+                let hidden = total - app.review.len();
+                f.render_widget(
+                    Line::styled(
+                        format!("+ {hidden} more as these are reviewed: {}", more.join(" · ")),
+                        theme.dim(),
+                    ),
+                    footer,
+                );
+            }
             let height = rest.height as usize;
-            let (start, end) = window(total, app.review_sel, height);
+            let (start, end) = window(app.review.len(), app.review_sel, height);
             let lines: Vec<Line> = (start..end)
                 .map(|i| {
                     let item = &app.review[i];
