@@ -480,12 +480,17 @@ fn demo(ctx: &Context, a: &DemoArgs) -> Result<()> {
         ctx.store.backfill_snapshots(rules, ctx.now, a.history)?;
     }
     ctx.store.recompute_health(rules, ctx.now)?;
+    // the alerts the sample's state calls for, as a book in use would have them: Today opens
+    // with its tasks, and the first recompute raises only what is new
+    let playbooks = crate::cli_tasks::load_playbooks(None);
+    let raised = ctx.store.raise_alerts(rules, &playbooks.playbooks, ctx.now)?;
     outln!(
-        "Loaded sample data: {} accounts, {} contacts, {} tickets, {} signals; health computed.",
+        "Loaded sample data: {} accounts, {} contacts, {} tickets, {} signals; health computed, {raised} alert task{} raised.",
         counts.accounts,
         counts.contacts,
         counts.tickets,
-        counts.signals
+        counts.signals,
+        if raised == 1 { "" } else { "s" }
     );
     outln!("Next: `tend` opens the cockpit, `tend accounts list` lists the accounts.");
     Ok(())
