@@ -259,7 +259,6 @@ pub enum Reply {
     Imported(Result<crate::import::Report, String>),
 }
 
-/// The daily review's items, from the candidates the store picks through its indexes.
 /// The day's review, read one candidate at a time: `cap` not-yet-reviewed items of each kind
 /// at most (besides those `reviewed`), the rest counted.
 pub fn load_review(

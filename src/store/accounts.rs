@@ -210,7 +210,7 @@ impl Store {
     }
 
     pub fn insert_account(&self, a: &NewAccount, now: Timestamp) -> Result<i64> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let id = insert_account_row(&tx, a, now)?;
         Store::audit(&tx, &self.actor, now, "account", id, "create", &a.name)?;
         tx.commit()?;
@@ -225,7 +225,7 @@ impl Store {
         role: Option<&str>,
         now: Timestamp,
     ) -> Result<i64> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "INSERT INTO contacts (account_id, name, email, role, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![account_id, name, email, role, now],

@@ -335,7 +335,7 @@ impl Store {
             )));
         }
         let _no_foreign_keys = NoForeignKeys::new(&self.conn)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         // Bulk inserts run faster without the secondary indexes; rebuild them after.
         let indexes: Vec<(String, String)> = tx
             .prepare(

@@ -225,7 +225,7 @@ impl Store {
     pub fn recompute_health(&self, rules: &HealthRules, now: Timestamp) -> Result<RecomputeSummary> {
         let day = day_of(now);
         let _bulk = BulkSettings::new(&self.conn)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let newest = newest_signal(&tx)?;
         let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Active, now)?;
         set_health_mark(&tx, newest)?;
@@ -255,7 +255,7 @@ impl Store {
     ) -> Result<(RecomputeSummary, Vec<i64>)> {
         let day = day_of(now);
         let _bulk = BulkSettings::new(&self.conn)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let mark: i64 = tx.query_row("SELECT signal_id FROM health_mark WHERE id = 1", [], |r| r.get(0))?;
         let newest = newest_signal(&tx)?;
         let mut changed: Vec<i64> = tx
@@ -291,7 +291,7 @@ impl Store {
     /// after an import changed their inputs.
     pub fn rescore(&self, rules: &HealthRules, accounts: &[i64], now: Timestamp) -> Result<usize> {
         let _bulk = BulkSettings::new(&self.conn)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let scored = rescore_listed(&tx, rules, accounts.iter().copied(), now)?;
         tx.commit()?;
         Ok(scored)
@@ -304,7 +304,7 @@ impl Store {
             return Ok(0);
         }
         let _bulk = BulkSettings::new(&self.conn)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let past: Vec<(Timestamp, String)> = (1..=days).map(|d| (now - d * DAY, day_of(now - d * DAY))).collect();
         let mut written = 0;
         let mut writes = HealthWrites::prepare(&tx)?;

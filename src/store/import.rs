@@ -415,7 +415,7 @@ impl Store {
         Ok(ImportBatch {
             row_statements: RowStatements::prepare(&self.conn)?,
             conn: &self.conn,
-            tx: self.conn.unchecked_transaction()?,
+            tx: self.write_tx()?,
             actor: self.actor.clone(),
             now,
             sla: *sla,

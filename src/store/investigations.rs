@@ -172,7 +172,7 @@ impl Store {
                 missing.join(", ")
             )));
         }
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let score = match account {
             Some(id) => self.account(id)?.score,
             None => None,

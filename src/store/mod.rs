@@ -230,6 +230,18 @@ impl Store {
         })
     }
 
+    /// A write transaction that takes the write lock as it begins (`BEGIN IMMEDIATE`), waiting
+    /// up to the busy timeout for another writer. A deferred one that read first and asked for
+    /// the lock later would be refused at once ("database is locked") when another connection
+    /// had written meanwhile, whatever the timeout: with several people on one database, every
+    /// write that reads before it writes needs the lock from the start.
+    pub(crate) fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )?)
+    }
+
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
     }

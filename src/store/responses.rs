@@ -177,7 +177,7 @@ impl Store {
         if r.body.trim().is_empty() {
             return Err(StoreError::Rule("the reply is empty".into()));
         }
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         tx.execute(
             "INSERT INTO messages (account_id, ticket_id, task_id, template, subject, body, to_addr, message_id, delivery, actor, at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -251,7 +251,7 @@ impl Store {
 
     /// Tick "Update docs if common" when a ticket's reply was kept as a template.
     pub fn note_documented(&self, ticket: i64, template_name: &str, now: Timestamp) -> Result<bool> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, ticket)?;
         add_event(
             &tx,
@@ -378,7 +378,7 @@ impl Store {
         if steps.is_empty() {
             return Err(StoreError::Rule(format!("the sequence '{sequence}' has no steps")));
         }
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let a = self.account(account)?;
         let active: Option<String> = tx
             .query_row(
@@ -432,7 +432,7 @@ impl Store {
 
     /// End an account's enrolment in a sequence; its open steps are cancelled. Returns how many.
     pub fn unenroll(&self, account: i64, sequence: &str, now: Timestamp) -> Result<usize> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let id: Option<i64> = tx
             .query_row(
                 "SELECT id FROM sequence_enrollments WHERE account_id = ?1 AND sequence = ?2 AND status = 'active'",

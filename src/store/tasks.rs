@@ -87,7 +87,7 @@ impl Store {
             .map(|d| d.date_naive())
             .ok_or_else(|| StoreError::Rule("the clock is out of range".into()))?;
         let _bulk = BulkSettings::new(&self.conn)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let scope = match accounts {
             Some(ids) => {
                 health_scan::fill_scope(&tx, ids.iter().copied())?;
@@ -184,7 +184,7 @@ impl Store {
     /// today. Refused while the playbook already has open steps for the account.
     pub fn start_playbook(&self, account: i64, playbook: &Playbook, now: Timestamp) -> Result<usize> {
         let a = self.account(account)?;
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         if playbook_running(&tx, account, &playbook.slug)? {
             return Err(StoreError::Rule(format!(
                 "the {} playbook is already running for {}; finish or dismiss its open steps first",
@@ -247,7 +247,7 @@ impl Store {
         reason: Option<&str>,
         now: Timestamp,
     ) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let current: Option<String> = tx
             .query_row("SELECT status FROM tasks WHERE id = ?1", [id], |r| r.get(0))
             .optional()?;

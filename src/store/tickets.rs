@@ -278,7 +278,7 @@ impl Store {
                 _ => {}
             }
         }
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let id = insert_ticket_row(&tx, t, sla)?;
         add_event(
             &tx,
@@ -297,7 +297,7 @@ impl Store {
 
     /// Tick (or untick) a checklist item (0-based) of the ticket's current step.
     pub fn set_checklist_item(&self, id: i64, item: usize, done: bool, now: Timestamp) -> Result<Step> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         let number = sop::checklist_item(t.step, item + 1).map_err(StoreError::rule)?;
         let label = t.step.checklist()[number];
@@ -322,7 +322,7 @@ impl Store {
 
     /// Forward one step: when the checklist is done, or with an override reason.
     pub fn advance_ticket(&self, id: i64, reason: Option<&str>, now: Timestamp) -> Result<Move> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         let done = checklist_done(&tx, id, t.step)?;
         let m = sop::advance(t.step, &done, reason).map_err(StoreError::rule)?;
@@ -379,7 +379,7 @@ impl Store {
 
     /// Back one step, with a reason. Moving back undoes the timestamps of the steps left.
     pub fn move_ticket_back(&self, id: i64, reason: Option<&str>, now: Timestamp) -> Result<Move> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         let m = sop::back(t.step, reason).map_err(StoreError::rule)?;
         let mut f = t.clock_facts();
@@ -416,7 +416,7 @@ impl Store {
     }
 
     pub fn escalate_ticket(&self, id: i64, reason: Option<&str>, now: Timestamp) -> Result<String> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         let reason = sop::escalate(t.step, t.tier(), reason).map_err(StoreError::rule)?;
         tx.execute(
@@ -434,7 +434,7 @@ impl Store {
         if text.is_empty() {
             return Err(StoreError::Rule("a note needs some text".into()));
         }
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         add_event(&tx, id, now, &self.actor, "note", text, Some(t.step), None)?;
         touch(&tx, id, now)?;
@@ -445,7 +445,7 @@ impl Store {
 
     /// Wait on the customer: the resolution clock pauses until they reply or the wait ends.
     pub fn wait_on_customer(&self, id: i64, now: Timestamp) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         if t.step == Step::Closed {
             return Err(StoreError::Rule("the ticket is closed".into()));
@@ -476,7 +476,7 @@ impl Store {
 
     /// Snooze until a time, or until the customer replies.
     pub fn snooze_ticket(&self, id: i64, until: Option<Timestamp>, now: Timestamp) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         if t.step == Step::Closed {
             return Err(StoreError::Rule("the ticket is closed".into()));
@@ -500,7 +500,7 @@ impl Store {
 
     /// End a wait or a snooze by hand.
     pub fn resume_ticket(&self, id: i64, now: Timestamp) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         if t.waiting_since.is_none() && !t.is_snoozed(now) {
             return Err(StoreError::Rule(format!("ticket {id} is neither waiting nor snoozed")));
@@ -514,7 +514,7 @@ impl Store {
 
     /// A message from the customer: on the timeline, and it ends a wait and a snooze.
     pub fn customer_reply(&self, id: i64, text: &str, now: Timestamp) -> Result<()> {
-        let tx = self.conn.unchecked_transaction()?;
+        let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
         end_wait_and_snooze(&tx, &t, now)?;
         add_event(&tx, id, now, &self.actor, "inbound", text, Some(t.step), None)?;
