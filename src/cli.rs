@@ -985,7 +985,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                 crate::domain::sop::checklist_item(t.step, *item)?;
             }
             for item in items {
-                s.set_checklist_item(*id, item - 1, !undo, now)?;
+                s.set_checklist_item(*id, item - 1, !undo, None, now)?;
             }
             let done = s.checklist(*id, t.step)?;
             let n = done.iter().filter(|d| **d).count();
@@ -998,26 +998,26 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
         }
         TicketsCmd::Advance { id, reason } => {
             s.ticket(*id).map_err(not_found_hint)?;
-            let m = s.advance_ticket(*id, reason.as_deref(), now)?;
+            let m = s.advance_ticket(*id, reason.as_deref(), None, now)?;
             let how = if m.is_override() { " (checklist overridden)" } else { "" };
             outln!("Ticket {id}: {} -> {}{how}.", m.from.label(), m.to.label());
             Ok(())
         }
         TicketsCmd::Back { id, reason } => {
             s.ticket(*id).map_err(not_found_hint)?;
-            let m = s.move_ticket_back(*id, Some(reason), now)?;
+            let m = s.move_ticket_back(*id, Some(reason), None, now)?;
             outln!("Ticket {id}: back from {} to {}.", m.from.label(), m.to.label());
             Ok(())
         }
         TicketsCmd::Escalate { id, reason } => {
             s.ticket(*id).map_err(not_found_hint)?;
-            s.escalate_ticket(*id, Some(reason), now)?;
+            s.escalate_ticket(*id, Some(reason), None, now)?;
             outln!("Ticket {id} escalated to tier 2.");
             Ok(())
         }
         TicketsCmd::Note { id, text } => {
             s.ticket(*id).map_err(not_found_hint)?;
-            s.add_note(*id, text, now)?;
+            s.add_note(*id, text, None, now)?;
             outln!("Note added to ticket {id}.");
             Ok(())
         }
@@ -1041,7 +1041,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
         }
         TicketsCmd::Wait { id } => {
             s.ticket(*id).map_err(not_found_hint)?;
-            s.wait_on_customer(*id, now)?;
+            s.wait_on_customer(*id, None, now)?;
             outln!("Ticket {id} is waiting on the customer; its resolution clock is paused.");
             Ok(())
         }
@@ -1056,7 +1056,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
                 .map(|u| parse_time_at(u, now))
                 .transpose()
                 .map_err(anyhow::Error::msg)?;
-            s.snooze_ticket(*id, until, now)?;
+            s.snooze_ticket(*id, until, None, now)?;
             match until {
                 Some(u) => outln!("Ticket {id} snoozed until {}.", format_time(u)),
                 None => outln!("Ticket {id} snoozed until the customer replies."),
@@ -1065,7 +1065,7 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
         }
         TicketsCmd::Resume { id } => {
             s.ticket(*id).map_err(not_found_hint)?;
-            s.resume_ticket(*id, now)?;
+            s.resume_ticket(*id, None, now)?;
             outln!("Ticket {id} is back in the queue.");
             Ok(())
         }

@@ -200,7 +200,13 @@ fn list_len(app: &App) -> usize {
 fn ticket_cmds(cmds: &[Cmd]) -> Vec<(i64, TicketOp)> {
     cmds.iter()
         .filter_map(|c| match c {
-            Cmd::Ticket(id, op) => Some((*id, op.clone())),
+            Cmd::Ticket(id, version, op) => {
+                assert!(
+                    version.is_some(),
+                    "a change from the cockpit carries the version it saw"
+                );
+                Some((*id, op.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -588,7 +594,7 @@ fn advance_with_a_complete_checklist_advances_without_asking() {
     let id = app.selected_ticket().unwrap().id;
     let items = app.ticket_detail.as_ref().unwrap().checklist.len();
     for item in 0..items {
-        w.store.set_checklist_item(id, item, true, NOW).unwrap();
+        w.store.set_checklist_item(id, item, true, None, NOW).unwrap();
     }
     w.load_ticket_detail(&mut app, id);
     assert!(app.ticket_detail.as_ref().unwrap().checklist.iter().all(|x| *x));

@@ -47,7 +47,7 @@ fn only_the_changed_lists_reload() {
     // nothing changed: no reply at all
     assert!(worker.execute(Cmd::Poll).is_empty());
     // another assistant notes a ticket: only tickets reload
-    other.add_note(1, "from another shell", NOW).unwrap();
+    other.add_note(1, "from another shell", None, NOW).unwrap();
     assert_eq!(parts(worker.execute(Cmd::Poll)), Some(vec!["tickets"]));
     assert!(worker.execute(Cmd::Poll).is_empty());
     // a recompute changes accounts only
@@ -72,6 +72,10 @@ fn only_the_changed_lists_reload() {
     }
     assert_eq!(parts(worker.execute(Cmd::Poll)), Some(vec!["tasks", "investigations"]));
     // our own writes do not come back as someone else's
-    worker.execute(Cmd::Ticket(2, tend::app::data::TicketOp::Note { text: "mine".into() }));
+    worker.execute(Cmd::Ticket(
+        2,
+        None,
+        tend::app::data::TicketOp::Note { text: "mine".into() },
+    ));
     assert!(worker.execute(Cmd::Poll).is_empty());
 }

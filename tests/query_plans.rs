@@ -201,6 +201,7 @@ fn opening_a_detail_the_snapshot_and_the_live_refresh_read_through_indexes() {
     worker.execute(Cmd::Poll);
     worker.execute(Cmd::Ticket(
         5,
+        None,
         TicketOp::Note {
             text: "checked the logs".into(),
         },

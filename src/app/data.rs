@@ -92,7 +92,8 @@ pub enum Cmd {
     PrepareTicketSearch(QueueQuery),
     LoadAccount(i64),
     LoadTicket(i64),
-    Ticket(i64, TicketOp),
+    /// A change to a ticket, with the version of it the user saw (None: do not check).
+    Ticket(i64, Option<i64>, TicketOp),
     MarkReviewed {
         day: String,
         item: String,
@@ -244,6 +245,12 @@ pub enum Reply {
     Ticket(Box<TicketDetail>),
     Done(String),
     Failed(String),
+    /// A change refused because the user's view was out of date (the view is reloaded first);
+    /// `input`: the draft key of the text that went with it, to give back.
+    Stale {
+        message: String,
+        input: Option<String>,
+    },
     ReplyOpen(Box<ReplyOpen>),
     /// The reply left and was recorded.
     ReplySent(String),
@@ -782,18 +789,20 @@ impl Worker {
                     Err(e) => vec![Reply::Failed(format!("Could not load the sample data: {e}"))],
                 }
             }
-            Cmd::Ticket(id, op) => {
+            Cmd::Ticket(id, expected, op) => {
                 let s = &self.store;
                 let result: crate::store::Result<String> = match &op {
-                    TicketOp::SetItem { item, done } => s.set_checklist_item(id, *item, *done, now).map(|step| {
-                        format!(
-                            "#{id} {}: item {} {}",
-                            step.label(),
-                            item + 1,
-                            if *done { "done" } else { "undone" }
-                        )
-                    }),
-                    TicketOp::Advance { reason } => s.advance_ticket(id, reason.as_deref(), now).map(|m| {
+                    TicketOp::SetItem { item, done } => {
+                        s.set_checklist_item(id, *item, *done, expected, now).map(|step| {
+                            format!(
+                                "#{id} {}: item {} {}",
+                                step.label(),
+                                item + 1,
+                                if *done { "done" } else { "undone" }
+                            )
+                        })
+                    }
+                    TicketOp::Advance { reason } => s.advance_ticket(id, reason.as_deref(), expected, now).map(|m| {
                         format!(
                             "#{id}: {} -> {}{}",
                             m.from.label(),
@@ -802,17 +811,21 @@ impl Worker {
                         )
                     }),
                     TicketOp::Back { reason } => s
-                        .move_ticket_back(id, Some(reason), now)
+                        .move_ticket_back(id, Some(reason), expected, now)
                         .map(|m| format!("#{id}: back from {} to {}", m.from.label(), m.to.label())),
                     TicketOp::Escalate { reason } => s
-                        .escalate_ticket(id, Some(reason), now)
+                        .escalate_ticket(id, Some(reason), expected, now)
                         .map(|_| format!("#{id} escalated to tier 2")),
-                    TicketOp::Note { text } => s.add_note(id, text, now).map(|_| format!("Note added to #{id}")),
+                    TicketOp::Note { text } => s
+                        .add_note(id, text, expected, now)
+                        .map(|_| format!("Note added to #{id}")),
                     TicketOp::Wait => s
-                        .wait_on_customer(id, now)
+                        .wait_on_customer(id, expected, now)
                         .map(|_| format!("#{id} is waiting on the customer (resolution clock paused)")),
-                    TicketOp::Resume => s.resume_ticket(id, now).map(|_| format!("#{id} is back in the queue")),
-                    TicketOp::Snooze { until } => s.snooze_ticket(id, *until, now).map(|_| match until {
+                    TicketOp::Resume => s
+                        .resume_ticket(id, expected, now)
+                        .map(|_| format!("#{id} is back in the queue")),
+                    TicketOp::Snooze { until } => s.snooze_ticket(id, *until, expected, now).map(|_| match until {
                         Some(u) => format!("#{id} snoozed until {}", crate::domain::format_time(*u)),
                         None => format!("#{id} snoozed until the customer replies"),
                     }),
@@ -833,6 +846,27 @@ impl Worker {
                         if let Ok(d) = load_ticket(&self.store, id) {
                             out.push(Reply::Ticket(Box::new(d)));
                         }
+                        out.push(self.snapshot());
+                        out
+                    }
+                    Err(e @ crate::store::StoreError::Stale { .. }) => {
+                        // the ticket as it is now first, then the refusal, so that text the
+                        // user typed comes back against the new version
+                        let mut out = Vec::new();
+                        if let Ok(d) = load_ticket(&self.store, id) {
+                            out.push(Reply::Ticket(Box::new(d)));
+                        }
+                        let input = match &op {
+                            TicketOp::Advance { reason: Some(_) } => Some(format!("override:{id}")),
+                            TicketOp::Back { .. } => Some(format!("back:{id}")),
+                            TicketOp::Escalate { .. } => Some(format!("escalate:{id}")),
+                            TicketOp::Note { .. } => Some(format!("note:{id}")),
+                            _ => None,
+                        };
+                        out.push(Reply::Stale {
+                            message: e.to_string(),
+                            input,
+                        });
                         out.push(self.snapshot());
                         out
                     }

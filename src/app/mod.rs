@@ -130,6 +130,18 @@ impl InputPurpose {
         }
     }
 
+    /// The ticket the input changes, if it is a ticket's.
+    pub fn ticket(self) -> Option<i64> {
+        match self {
+            InputPurpose::OverrideReason(id)
+            | InputPurpose::BackReason(id)
+            | InputPurpose::EscalateReason(id)
+            | InputPurpose::Note(id)
+            | InputPurpose::SnoozeUntil(id) => Some(id),
+            InputPurpose::TaskSnooze(_) | InputPurpose::TaskDismiss(_) => None,
+        }
+    }
+
     pub fn from_draft_key(key: &str) -> Option<InputPurpose> {
         let (kind, id) = key.split_once(':')?;
         let id: i64 = id.parse().ok()?;
@@ -423,6 +435,10 @@ pub struct App {
     pub quit: bool,
     /// Text typed into an input that was closed without saving, by purpose: offered again.
     pub drafts: HashMap<InputPurpose, String>,
+    /// The version of its ticket each open input began on (None: the ticket was not shown).
+    input_seen: HashMap<InputPurpose, Option<i64>>,
+    /// The text last submitted under each draft key, to give back if the change is refused.
+    submitted: HashMap<String, String>,
     pub saved_views: Vec<SavedView>,
     pub saved_view_keys: Vec<(Key, usize)>,
     /// Rows visible in the list last drawn, for paging.
@@ -516,6 +532,8 @@ impl App {
             status_is_error: false,
             quit: false,
             drafts: HashMap::new(),
+            input_seen: HashMap::new(),
+            submitted: HashMap::new(),
             saved_views: Vec::new(),
             saved_view_keys: Vec::new(),
             page: 10,
@@ -605,6 +623,14 @@ impl App {
     /// Every item of the day's review, held or not.
     pub fn review_total(&self) -> usize {
         self.review.len() + self.review_more.values().sum::<usize>()
+    }
+
+    /// The version of a ticket as the screen shows it: its detail's, else its queue row's.
+    pub fn shown_ticket_version(&self, id: i64) -> Option<i64> {
+        match self.ticket_detail.as_ref().filter(|d| d.ticket.id == id) {
+            Some(d) => Some(d.ticket.version),
+            None => self.tickets.rows.iter().find(|t| t.id == id).map(|t| t.version),
+        }
     }
 
     pub fn reviewed_count(&self) -> usize {
@@ -1006,6 +1032,10 @@ impl App {
     }
 
     fn open_input(&mut self, purpose: InputPurpose) {
+        if let Some(id) = purpose.ticket() {
+            let seen = self.shown_ticket_version(id);
+            self.input_seen.insert(purpose, seen);
+        }
         let mut area = TextArea::default();
         if let Some(draft) = self.drafts.remove(&purpose) {
             area = TextArea::new(draft.lines().map(str::to_string).collect());
@@ -1220,6 +1250,28 @@ impl App {
                     self.info(format!("{m} Enter opens an account; 3 is the ticket queue."));
                 } else {
                     self.info(m);
+                }
+                Vec::new()
+            }
+            Reply::Stale { message, input } => {
+                let back = input.and_then(|key| {
+                    let purpose = InputPurpose::from_draft_key(&key)?;
+                    Some((purpose, self.submitted.remove(&key)?))
+                });
+                match back {
+                    // the text comes back in its input, against the ticket as it is now
+                    Some((purpose, text)) if matches!(self.mode, Mode::Normal) => {
+                        self.drafts.insert(purpose, text);
+                        self.open_input(purpose);
+                        self.error(format!(
+                            "{message}. Your text is kept: Enter sends it again, Esc keeps it as a draft."
+                        ));
+                    }
+                    Some((purpose, text)) => {
+                        self.drafts.insert(purpose, text);
+                        self.error(format!("{message}. Your text is kept as a draft."));
+                    }
+                    None => self.error(format!("{message}.")),
                 }
                 Vec::new()
             }
@@ -1633,15 +1685,21 @@ impl App {
                     _ => None,
                 };
                 match choose {
-                    Some(0) => vec![Cmd::Ticket(ticket, TicketOp::Snooze { until: None })],
+                    Some(0) => vec![Cmd::Ticket(
+                        ticket,
+                        self.shown_ticket_version(ticket),
+                        TicketOp::Snooze { until: None },
+                    )],
                     Some(1) => vec![Cmd::Ticket(
                         ticket,
+                        self.shown_ticket_version(ticket),
                         TicketOp::Snooze {
                             until: Some(tomorrow_morning(self.now)),
                         },
                     )],
                     Some(2) => vec![Cmd::Ticket(
                         ticket,
+                        self.shown_ticket_version(ticket),
                         TicketOp::Snooze {
                             until: Some(next_week(self.now)),
                         },
@@ -1673,13 +1731,18 @@ impl App {
                         self.mode = Mode::Input { purpose, area };
                         return Vec::new();
                     }
+                    // the version the user saw when they began: a change made since is theirs to see first
+                    let seen = self.input_seen.remove(&purpose).flatten();
+                    if let Some(key) = purpose.draft_key() {
+                        self.submitted.insert(key, text.clone());
+                    }
                     return match purpose {
                         InputPurpose::OverrideReason(id) => {
-                            vec![Cmd::Ticket(id, TicketOp::Advance { reason: Some(text) })]
+                            vec![Cmd::Ticket(id, seen, TicketOp::Advance { reason: Some(text) })]
                         }
-                        InputPurpose::BackReason(id) => vec![Cmd::Ticket(id, TicketOp::Back { reason: text })],
+                        InputPurpose::BackReason(id) => vec![Cmd::Ticket(id, seen, TicketOp::Back { reason: text })],
                         InputPurpose::EscalateReason(id) => {
-                            let mut cmds = vec![Cmd::Ticket(id, TicketOp::Escalate { reason: text })];
+                            let mut cmds = vec![Cmd::Ticket(id, seen, TicketOp::Escalate { reason: text })];
                             // tell the customer: the Escalation template, once the escalation is recorded
                             if let Some(t) = self.templates.for_use(&crate::domain::template::Use::Escalation) {
                                 cmds.push(Cmd::OpenReply {
@@ -1692,7 +1755,7 @@ impl App {
                             }
                             cmds
                         }
-                        InputPurpose::Note(id) => vec![Cmd::Ticket(id, TicketOp::Note { text })],
+                        InputPurpose::Note(id) => vec![Cmd::Ticket(id, seen, TicketOp::Note { text })],
                         InputPurpose::TaskDismiss(id) => vec![Cmd::Task(id, data::TaskOp::Dismiss { reason: text })],
                         InputPurpose::TaskSnooze(id) => match crate::cli::parse_time_at(&text, self.now) {
                             Ok(until) => vec![Cmd::Task(
@@ -1708,7 +1771,7 @@ impl App {
                             }
                         },
                         InputPurpose::SnoozeUntil(id) => match crate::cli::parse_time_at(&text, self.now) {
-                            Ok(until) => vec![Cmd::Ticket(id, TicketOp::Snooze { until: Some(until) })],
+                            Ok(until) => vec![Cmd::Ticket(id, seen, TicketOp::Snooze { until: Some(until) })],
                             Err(e) => {
                                 self.error(e);
                                 self.mode = Mode::Input { purpose, area };
@@ -2000,7 +2063,11 @@ impl App {
                 }
                 let item = self.checklist_cursor.min(d.checklist.len().saturating_sub(1));
                 let done = !d.checklist.get(item).copied().unwrap_or(false);
-                return vec![Cmd::Ticket(id, TicketOp::SetItem { item, done })];
+                return vec![Cmd::Ticket(
+                    id,
+                    Some(d.ticket.version),
+                    TicketOp::SetItem { item, done },
+                )];
             }
             Action::Advance => {
                 let Some(t) = self.active_ticket() else {
@@ -2014,7 +2081,7 @@ impl App {
                 } else if complete || loaded.is_none() {
                     // without the detail yet, let the store judge the checklist: an incomplete
                     // one comes back as a message, and the next press asks for a reason
-                    return vec![Cmd::Ticket(id, TicketOp::Advance { reason: None })];
+                    return vec![Cmd::Ticket(id, Some(t.version), TicketOp::Advance { reason: None })];
                 } else {
                     self.open_input(InputPurpose::OverrideReason(id));
                 }
@@ -2042,8 +2109,10 @@ impl App {
                 None => return self.no_ticket(),
             },
             Action::Wait => match self.active_ticket() {
-                Some(t) if t.waiting_since.is_some() => return vec![Cmd::Ticket(t.id, TicketOp::Resume)],
-                Some(t) => return vec![Cmd::Ticket(t.id, TicketOp::Wait)],
+                Some(t) if t.waiting_since.is_some() => {
+                    return vec![Cmd::Ticket(t.id, Some(t.version), TicketOp::Resume)];
+                }
+                Some(t) => return vec![Cmd::Ticket(t.id, Some(t.version), TicketOp::Wait)],
                 None => return self.no_ticket(),
             },
             Action::Snooze => match self.active_ticket() {
@@ -2056,7 +2125,7 @@ impl App {
                 None => return self.no_ticket(),
             },
             Action::Resume => match self.active_ticket() {
-                Some(t) => return vec![Cmd::Ticket(t.id, TicketOp::Resume)],
+                Some(t) => return vec![Cmd::Ticket(t.id, Some(t.version), TicketOp::Resume)],
                 None => return self.no_ticket(),
             },
             Action::Reply => return self.reply_to_selection(false),

@@ -102,6 +102,9 @@ pub enum StoreError {
     NotFound { what: &'static str, id: String },
     #[error("{0}")]
     Rule(String),
+    /// A change made on a row read before someone else changed it: refused, so nothing is lost.
+    #[error("{what} was changed meanwhile ({change}), so your change was not made; it shows as it is now")]
+    Stale { what: String, change: String },
     #[error(transparent)]
     Word(#[from] UnknownWord),
     #[error("database error: {0}")]
@@ -301,6 +304,36 @@ impl Store {
             params![now, actor, entity, entity_id, action, detail],
         )?;
         Ok(())
+    }
+
+    /// Refuse a change to an entity read at version `expected` when it has moved on to `found`
+    /// since, saying who changed it last and how.
+    pub(crate) fn check_version(
+        conn: &Connection,
+        entity: &str,
+        id: i64,
+        expected: Option<i64>,
+        found: i64,
+    ) -> Result<()> {
+        if expected.is_none_or(|v| v == found) {
+            return Ok(());
+        }
+        let last: Option<(String, Timestamp, String)> = conn
+            .query_row(
+                "SELECT actor, at, action FROM audit_log WHERE entity = ?1 AND entity_id = ?2 ORDER BY id DESC LIMIT 1",
+                params![entity, id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let change = match last {
+            Some((actor, at, action)) => format!("{action} by {actor}, {}", crate::domain::format_time(at)),
+            None => "by another process".to_string(),
+        };
+        let what = match entity {
+            "ticket" => format!("Ticket #{id}"),
+            other => format!("{}{} {id}", other[..1].to_uppercase(), &other[1..]),
+        };
+        Err(StoreError::Stale { what, change })
     }
 
     /// The audit log, newest first.

@@ -296,9 +296,17 @@ impl Store {
     }
 
     /// Tick (or untick) a checklist item (0-based) of the ticket's current step.
-    pub fn set_checklist_item(&self, id: i64, item: usize, done: bool, now: Timestamp) -> Result<Step> {
+    pub fn set_checklist_item(
+        &self,
+        id: i64,
+        item: usize,
+        done: bool,
+        expected: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Step> {
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         let number = sop::checklist_item(t.step, item + 1).map_err(StoreError::rule)?;
         let label = t.step.checklist()[number];
         if done {
@@ -321,9 +329,10 @@ impl Store {
     }
 
     /// Forward one step: when the checklist is done, or with an override reason.
-    pub fn advance_ticket(&self, id: i64, reason: Option<&str>, now: Timestamp) -> Result<Move> {
+    pub fn advance_ticket(&self, id: i64, reason: Option<&str>, expected: Option<i64>, now: Timestamp) -> Result<Move> {
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         let done = checklist_done(&tx, id, t.step)?;
         let m = sop::advance(t.step, &done, reason).map_err(StoreError::rule)?;
         let mut f = t.clock_facts();
@@ -378,9 +387,16 @@ impl Store {
     }
 
     /// Back one step, with a reason. Moving back undoes the timestamps of the steps left.
-    pub fn move_ticket_back(&self, id: i64, reason: Option<&str>, now: Timestamp) -> Result<Move> {
+    pub fn move_ticket_back(
+        &self,
+        id: i64,
+        reason: Option<&str>,
+        expected: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Move> {
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         let m = sop::back(t.step, reason).map_err(StoreError::rule)?;
         let mut f = t.clock_facts();
         match m.to {
@@ -415,9 +431,16 @@ impl Store {
         Ok(m)
     }
 
-    pub fn escalate_ticket(&self, id: i64, reason: Option<&str>, now: Timestamp) -> Result<String> {
+    pub fn escalate_ticket(
+        &self,
+        id: i64,
+        reason: Option<&str>,
+        expected: Option<i64>,
+        now: Timestamp,
+    ) -> Result<String> {
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         let reason = sop::escalate(t.step, t.tier(), reason).map_err(StoreError::rule)?;
         tx.execute(
             "UPDATE tickets SET support_tier = 2, version = version + 1, updated_at = ?2 WHERE id = ?1",
@@ -429,13 +452,14 @@ impl Store {
         Ok(reason)
     }
 
-    pub fn add_note(&self, id: i64, text: &str, now: Timestamp) -> Result<()> {
+    pub fn add_note(&self, id: i64, text: &str, expected: Option<i64>, now: Timestamp) -> Result<()> {
         let text = text.trim();
         if text.is_empty() {
             return Err(StoreError::Rule("a note needs some text".into()));
         }
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         add_event(&tx, id, now, &self.actor, "note", text, Some(t.step), None)?;
         touch(&tx, id, now)?;
         Store::audit(&tx, &self.actor, now, "ticket", id, "note", text)?;
@@ -444,9 +468,10 @@ impl Store {
     }
 
     /// Wait on the customer: the resolution clock pauses until they reply or the wait ends.
-    pub fn wait_on_customer(&self, id: i64, now: Timestamp) -> Result<()> {
+    pub fn wait_on_customer(&self, id: i64, expected: Option<i64>, now: Timestamp) -> Result<()> {
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         if t.step == Step::Closed {
             return Err(StoreError::Rule("the ticket is closed".into()));
         }
@@ -475,9 +500,16 @@ impl Store {
     }
 
     /// Snooze until a time, or until the customer replies.
-    pub fn snooze_ticket(&self, id: i64, until: Option<Timestamp>, now: Timestamp) -> Result<()> {
+    pub fn snooze_ticket(
+        &self,
+        id: i64,
+        until: Option<Timestamp>,
+        expected: Option<i64>,
+        now: Timestamp,
+    ) -> Result<()> {
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         if t.step == Step::Closed {
             return Err(StoreError::Rule("the ticket is closed".into()));
         }
@@ -499,9 +531,10 @@ impl Store {
     }
 
     /// End a wait or a snooze by hand.
-    pub fn resume_ticket(&self, id: i64, now: Timestamp) -> Result<()> {
+    pub fn resume_ticket(&self, id: i64, expected: Option<i64>, now: Timestamp) -> Result<()> {
         let tx = self.write_tx()?;
         let t = load_ticket(&tx, id)?;
+        Store::check_version(&tx, "ticket", id, expected, t.version)?;
         if t.waiting_since.is_none() && !t.is_snoozed(now) {
             return Err(StoreError::Rule(format!("ticket {id} is neither waiting nor snoozed")));
         }
