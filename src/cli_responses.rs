@@ -302,6 +302,7 @@ pub fn reply(
         template: t.map(|t| t.slug.clone()),
         template_step: t.and_then(|t| t.used_for.step()),
         draft,
+        version: None,
     };
     let via = match deliver {
         DeliverArg::Send => Via::Command,

@@ -440,6 +440,8 @@ pub struct OutgoingReply {
     pub template_step: Option<Step>,
     /// The edited draft: a `Subject:` line, a blank line, the body.
     pub draft: String,
+    /// The version of the ticket (or account) the reply was written against; None: unchecked.
+    pub version: Option<i64>,
 }
 
 /// How a reply leaves.

@@ -358,6 +358,7 @@ fn sequences_schedule_from_the_enrolment_day_and_never_twice() {
             template: o.template.clone(),
             template_step: None,
             draft: o.text.replace("{first_step}", "importing your patients"),
+            version: o.version,
         },
         via: Via::Record,
     });

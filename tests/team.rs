@@ -156,3 +156,65 @@ fn a_note_typed_while_someone_else_changed_the_ticket_comes_back_and_goes_in_on_
     assert_eq!(events.len(), before + 2);
     assert_eq!(events.iter().filter(|e| e.body == "checked the logs").count(), 1);
 }
+
+#[test]
+fn a_reply_to_a_ticket_changed_since_it_was_opened_is_not_sent_and_stays_in_the_editor() {
+    use tend::app::data::Reply;
+    use tend::responses::Via;
+    let (_dir, path) = shared();
+    let priya = Store::open(&path, "priya").unwrap();
+    let mut w = Worker::new(
+        Store::open(&path, "me").unwrap(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        Some(NOW),
+    );
+    let open = |w: &mut Worker| {
+        let r = w.execute(Cmd::OpenReply {
+            ticket: Some(4),
+            account: None,
+            task: None,
+            template: None,
+            use_draft: false,
+        });
+        match r.into_iter().next() {
+            Some(Reply::ReplyOpen(o)) => *o,
+            _ => panic!("no reply opened"),
+        }
+    };
+    let o = open(&mut w);
+    let editor = tend::app::reply::ReplyEditor::new(o.clone(), None);
+    let mut out = editor.outgoing();
+    out.draft = "Subject: Re: your ticket\n\nHello, it is fixed.".into();
+    assert_eq!(out.version, o.version);
+    priya.add_note(4, "already on it", None, NOW).unwrap();
+    let sent = |w: &mut Worker, reply: tend::responses::OutgoingReply| {
+        w.execute(Cmd::SendReply {
+            key: o.key.clone(),
+            reply,
+            via: Via::Record,
+        })
+    };
+    let recorded = |s: &Store| s.ticket_events(4).unwrap().iter().filter(|e| e.kind == "reply").count();
+    let before = recorded(&w.store);
+    let replies = sent(&mut w, out.clone());
+    assert!(
+        matches!(&replies[0], Reply::Ticket(d) if d.ticket.id == 4),
+        "the ticket reloads first"
+    );
+    let new_version = match &replies[1] {
+        Reply::ReplyStale { message, version } => {
+            assert!(message.contains("Ticket #4 was changed meanwhile"), "{message}");
+            assert!(message.contains("note by priya"), "{message}");
+            *version
+        }
+        _ => panic!("not refused"),
+    };
+    assert!(new_version > o.version);
+    assert_eq!(recorded(&w.store), before, "nothing was sent or recorded");
+    // on the version it now knows, the same reply goes
+    out.version = new_version;
+    let replies = sent(&mut w, out);
+    assert!(matches!(&replies[0], Reply::ReplySent(_)), "sent on the new version");
+    assert_eq!(recorded(&w.store), before + 1);
+}

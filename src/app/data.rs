@@ -219,6 +219,8 @@ pub struct ReplyOpen {
     pub pick: bool,
     /// A draft came back where this template was asked for: offer to replace it.
     pub suggest: Option<String>,
+    /// The version of the ticket (or, without one, the account) the reply answers, as read.
+    pub version: Option<i64>,
 }
 
 /// One part of the snapshot, reloaded alone when only it changed.
@@ -256,6 +258,12 @@ pub enum Reply {
     ReplySent(String),
     /// The reply did not leave; the editor stays open with its text.
     ReplyFailed(String),
+    /// The reply did not leave: what it answers changed since it was opened (shown reloaded).
+    /// The editor stays open with its text, now on `version`.
+    ReplyStale {
+        message: String,
+        version: Option<i64>,
+    },
     Drafts(Vec<Draft>),
     Templates(Box<TemplateSet>),
     InvestigationOpen(Box<InvestigationOpen>),
@@ -561,6 +569,23 @@ impl Worker {
                 Err(e) => vec![Reply::Failed(format!("Could not drop the draft: {e}"))],
             },
             Cmd::SendReply { key, reply, via } => {
+                // a reply written to a ticket someone has changed since is theirs to read first
+                if let Err(e @ crate::store::StoreError::Stale { .. }) =
+                    self.store.check_current(reply.ticket, reply.account, reply.version)
+                {
+                    let mut out = Vec::new();
+                    if let Some(id) = reply.ticket
+                        && let Ok(d) = load_ticket(&self.store, id)
+                    {
+                        out.push(Reply::Ticket(Box::new(d)));
+                    }
+                    let version = self.store.check_current(reply.ticket, reply.account, None).ok();
+                    out.push(Reply::ReplyStale {
+                        message: e.to_string(),
+                        version,
+                    });
+                    return out;
+                }
                 match crate::responses::deliver_and_record(&self.store, &self.responses, &reply, &via, now) {
                     Ok(msg) => {
                         let mut out = Vec::new();
@@ -977,6 +1002,10 @@ impl Worker {
             restored: None,
             pick: false,
             suggest: None,
+            version: Some(match &facts.ticket {
+                Some(t) => t.version,
+                None => facts.account.version,
+            }),
         };
         if use_draft {
             let kept = self.store.drafts().map_err(|e| e.to_string())?;

@@ -1324,6 +1324,16 @@ impl App {
                 self.info(m);
                 Vec::new()
             }
+            Reply::ReplyStale { message, version } => {
+                if let Mode::Reply(e) = &mut self.mode {
+                    e.stage = reply::ReplyStage::Edit;
+                    e.version = version;
+                }
+                self.error(format!(
+                    "{message}. Your reply is kept and was not sent: read the ticket, then send it again if it still fits."
+                ));
+                Vec::new()
+            }
             Reply::ReplyFailed(m) => {
                 if let Mode::Reply(e) = &mut self.mode {
                     e.stage = reply::ReplyStage::Edit;

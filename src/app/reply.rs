@@ -70,6 +70,8 @@ pub struct ReplyEditor {
     /// The text is a kept draft: it is someone's typing even before it is edited again.
     pub from_draft: bool,
     pub stage: ReplyStage,
+    /// The version of what it answers when it was opened: sending is refused if it changed.
+    pub version: Option<i64>,
 }
 
 /// The key a reply's draft is kept under.
@@ -110,6 +112,7 @@ impl ReplyEditor {
             original: open.text,
             area,
             stage: ReplyStage::Edit,
+            version: open.version,
         };
         e.mark_placeholders();
         // start at the first thing to fill, else at the greeting
@@ -202,6 +205,7 @@ impl ReplyEditor {
             template: self.template.as_ref().map(|t| t.slug.clone()),
             template_step: self.template.as_ref().and_then(|t| t.used_for.step()),
             draft: self.text(),
+            version: self.version,
         }
     }
 

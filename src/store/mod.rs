@@ -336,6 +336,28 @@ impl Store {
         Err(StoreError::Stale { what, change })
     }
 
+    /// Refuse, as `check_version` does, a change to a ticket (or, without one, an account) read
+    /// at version `expected`, when it has changed since. Ok: its version now.
+    pub fn check_current(&self, ticket: Option<i64>, account: Option<i64>, expected: Option<i64>) -> Result<i64> {
+        let (entity, table, id) = match (ticket, account) {
+            (Some(t), _) => ("ticket", "tickets", t),
+            (None, Some(a)) => ("account", "accounts", a),
+            (None, None) => return Ok(0),
+        };
+        let found: i64 = self
+            .conn
+            .query_row(&format!("SELECT version FROM {table} WHERE id = ?1"), [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| StoreError::NotFound {
+                what: entity,
+                id: id.to_string(),
+            })?;
+        Self::check_version(&self.conn, entity, id, expected, found)?;
+        Ok(found)
+    }
+
     /// The audit log, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
         let mut stmt = self
