@@ -216,6 +216,7 @@ fn app_in(store: &Store, snap: &Snapshot, view: View, detail: bool, loaded_detai
                 restored: None,
                 pick: false,
                 suggest: None,
+                version: Some(1),
             };
             let t = app.templates.get("resolution").cloned();
             Mode::Reply(Box::new(tend::app::reply::ReplyEditor::new(open, t)))
