@@ -77,6 +77,20 @@ pub enum Command {
     /// List investigations
     #[command(subcommand)]
     Investigations(crate::cli_investigate::InvestigationsCmd),
+    /// Who changed what: the audit log, newest first
+    Audit {
+        /// Only entries at or after this: 2026-11-20, 2026-11-20T09:00, or 7d / 12h / 30m ago
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this actor's entries (the name given with --as, or the login name)
+        #[arg(long = "actor", id = "audit_actor")]
+        by: Option<String>,
+        /// At most this many entries (0: all)
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        #[command(flatten)]
+        format: FormatArg,
+    },
     /// The day's review as a digest (for cron mail): breaches, drops, tasks due
     Today {
         /// text or md
@@ -133,6 +147,9 @@ pub struct DemoArgs {
     /// Random seed: the same seed gives the same data
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Leave the alerts the sample's state calls for to the first `tend health recompute`
+    #[arg(long)]
+    pub no_alerts: bool,
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +380,28 @@ fn check_time(s: &str) -> Result<String, String> {
 /// The latest moment tend accepts: the end of year 9999.
 const LATEST: Timestamp = 253_402_300_799;
 
+/// A moment in the past for `--since`: a date or time as `parse_time_at` takes them, or an
+/// age: 7d, 12h, 30m (ago).
+pub fn parse_since(s: &str, now: Timestamp) -> Result<Timestamp> {
+    let t = s.trim().trim_start_matches('-');
+    let (n, unit) = t.split_at(t.len().saturating_sub(1));
+    let age = match (n.parse::<i64>(), unit) {
+        (Ok(n), "d") => Some(n * 86_400),
+        (Ok(n), "h") => Some(n * 3_600),
+        (Ok(n), "m") => Some(n * 60),
+        _ => None,
+    };
+    match age {
+        Some(a) => Ok(now - a),
+        None => parse_time_at(s, now).map_err(|_| {
+            anyhow::anyhow!(
+                "'{}' is not a time; use 2026-11-20, 2026-11-20T09:00, or an age like 7d, 12h, 30m",
+                s.trim()
+            )
+        }),
+    }
+}
+
 pub fn parse_time_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     let s = s.trim();
     let bad = || format!("'{s}' is not a time; use 2026-11-23T09:00, 2026-11-23, or +4h / +2d / +30m");
@@ -452,6 +491,36 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Templates(c) => crate::cli_responses::templates(&ctx, c),
         Command::Tasks(c) => crate::cli_tasks::tasks(&ctx, c),
         Command::Playbooks(c) => crate::cli_tasks::playbooks(&ctx, c),
+        Command::Audit {
+            since,
+            by,
+            limit,
+            format,
+        } => {
+            let since = since.as_deref().map(|s| parse_since(s, ctx.now)).transpose()?;
+            let entries = ctx.store.audit_entries(&crate::store::AuditQuery {
+                since,
+                actor: by.clone(),
+                limit: *limit,
+            })?;
+            output::print_listing(format.format, &entries, || {
+                let mut t = Table::new(vec!["AT", "ACTOR", "WHAT", "ACTION", "DETAIL"]);
+                for e in &entries {
+                    t.push(vec![
+                        format_time(e.at),
+                        e.actor.clone(),
+                        match e.entity_id {
+                            Some(id) if id != 0 => format!("{} {id}", e.entity),
+                            _ => e.entity.clone(),
+                        },
+                        e.action.clone(),
+                        e.detail.clone(),
+                    ]);
+                }
+                t
+            })?;
+            Ok(())
+        }
         Command::Today { format, out } => {
             let text = crate::reports::today(&ctx.store, &ctx.config.health, ctx.now, format == "md")?;
             crate::cli_investigate::write_or_print(out.as_ref(), &text)
@@ -482,15 +551,19 @@ fn demo(ctx: &Context, a: &DemoArgs) -> Result<()> {
     ctx.store.recompute_health(rules, ctx.now)?;
     // the alerts the sample's state calls for, as a book in use would have them: Today opens
     // with its tasks, and the first recompute raises only what is new
-    let playbooks = crate::cli_tasks::load_playbooks(None);
-    let raised = ctx.store.raise_alerts(rules, &playbooks.playbooks, ctx.now)?;
+    let alerts = if a.no_alerts {
+        "no alerts raised yet (`tend health recompute` raises them)".to_string()
+    } else {
+        let playbooks = crate::cli_tasks::load_playbooks(None);
+        let raised = ctx.store.raise_alerts(rules, &playbooks.playbooks, ctx.now)?;
+        format!("{raised} alert task{} raised", if raised == 1 { "" } else { "s" })
+    };
     outln!(
-        "Loaded sample data: {} accounts, {} contacts, {} tickets, {} signals; health computed, {raised} alert task{} raised.",
+        "Loaded sample data: {} accounts, {} contacts, {} tickets, {} signals; health computed, {alerts}.",
         counts.accounts,
         counts.contacts,
         counts.tickets,
         counts.signals,
-        if raised == 1 { "" } else { "s" }
     );
     outln!("Next: `tend` opens the cockpit, `tend accounts list` lists the accounts.");
     Ok(())

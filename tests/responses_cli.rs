@@ -66,10 +66,10 @@ impl Tend {
         }
     }
 
-    /// The deterministic demo data (60 accounts, 300 tickets).
+    /// The deterministic demo data (60 accounts, 300 tickets), before any alert is raised.
     fn demo() -> Tend {
         let t = Tend::new();
-        let out = t.ok(&["demo"]);
+        let out = t.ok(&["demo", "--no-alerts"]);
         assert!(out.starts_with("Loaded sample data: 60 accounts, "), "{out}");
         t
     }

@@ -74,6 +74,39 @@ fn a_change_on_an_old_version_is_refused_and_changes_nothing() {
     assert_eq!(me.ticket_events(3).unwrap().len(), events + 1);
 }
 
+/// Answer the app's commands with the worker, as the cockpit's loop does, until none are left.
+fn run(app: &mut App, worker: &mut Worker, cmds: Vec<Cmd>) {
+    let mut cmds = tend::app::data::settle(&worker.store, app, cmds).unwrap();
+    while let Some(c) = cmds.pop() {
+        for r in worker.execute(c) {
+            cmds.extend(app.update(Msg::Reply(r)));
+        }
+        cmds = tend::app::data::settle(&worker.store, app, cmds).unwrap();
+    }
+}
+
+/// The cockpit loaded from `path`, on the ticket queue.
+fn loaded_app(path: &std::path::Path, worker: &mut Worker) -> App {
+    let mut app = App::new(
+        KeyMap::default(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        path.display().to_string(),
+        "me".into(),
+        NOW,
+    );
+    let cmds: Vec<Cmd> = worker
+        .execute(Cmd::LoadAll)
+        .into_iter()
+        .flat_map(|r| app.update(Msg::Reply(r)))
+        .collect();
+    run(&mut app, worker, cmds);
+    app.view = View::Tickets;
+    let cmds = app.list_requests();
+    run(&mut app, worker, cmds);
+    app
+}
+
 fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
@@ -88,32 +121,7 @@ fn a_note_typed_while_someone_else_changed_the_ticket_comes_back_and_goes_in_on_
         SlaTargets::default(),
         Some(NOW),
     );
-    let mut app = App::new(
-        KeyMap::default(),
-        HealthRules::default(),
-        SlaTargets::default(),
-        path.display().to_string(),
-        "me".into(),
-        NOW,
-    );
-    let run = |app: &mut App, worker: &mut Worker, cmds: Vec<Cmd>| {
-        let mut cmds = tend::app::data::settle(&worker.store, app, cmds).unwrap();
-        while let Some(c) = cmds.pop() {
-            for r in worker.execute(c) {
-                cmds.extend(app.update(Msg::Reply(r)));
-            }
-            cmds = tend::app::data::settle(&worker.store, app, cmds).unwrap();
-        }
-    };
-    let cmds: Vec<Cmd> = worker
-        .execute(Cmd::LoadAll)
-        .into_iter()
-        .flat_map(|r| app.update(Msg::Reply(r)))
-        .collect();
-    run(&mut app, &mut worker, cmds);
-    app.view = View::Tickets;
-    let cmds = app.list_requests();
-    run(&mut app, &mut worker, cmds);
+    let mut app = loaded_app(&path, &mut worker);
     let id = app.selected_ticket().unwrap().id;
     run(&mut app, &mut worker, vec![Cmd::LoadTicket(id)]);
     let before = worker.store.ticket_events(id).unwrap().len();
@@ -217,4 +225,125 @@ fn a_reply_to_a_ticket_changed_since_it_was_opened_is_not_sent_and_stays_in_the_
     let replies = sent(&mut w, out);
     assert!(matches!(&replies[0], Reply::ReplySent(_)), "sent on the new version");
     assert_eq!(recorded(&w.store), before + 1);
+}
+
+fn tend(path: &std::path::Path, actor: &str, now: &str, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("tend")
+        .unwrap()
+        .env("HOME", path.parent().unwrap())
+        .env("XDG_CONFIG_HOME", path.parent().unwrap().join("config"))
+        .args(["--db", path.to_str().unwrap(), "--as", actor, "--now", now])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn tend_audit_shows_who_changed_what_since_when_and_by_whom() {
+    let (_dir, path) = shared();
+    let id = {
+        let s = Store::open(&path, "me").unwrap();
+        (1..)
+            .map(|i| s.ticket(i).unwrap())
+            .find(|t| t.closed_at.is_none() && t.support_tier == 1)
+            .unwrap()
+            .id
+    };
+    let idt = id.to_string();
+    let label = format!("ticket {id}");
+    let ok = |o: std::process::Output| {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    ok(tend(
+        &path,
+        "priya",
+        "2026-11-20T10:00:00Z",
+        &["tickets", "note", &idt, "called the customer"],
+    ));
+    ok(tend(
+        &path,
+        "sam",
+        "2026-11-21T10:00:00Z",
+        &["tickets", "note", &idt, "sent the fix"],
+    ));
+    ok(tend(
+        &path,
+        "priya",
+        "2026-11-22T08:00:00Z",
+        &["tickets", "escalate", &idt, "--reason", "needs engineering"],
+    ));
+    let now = "2026-11-22T09:00:00Z";
+    let all = ok(tend(&path, "me", now, &["audit"]));
+    let lines: Vec<&str> = all.lines().filter(|l| l.contains(&label)).collect();
+    assert_eq!(lines.len(), 3, "{all}");
+    assert!(
+        lines[0].contains("priya") && lines[0].contains("escalate"),
+        "newest first: {all}"
+    );
+    assert!(
+        lines[2].contains("priya") && lines[2].contains("called the customer"),
+        "{all}"
+    );
+    let priya = ok(tend(&path, "me", now, &["audit", "--actor", "priya"]));
+    assert!(
+        priya.contains("called the customer") && priya.contains("needs engineering"),
+        "{priya}"
+    );
+    assert!(!priya.contains("sent the fix"), "{priya}");
+    // since 12 hours ago (21:00 on the 21st): Sam's note of the 21st at 10:00 is older
+    let recent = ok(tend(&path, "me", now, &["audit", "--since", "12h"]));
+    assert!(
+        recent.contains("needs engineering") && !recent.contains("sent the fix"),
+        "{recent}"
+    );
+    let dated = ok(tend(
+        &path,
+        "me",
+        now,
+        &["audit", "--since", "2026-11-21", "--format", "json"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&dated).unwrap();
+    let actors: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    // the demo was loaded at 09:00 on the 22nd, before the notes were written (ids order)
+    assert_eq!(actors, ["priya", "sam", "founder"]);
+    let bad = tend(&path, "me", now, &["audit", "--since", "last tuesday"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a time"));
+
+    // the ticket's and the account's audit panes in the cockpit
+    let store = Store::open(&path, "me").unwrap();
+    let d = tend::app::data::load_ticket(&store, id).unwrap();
+    let actions: Vec<(&str, &str)> = d.audit.iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
+    assert_eq!(actions, [("priya", "escalate"), ("sam", "note"), ("priya", "note")]);
+    let mut worker = Worker::new(
+        Store::open(&path, "me").unwrap(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        Some(NOW),
+    );
+    let mut app = loaded_app(&path, &mut worker);
+    app.select_ticket_id(id);
+    let cmds = app.list_requests();
+    run(&mut app, &mut worker, cmds);
+    assert_eq!(app.selected_ticket().unwrap().id, id);
+    run(&mut app, &mut worker, vec![Cmd::LoadTicket(id)]);
+    let screen = tend::tui::render_to_text(&mut app, &tend::ui::theme::Theme::mono(), 120, 80);
+    assert!(screen.contains("Changes (who, what; newest first)"), "{screen}");
+    assert!(screen.contains("sam note: sent the fix"), "{screen}");
+    let account = d.ticket.account_id;
+    store
+        .start_playbook(account, &tend::playbooks::PlaybookSet::load(None).playbooks[0], NOW)
+        .unwrap();
+    let a = tend::app::data::load_account(&store, account, NOW, &HealthRules::default()).unwrap();
+    assert!(
+        a.audit.iter().any(|e| e.actor == "me" && e.action == "playbook"),
+        "{:?}",
+        a.audit
+    );
 }

@@ -46,6 +46,8 @@ pub struct AccountDetail {
     /// Sequences the account is in now.
     pub enrollments: Vec<Enrollment>,
     pub investigations: Vec<crate::store::InvestigationRow>,
+    /// Who changed what on the account, newest first.
+    pub audit: Vec<crate::store::AuditEntry>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +56,8 @@ pub struct TicketDetail {
     pub checklist: Vec<bool>,
     pub events: Vec<TicketEvent>,
     pub investigations: Vec<crate::store::InvestigationRow>,
+    /// Who changed what on the ticket, newest first.
+    pub audit: Vec<crate::store::AuditEntry>,
 }
 
 /// A change to a ticket.
@@ -398,6 +402,7 @@ pub fn load_account(
         ticket_events: store.account_timeline(id, 12)?,
         enrollments: store.enrollments(Some(id), false)?,
         investigations: store.investigations(Some(id))?,
+        audit: store.audit_of(crate::store::AuditOf::Account(id), AUDIT_SHOWN)?,
         account,
     })
 }
@@ -408,9 +413,13 @@ pub fn load_ticket(store: &Store, id: i64) -> crate::store::Result<TicketDetail>
         checklist: store.checklist(id, ticket.step)?,
         events: store.ticket_events(id)?,
         investigations: store.ticket_investigations(id)?,
+        audit: store.audit_of(crate::store::AuditOf::Ticket(id), AUDIT_SHOWN)?,
         ticket,
     })
 }
+
+/// The audit entries a detail shows.
+const AUDIT_SHOWN: usize = 12;
 
 /// The worker's state: the store and the last change counter it saw.
 pub struct Worker {

@@ -360,11 +360,48 @@ impl Store {
 
     /// The audit log, newest first.
     pub fn audit_log(&self, limit: usize) -> Result<Vec<AuditEntry>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at, actor, entity, entity_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?1")?;
+        self.audit_entries(&AuditQuery {
+            limit,
+            ..AuditQuery::default()
+        })
+    }
+
+    /// The audit log entries at or after `since` (and by `actor`), newest first, `limit` at most
+    /// (0: all).
+    pub fn audit_entries(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let limit = if q.limit == 0 { -1 } else { q.limit as i64 };
+        self.read_audit(
+            "SELECT at, actor, entity, entity_id, action, detail FROM audit_log \
+             WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR actor = ?2) ORDER BY id DESC LIMIT ?3",
+            params![q.since, q.actor, limit],
+        )
+    }
+
+    /// Who changed what on one ticket, or on one account (its own entries, and those of its
+    /// contacts, tasks and investigations), newest first.
+    pub fn audit_of(&self, of: AuditOf, limit: usize) -> Result<Vec<AuditEntry>> {
+        match of {
+            AuditOf::Ticket(id) => self.read_audit(
+                "SELECT at, actor, entity, entity_id, action, detail FROM audit_log \
+                 WHERE entity = 'ticket' AND entity_id = ?1 ORDER BY id DESC LIMIT ?2",
+                params![id, limit as i64],
+            ),
+            AuditOf::Account(id) => self.read_audit(
+                "SELECT at, actor, entity, entity_id, action, detail FROM audit_log WHERE id IN ( \
+                 SELECT id FROM audit_log WHERE entity = 'account' AND entity_id = ?1 \
+                 UNION ALL SELECT l.id FROM tasks t JOIN audit_log l ON l.entity = 'task' AND l.entity_id = t.id WHERE t.account_id = ?1 \
+                 UNION ALL SELECT l.id FROM contacts c JOIN audit_log l ON l.entity = 'contact' AND l.entity_id = c.id WHERE c.account_id = ?1 \
+                 UNION ALL SELECT l.id FROM investigations i JOIN audit_log l ON l.entity = 'investigation' AND l.entity_id = i.id WHERE i.account_id = ?1) \
+                 ORDER BY id DESC LIMIT ?2",
+                params![id, limit as i64],
+            ),
+        }
+    }
+
+    fn read_audit(&self, sql: &str, args: impl rusqlite::Params) -> Result<Vec<AuditEntry>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map(args, |r| {
                 Ok(AuditEntry {
                     at: r.get(0)?,
                     actor: r.get(1)?,
@@ -398,7 +435,22 @@ pub struct DbCheck {
     pub journal_mode: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+/// Which audit entries to read: since a time, by one actor, how many at most (0: all).
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub since: Option<Timestamp>,
+    pub actor: Option<String>,
+    pub limit: usize,
+}
+
+/// Whose audit entries: a ticket's, or an account's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOf {
+    Ticket(i64),
+    Account(i64),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     pub at: Timestamp,
     pub actor: String,

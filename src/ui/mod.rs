@@ -768,6 +768,7 @@ fn account_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Accou
             format_time(at).trim_end_matches(" UTC")
         )));
     }
+    audit_lines(&mut lines, theme, &d.audit);
     let block = Block::bordered().title(format!(" #{} {} ", a.id, one_line(&a.name)));
     let scroll = if app.detail_open { app.detail_scroll } else { 0 };
     f.render_widget(
@@ -1133,6 +1134,7 @@ fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Ticket
             style,
         ));
     }
+    audit_lines(&mut lines, theme, &d.audit);
     let block = Block::bordered().title(format!(" #{} {} ", t.id, one_line(&t.subject)));
     let scroll = if app.detail_open { app.detail_scroll } else { 0 };
     f.render_widget(
@@ -1142,6 +1144,31 @@ fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Ticket
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// The audit pane of a detail: who changed what, newest first.
+fn audit_lines(lines: &mut Vec<Line<'static>>, theme: &Theme, audit: &[crate::store::AuditEntry]) {
+    if audit.is_empty() {
+        return;
+    }
+    lines.push(Line::styled("Changes (who, what; newest first)", theme.header()));
+    for e in audit {
+        let what = match (e.entity.as_str(), e.entity_id) {
+            ("ticket" | "account", _) | (_, None) => e.action.clone(),
+            (entity, Some(id)) => format!("{entity} {id} {}", e.action),
+        };
+        let detail = one_line(&e.detail);
+        lines.push(Line::from(format!(
+            "{} {} {what}{}",
+            format_time(e.at).trim_end_matches(" UTC"),
+            one_line(&e.actor),
+            if detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {detail}")
+            }
+        )));
+    }
 }
 
 fn today(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
