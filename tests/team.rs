@@ -347,3 +347,144 @@ fn tend_audit_shows_who_changed_what_since_when_and_by_whom() {
         a.audit
     );
 }
+
+/// Updates each worker process makes.
+const UPDATES: usize = 500;
+/// The tickets they share.
+const SHARED: usize = 5;
+
+/// One of the four processes of the test below: not a test of its own (it is ignored, and
+/// runs only when that test starts it, with the database's path in `TEAM_DB`).
+#[test]
+#[ignore = "a child process of four_processes_each_make_500_interleaved_updates_and_none_is_lost"]
+fn team_worker_process() {
+    let (Ok(db), Ok(me), Ok(tickets)) = (
+        std::env::var("TEAM_DB"),
+        std::env::var("TEAM_ACTOR"),
+        std::env::var("TEAM_TICKETS"),
+    ) else {
+        panic!("run by four_processes_each_make_500_interleaved_updates_and_none_is_lost only");
+    };
+    let tickets: Vec<i64> = tickets.split(',').map(|t| t.parse().unwrap()).collect();
+    let store = Store::open(std::path::Path::new(&db), &me).unwrap();
+    let (mut refused, mut per_ticket) = (0usize, vec![0usize; tickets.len()]);
+    for i in 0..UPDATES {
+        let n = i % tickets.len();
+        let id = tickets[n];
+        // read, then change on what was read: another process may have changed it meanwhile,
+        // which is refused (and tried again on the new version), never lost or overwritten
+        loop {
+            let t = store.ticket(id).unwrap();
+            let result = if i % 2 == 0 {
+                store.add_note(id, &format!("{me}-{i}"), Some(t.version), NOW + i as i64)
+            } else {
+                store
+                    .set_checklist_item(id, i % 3, (i / 2) % 2 == 0, Some(t.version), NOW + i as i64)
+                    .map(|_| ())
+            };
+            match result {
+                Ok(()) => break,
+                Err(StoreError::Stale { .. }) => refused += 1,
+                Err(e) => panic!("{me}, update {i} of #{id}: {e}"),
+            }
+        }
+        per_ticket[n] += 1;
+    }
+    println!(
+        "TEAM {me} refused={refused} per_ticket={}",
+        per_ticket.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(",")
+    );
+}
+
+#[test]
+fn four_processes_each_make_500_interleaved_updates_and_none_is_lost() {
+    let (_dir, path) = shared();
+    let store = Store::open(&path, "me").unwrap();
+    let tickets: Vec<i64> = (1..)
+        .map(|i| store.ticket(i).unwrap())
+        .filter(|t| t.closed_at.is_none())
+        .take(SHARED)
+        .map(|t| t.id)
+        .collect();
+    let versions = |s: &Store| {
+        tickets
+            .iter()
+            .map(|id| s.ticket(*id).unwrap().version)
+            .collect::<Vec<_>>()
+    };
+    let before = versions(&store);
+    let events_before: Vec<usize> = tickets
+        .iter()
+        .map(|id| store.ticket_events(*id).unwrap().len())
+        .collect();
+    let list = tickets.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",");
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (1..=4)
+        .map(|k| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "team_worker_process",
+                    "--ignored",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env("TEAM_DB", &path)
+                .env("TEAM_ACTOR", format!("w{k}"))
+                .env("TEAM_TICKETS", &list)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut refused = 0;
+    let mut per_ticket = vec![0usize; SHARED];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "a worker failed:\n{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stdout
+            .lines()
+            .find_map(|l| l.find("TEAM ").map(|at| &l[at..]))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        let field = |name: &str| line.split(' ').find_map(|f| f.strip_prefix(name)).unwrap().to_string();
+        refused += field("refused=").parse::<usize>().unwrap();
+        for (n, c) in field("per_ticket=").split(',').enumerate() {
+            per_ticket[n] += c.parse::<usize>().unwrap();
+        }
+    }
+    assert_eq!(per_ticket.iter().sum::<usize>(), 4 * UPDATES);
+    // every update is there: one version step each, one timeline event each, one audit entry each
+    let after = versions(&store);
+    for n in 0..SHARED {
+        assert_eq!(after[n] - before[n], per_ticket[n] as i64, "ticket #{}", tickets[n]);
+        let events = store.ticket_events(tickets[n]).unwrap();
+        assert_eq!(events.len() - events_before[n], per_ticket[n], "ticket #{}", tickets[n]);
+    }
+    for k in 1..=4 {
+        let me = format!("w{k}");
+        let log = store
+            .audit_entries(&tend::store::AuditQuery {
+                actor: Some(me.clone()),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(log.len(), UPDATES, "{me}'s audit entries");
+        // each of its notes once
+        let notes: std::collections::BTreeSet<String> = tickets
+            .iter()
+            .flat_map(|id| store.ticket_events(*id).unwrap())
+            .filter(|e| e.actor == me && e.kind == "note")
+            .map(|e| e.body)
+            .collect();
+        assert_eq!(notes.len(), UPDATES / 2, "{me}'s notes");
+    }
+    let check = store.check().unwrap();
+    assert!(check.ok, "{check:?}");
+    eprintln!("4 x {UPDATES} updates on {SHARED} tickets; {refused} refused as stale and made again");
+}
