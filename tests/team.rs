@@ -439,7 +439,7 @@ fn four_processes_each_make_500_interleaved_updates_and_none_is_lost() {
         })
         .collect();
     let mut refused = 0;
-    let mut per_ticket = vec![0usize; SHARED];
+    let mut per_ticket = [0usize; SHARED];
     for child in children {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
