@@ -52,9 +52,10 @@ pub fn run(cli: &Cli) -> Result<()> {
     let worker = Worker::new(store, config.health, config.sla, cli.now)
         .with_responses(templates(), config.responses.clone())
         .with_import(config.import.clone());
-    // the daily review's read runs on a connection of its own, so the lists never wait behind
-    // it; it only reads (WAL readers neither wait for nor block writers), and every write stays
-    // on the one worker, so the two never race for the write lock
+    // the daily review's read and the first open of a day's recompute run on a connection of
+    // their own, so the lists never wait behind them (WAL readers neither wait for nor block
+    // writers); every write transaction takes the write lock as it begins, so the two workers'
+    // writes wait for each other within the busy timeout instead of failing
     let slow = Worker::new(Store::open(&path, &app.actor)?, config.health, config.sla, cli.now)
         .with_responses(templates(), config.responses.clone())
         .with_import(config.import.clone());
@@ -80,7 +81,9 @@ async fn event_loop(
     let (slow_tx, slow_rx) = std::sync::mpsc::channel::<Cmd>();
     let [worker, slow] = workers;
 
-    // the slow lane: the daily review's read
+    // the slow lane: the daily review's read, and the first open of a day's recompute (its
+    // write transaction begins IMMEDIATE, as every write does, so the other worker's writes
+    // wait for it within the busy timeout rather than fail, and the lists never wait at all)
     let reply_tx = tx.clone();
     std::thread::spawn(move || {
         let mut worker = slow;
@@ -89,7 +92,7 @@ async fn event_loop(
             batch.extend(slow_rx.try_iter());
             let last_review = batch.iter().rposition(|c| matches!(c, Cmd::LoadReview));
             for (i, cmd) in batch.into_iter().enumerate() {
-                if last_review != Some(i) {
+                if matches!(cmd, Cmd::LoadReview) && last_review != Some(i) {
                     continue;
                 }
                 for r in worker.execute(cmd) {
@@ -189,8 +192,8 @@ async fn event_loop(
                         let result = external_editor(terminal, &pause, &text);
                         pending.push(Msg::EditorDone { key, result });
                     }
-                    Cmd::LoadReview => {
-                        let _ = slow_tx.send(Cmd::LoadReview);
+                    Cmd::LoadReview | Cmd::DailyRecompute => {
+                        let _ = slow_tx.send(cmd);
                     }
                     other => {
                         let _ = cmd_tx.send(other);
