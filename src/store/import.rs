@@ -346,6 +346,30 @@ struct AccountView<'a> {
 }
 
 impl<'a> AccountView<'a> {
+    /// What changed from `self` to `new`, for the audit log: "mrr 120.00 -> 250.00, stage …".
+    fn changes(&self, new: &AccountView) -> String {
+        let opt = |v: Option<&str>| v.unwrap_or("-").to_string();
+        let money = |c: i64| format!("{}.{:02}", c / 100, (c % 100).abs());
+        [
+            ("name", self.name.to_string(), new.name.to_string()),
+            ("segment", self.segment.to_string(), new.segment.to_string()),
+            ("plan", self.plan.to_string(), new.plan.to_string()),
+            ("mrr", money(self.mrr_cents), money(new.mrr_cents)),
+            ("stage", self.stage.to_string(), new.stage.to_string()),
+            ("owner", opt(self.owner), opt(new.owner)),
+            ("signup", self.signup_date.to_string(), new.signup_date.to_string()),
+            ("renewal", opt(self.renewal_date), opt(new.renewal_date)),
+            ("status", self.status.to_string(), new.status.to_string()),
+            ("churned on", opt(self.churned_on), opt(new.churned_on)),
+            ("churn reason", opt(self.churn_reason), opt(new.churn_reason)),
+        ]
+        .into_iter()
+        .filter(|(_, a, b)| a != b)
+        .map(|(field, a, b)| format!("{field} {a} -> {b}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+
     /// The fields after a row's changes: what the row gives, else what is stored.
     fn with(self, r: &'a AccountRecord) -> AccountView<'a> {
         let reset = r.status == Some(AccountStatus::Active);
@@ -719,6 +743,16 @@ impl ImportBatch<'_> {
                 self.now
             ])?;
         self.account_row_written(false)?;
+        // who changed the account, and how: its audit pane shows it
+        Store::audit(
+            &self.tx,
+            &self.actor,
+            self.now,
+            "account",
+            id,
+            "import",
+            &cur.changes(&new),
+        )?;
         if new.mrr_cents != cur.mrr_cents {
             let kind = if new.mrr_cents > cur.mrr_cents {
                 "expansion"
@@ -1607,6 +1641,34 @@ mod tests {
         s.rescore(&HealthRules::default(), &ids, NOW).unwrap();
         assert_eq!(rows(accounts), scored);
         assert_eq!(rows(snapshots), snapped);
+    }
+
+    #[test]
+    fn an_updated_account_says_in_its_audit_what_the_import_changed() {
+        let s = store();
+        import(&s, &[record(1, 12000)], None);
+        let mut changed = record(1, 25000);
+        changed.stage = Some(crate::domain::Stage::Expansion);
+        import(&s, &[changed.clone()], None);
+        import(&s, &[changed], None);
+        let id: i64 = s
+            .conn
+            .query_row("SELECT id FROM accounts WHERE external_id = 'A-00001'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let log = s.audit_of(crate::store::AuditOf::Account(id), 10).unwrap();
+        let imports: Vec<&str> = log
+            .iter()
+            .filter(|e| e.action == "import")
+            .map(|e| e.detail.as_str())
+            .collect();
+        // the unchanged third import says nothing
+        assert_eq!(imports.len(), 1, "{log:?}");
+        assert!(imports[0].contains("mrr 120.00 -> 250.00"), "{}", imports[0]);
+        assert!(imports[0].contains("-> expansion"), "{}", imports[0]);
+        assert!(!imports[0].contains("name"), "{}", imports[0]);
+        assert_eq!(log[0].actor, "tester");
     }
 
     #[test]
