@@ -918,6 +918,7 @@ fn the_playbook_menu_moves_chooses_by_number_and_closes() {
     let w = World::new();
     let mut app = w.fresh(View::Accounts);
     let account = app.selected_account().unwrap().id;
+    let version = Some(app.account_detail.as_ref().unwrap().account.version);
     press_char(&mut app, 'P');
     press_char(&mut app, 'j');
     assert!(matches!(app.mode, Mode::PlaybookMenu { selected: 1, .. }));
@@ -926,7 +927,8 @@ fn the_playbook_menu_moves_chooses_by_number_and_closes() {
         cmds,
         vec![Cmd::StartPlaybook {
             account,
-            playbook: app.playbooks[1].slug.clone()
+            playbook: app.playbooks[1].slug.clone(),
+            version,
         }]
     );
     press_char(&mut app, 'P');
@@ -935,7 +937,8 @@ fn the_playbook_menu_moves_chooses_by_number_and_closes() {
         cmds,
         vec![Cmd::StartPlaybook {
             account,
-            playbook: app.playbooks[2].slug.clone()
+            playbook: app.playbooks[2].slug.clone(),
+            version,
         }]
     );
     press_char(&mut app, 'P');

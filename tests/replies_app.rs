@@ -309,6 +309,7 @@ fn sequences_schedule_from_the_enrolment_day_and_never_twice() {
     let replies = w.execute(Cmd::Enroll {
         account: 3,
         sequence: "onboarding".into(),
+        version: None,
     });
     assert!(
         matches!(&replies[0], Reply::Done(m) if m.contains("6 steps")),
@@ -317,6 +318,7 @@ fn sequences_schedule_from_the_enrolment_day_and_never_twice() {
     let again = w.execute(Cmd::Enroll {
         account: 3,
         sequence: "onboarding".into(),
+        version: None,
     });
     assert!(
         matches!(&again[0], Reply::Failed(m) if m.contains("already")),
@@ -372,12 +374,14 @@ fn sequences_schedule_from_the_enrolment_day_and_never_twice() {
     let un = w.execute(Cmd::Unenroll {
         account: 3,
         sequence: "onboarding".into(),
+        version: None,
     });
     assert!(matches!(&un[0], Reply::Done(m) if m.contains("5 remaining")), "{un:?}");
     assert!(w.store.enrollments(Some(3), false).unwrap().is_empty());
     let again = w.execute(Cmd::Enroll {
         account: 3,
         sequence: "onboarding".into(),
+        version: None,
     });
     assert!(matches!(&again[0], Reply::Done(_)), "{again:?}");
 }

@@ -488,3 +488,55 @@ fn four_processes_each_make_500_interleaved_updates_and_none_is_lost() {
     assert!(check.ok, "{check:?}");
     eprintln!("4 x {UPDATES} updates on {SHARED} tickets; {refused} refused as stale and made again");
 }
+
+#[test]
+fn enrolling_an_account_an_import_changed_meanwhile_is_refused_and_shows_it_as_it_is_now() {
+    use tend::app::data::Reply;
+    let (dir, path) = shared();
+    let mut w = Worker::new(
+        Store::open(&path, "me").unwrap(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        Some(NOW),
+    );
+    let seen = w.store.account(3).unwrap();
+    // sam imports a new plan for it
+    let csv = dir.path().join("plans.csv");
+    let key = seen.external_id.clone().unwrap_or_else(|| format!("tend:{}", seen.id));
+    std::fs::write(&csv, format!("external_id,plan\n{key},Scale\n")).unwrap();
+    let out = tend(
+        &path,
+        "sam",
+        "2026-11-22T09:00:00Z",
+        &["import", "accounts", csv.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let replies = w.execute(Cmd::Enroll {
+        account: 3,
+        sequence: "winback".into(),
+        version: Some(seen.version),
+    });
+    assert!(
+        matches!(&replies[0], Reply::Account(d) if d.account.plan == "Scale"),
+        "reloaded"
+    );
+    match &replies[1] {
+        Reply::Failed(m) => {
+            assert!(m.contains("changed meanwhile") && m.contains("import by sam"), "{m}");
+        }
+        _ => panic!("not refused"),
+    }
+    assert!(
+        w.store.enrollments(Some(3), true).unwrap().is_empty(),
+        "nothing was enrolled"
+    );
+    // on the version it now shows, the enrolment goes in
+    let now_seen = w.store.account(3).unwrap().version;
+    let replies = w.execute(Cmd::Enroll {
+        account: 3,
+        sequence: "winback".into(),
+        version: Some(now_seen),
+    });
+    assert!(matches!(&replies[0], Reply::Done(_)));
+    assert_eq!(w.store.enrollments(Some(3), true).unwrap().len(), 1);
+}

@@ -144,6 +144,8 @@ pub enum Cmd {
     Enroll {
         account: i64,
         sequence: String,
+        /// The account's version as the user saw it (None: do not check).
+        version: Option<i64>,
     },
     Task(i64, TaskOp),
     /// Open the Intent-First form: the kept draft, else prefilled from the ticket or account.
@@ -160,6 +162,8 @@ pub enum Cmd {
     Unenroll {
         account: i64,
         sequence: String,
+        /// The account's version as the user saw it (None: do not check).
+        version: Option<i64>,
     },
     /// The Metrics view's numbers for a period and segment.
     LoadMetrics {
@@ -183,6 +187,8 @@ pub enum Cmd {
     StartPlaybook {
         account: i64,
         playbook: String,
+        /// The account's version as the user saw it (None: do not check).
+        version: Option<i64>,
     },
 }
 
@@ -528,6 +534,9 @@ impl Worker {
     /// Carry out one request; the replies go back to the app in order.
     pub fn execute(&mut self, cmd: Cmd) -> Vec<Reply> {
         let now = self.now();
+        if let Some(refused) = self.refuse_if_account_changed(&cmd, now) {
+            return refused;
+        }
         match cmd {
             Cmd::LoadAll => vec![self.snapshot(), self.drafts()],
             Cmd::AccountList(req) => match self.lister.accounts(&self.store, &req) {
@@ -634,7 +643,7 @@ impl Worker {
                 }
                 Err(e) => vec![Reply::Failed(e)],
             },
-            Cmd::Enroll { account, sequence } => {
+            Cmd::Enroll { account, sequence, .. } => {
                 let result = self.templates.sequence_steps(&sequence).and_then(|steps| {
                     self.store
                         .enroll(account, &sequence, &steps, now)
@@ -719,7 +728,7 @@ impl Worker {
                 }
                 replies
             }
-            Cmd::StartPlaybook { account, playbook } => {
+            Cmd::StartPlaybook { account, playbook, .. } => {
                 let result = match self.playbooks.iter().find(|p| p.slug == playbook) {
                     Some(p) => self
                         .store
@@ -770,7 +779,7 @@ impl Worker {
                     Err(e) => vec![Reply::Failed(format!("Could not save the investigation: {e}"))],
                 }
             }
-            Cmd::Unenroll { account, sequence } => match self.store.unenroll(account, &sequence, now) {
+            Cmd::Unenroll { account, sequence, .. } => match self.store.unenroll(account, &sequence, now) {
                 Ok(n) => {
                     let mut out = vec![Reply::Done(format!(
                         "Unenrolled from {sequence}; {n} remaining step(s) cancelled."
@@ -908,6 +917,24 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// A change to an account the user saw at a version it has moved on from (an import
+    /// changed it meanwhile) is refused, with the account as it is now.
+    fn refuse_if_account_changed(&self, cmd: &Cmd, now: Timestamp) -> Option<Vec<Reply>> {
+        let (account, version) = match cmd {
+            Cmd::Enroll { account, version, .. }
+            | Cmd::Unenroll { account, version, .. }
+            | Cmd::StartPlaybook { account, version, .. } => (*account, *version),
+            _ => return None,
+        };
+        let e = self.store.check_current(None, Some(account), version).err()?;
+        let mut out = Vec::new();
+        if let Ok(d) = load_account(&self.store, account, now, &self.rules) {
+            out.push(Reply::Account(Box::new(d)));
+        }
+        out.push(Reply::Failed(format!("{e}.")));
+        Some(out)
     }
 
     fn open_investigation(

@@ -625,6 +625,14 @@ impl App {
         self.review.len() + self.review_more.values().sum::<usize>()
     }
 
+    /// The version of an account as the screen shows it: its detail's, else its list row's.
+    pub fn shown_account_version(&self, id: i64) -> Option<i64> {
+        match self.account_detail.as_ref().filter(|d| d.account.id == id) {
+            Some(d) => Some(d.account.version),
+            None => self.accounts.rows.iter().find(|a| a.id == id).map(|a| a.version),
+        }
+    }
+
     /// The version of a ticket as the screen shows it: its detail's, else its queue row's.
     pub fn shown_ticket_version(&self, id: i64) -> Option<i64> {
         match self.ticket_detail.as_ref().filter(|d| d.ticket.id == id) {
@@ -1522,8 +1530,16 @@ impl App {
                     return Vec::new();
                 };
                 match choose.and_then(|i| items.get(i).cloned()) {
-                    Some((sequence, true)) => vec![Cmd::Unenroll { account, sequence }],
-                    Some((sequence, false)) => vec![Cmd::Enroll { account, sequence }],
+                    Some((sequence, true)) => vec![Cmd::Unenroll {
+                        account,
+                        sequence,
+                        version: self.shown_account_version(account),
+                    }],
+                    Some((sequence, false)) => vec![Cmd::Enroll {
+                        account,
+                        sequence,
+                        version: self.shown_account_version(account),
+                    }],
                     None => {
                         self.mode = Mode::SequenceMenu {
                             account,
@@ -1547,6 +1563,7 @@ impl App {
                         vec![Cmd::StartPlaybook {
                             account,
                             playbook: slug,
+                            version: self.shown_account_version(account),
                         }]
                     }
                     None => {
