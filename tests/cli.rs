@@ -208,7 +208,10 @@ fn demo_fills_sixty_accounts_and_lists_them() {
     let t = Tend::new();
     let out = t.ok(&["demo"]);
     assert!(out.starts_with("Loaded sample data: 60 accounts, "), "{out}");
-    assert!(out.contains("health computed, ") && out.contains(" alert tasks raised."), "{out}");
+    assert!(
+        out.contains("health computed, ") && out.contains(" alert tasks raised."),
+        "{out}"
+    );
 
     let all = t.accounts(&[]);
     assert_eq!(all.len(), 60);
@@ -651,7 +654,12 @@ fn db_check_and_backup() {
 
     let backup = t.path("backup.db");
     let b = backup.to_str().unwrap();
-    assert_eq!(t.ok(&["db", "backup", b]), format!("Backed up to {b}.\n"));
+    let said = t.ok(&["db", "backup", b]);
+    assert!(said.starts_with(&format!("Backed up to {b} (")), "{said}");
+    assert!(
+        said.contains("60 accounts, 300 tickets; integrity ok)") && said.contains(&format!("`tend db restore {b}`")),
+        "{said}"
+    );
     assert!(backup.is_file());
     let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);

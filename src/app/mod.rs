@@ -299,6 +299,32 @@ pub struct SavedView {
     pub queue: Option<String>,
 }
 
+/// Whether an action changes the database, or opens something whose typing is kept in it
+/// (refused at once, with a word, while the database is read-only).
+fn action_writes(a: Action) -> bool {
+    matches!(
+        a,
+        Action::ToggleItem
+            | Action::Advance
+            | Action::MoveBack
+            | Action::Escalate
+            | Action::Note
+            | Action::Wait
+            | Action::Snooze
+            | Action::Resume
+            | Action::MarkReviewed
+            | Action::Reply
+            | Action::ReplyWith
+            | Action::Sequences
+            | Action::Investigate
+            | Action::TaskDone
+            | Action::TaskSnooze
+            | Action::TaskDismiss
+            | Action::StartPlaybook
+            | Action::Import
+    )
+}
+
 /// An entry of the command palette.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteEntry {
@@ -446,6 +472,13 @@ pub struct App {
     /// The task under the cursor in the account detail.
     pub task_cursor: usize,
     pub playbooks: Vec<crate::domain::playbook::Playbook>,
+    /// Why nothing may be changed, when the database is read-only (or went away): the banner says it.
+    pub read_only: Option<String>,
+    /// The database file went away under the cockpit: drafts still go to the worker (which
+    /// keeps them in a file), every other change is refused.
+    pub detached: bool,
+    /// A warning about the database for the banner (it can be read by every user).
+    pub warning: Option<String>,
 }
 
 impl App {
@@ -531,6 +564,28 @@ impl App {
             metrics_asked: None,
             task_cursor: 0,
             playbooks: crate::playbooks::PlaybookSet::load(None).playbooks,
+            read_only: None,
+            detached: false,
+            warning: None,
+        }
+    }
+
+    /// The line above the view when something about the database needs saying.
+    pub fn banner(&self) -> Option<String> {
+        match (&self.read_only, &self.warning) {
+            (Some(r), _) if self.detached => Some(format!("detached: {r}")),
+            (Some(r), _) => Some(format!("read-only: {r} — you can look, not change")),
+            (None, Some(w)) => Some(format!("warning: {w}")),
+            (None, None) => None,
+        }
+    }
+
+    /// The sentence a refused change gets.
+    fn refused(&self) -> String {
+        match &self.read_only {
+            Some(r) if self.detached => format!("Nothing was changed: {r}."),
+            Some(r) => format!("Nothing was changed: this database is read-only for you ({r})."),
+            None => String::new(),
         }
     }
 
@@ -1064,6 +1119,21 @@ impl App {
                 cmds.push(c);
             }
         }
+        if self.read_only.is_some() {
+            let before = cmds.len();
+            let detached = self.detached;
+            let mut told = false;
+            cmds.retain(|c| {
+                let keep = !c.writes() || (detached && matches!(c, Cmd::SaveDraft(_) | Cmd::DeleteDraft(_)));
+                // the daily recompute is the cockpit's own doing: dropped without a word
+                told |= !keep && !matches!(c, Cmd::DailyRecompute);
+                keep
+            });
+            if cmds.len() != before && told {
+                let why = self.refused();
+                self.error(why);
+            }
+        }
         // the drafts list follows what is kept, without waiting for a reload
         for c in &cmds {
             match c {
@@ -1315,6 +1385,18 @@ impl App {
             }
             Reply::Templates(t) => {
                 self.templates = *t;
+                Vec::new()
+            }
+            Reply::TextBack { key, text } => {
+                if let Some(p) = InputPurpose::from_draft_key(&key) {
+                    self.drafts.insert(p, text);
+                }
+                Vec::new()
+            }
+            Reply::Detached { message, banner } => {
+                self.read_only = Some(banner);
+                self.detached = true;
+                self.error(message);
                 Vec::new()
             }
         }
@@ -1783,6 +1865,11 @@ impl App {
 
     /// Do an action, from a key or the palette.
     pub fn perform(&mut self, action: Action) -> Vec<Cmd> {
+        if self.read_only.is_some() && action_writes(action) {
+            let why = self.refused();
+            self.error(why);
+            return Vec::new();
+        }
         let page = self.page.max(1);
         match action {
             Action::Quit => return self.request_quit(),
