@@ -54,7 +54,13 @@ fn integrity_problem(conn: &Connection) -> Result<Option<String>> {
         .query_map([], |r| r.get::<_, String>(0))?
         .take(1)
         .collect::<std::result::Result<_, _>>()?;
-    Ok(first.into_iter().next().filter(|s| s != "ok"))
+    // the first problem, on one line ("*** in database main ***" heads SQLite's report)
+    Ok(first.into_iter().next().filter(|s| s != "ok").map(|s| {
+        s.lines()
+            .filter(|l| !l.starts_with("***"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }))
 }
 
 fn counts(conn: &Connection) -> Result<(i64, i64)> {

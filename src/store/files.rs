@@ -164,11 +164,11 @@ pub fn exposure_warning(path: &Path) -> Option<String> {
         _ => "changed",
     };
     let mode = fs::metadata(path).map(|m| mode_of(&m)).unwrap_or_default();
-    let files: Vec<String> = open_to_all.iter().map(|p| sh_quote(&p.display().to_string())).collect();
+    // the glob takes the -wal and -shm that exist then (and any copy kept beside it)
     Some(format!(
-        "{} can be {what} by every user on this machine (mode {mode}); `chmod o-rwx {}` fixes it (`tend db share --group GROUP` shares it with a team instead)",
+        "{} can be {what} by every user on this machine (mode {mode}); `chmod o-rwx {}*` fixes it (`tend db share --group GROUP` shares it with a team instead)",
         path.display(),
-        files.join(" ")
+        sh_quote(&path.display().to_string())
     ))
 }
 
@@ -362,7 +362,7 @@ mod tests {
         fs::set_permissions(&wal, fs::Permissions::from_mode(0o666)).unwrap();
         fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
         let w = exposure_warning(&p).unwrap();
-        assert!(w.contains("read and changed") && w.contains("t.db-wal"), "{w}");
+        assert!(w.contains("read and changed") && w.contains("t.db*`"), "{w}");
     }
 
     #[test]
