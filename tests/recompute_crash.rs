@@ -132,19 +132,30 @@ fn a_killed_recompute_leaves_the_database_whole_and_as_it_was() {
         );
         if after.day_snapshots == 0 {
             // killed inside the recompute: nothing of it is there
-            assert_eq!(after, before, "try {attempt}: part of the killed recompute is in the database");
+            assert_eq!(
+                after, before,
+                "try {attempt}: part of the killed recompute is in the database"
+            );
             if killed_while_writing {
                 in_recompute += 1;
             }
         } else {
             // the recompute had committed and the alerts' transaction was killed: the snapshot
             // is whole and no alert task is in
-            assert_eq!(after.tasks, before.tasks, "try {attempt}: part of the killed alerts are in");
+            assert_eq!(
+                after.tasks, before.tasks,
+                "try {attempt}: part of the killed alerts are in"
+            );
             let active: i64 = Connection::open(&db)
                 .unwrap()
-                .query_row("SELECT count(*) FROM accounts WHERE status = 'active'", [], |r| r.get(0))
+                .query_row("SELECT count(*) FROM accounts WHERE status = 'active'", [], |r| {
+                    r.get(0)
+                })
                 .unwrap();
-            assert_eq!(after.day_snapshots, active, "try {attempt}: the day's snapshot is in by half");
+            assert_eq!(
+                after.day_snapshots, active,
+                "try {attempt}: the day's snapshot is in by half"
+            );
         }
         if in_recompute >= 2 {
             break;

@@ -595,9 +595,7 @@ impl Worker {
                     Ok(()) => self.rescue_again(),
                     Err(e) => {
                         self.unsaved.push(d);
-                        vec![Reply::Failed(format!(
-                            "Could not keep your draft: {e}. It is tried again every second; keep the editor open until it is kept."
-                        ))]
+                        vec![Reply::Failed(format!("Draft not saved yet, retrying each second: {e}"))]
                     }
                 }
             }
@@ -929,25 +927,33 @@ impl Worker {
             return Vec::new();
         }
         self.detached = true;
-        let path = self.store.path().map(|p| p.display().to_string()).unwrap_or_default();
+        let path = self
+            .store
+            .path()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let what = match state {
             FileState::Replaced => "was replaced by another file",
             _ => "was deleted",
         };
-        let drafts = match self.write_rescue() {
-            Ok((p, 0)) => format!("you had no drafts (a file for any you type now: {})", p.display()),
+        // the status says what happened, the banner where the drafts are: each fits a line
+        let message = format!(
+            "{path} {what} while tend had it open: what is on screen keeps working until you quit, but changes are not saved."
+        );
+        let banner = match self.write_rescue() {
+            Ok((p, 0)) => format!(
+                "no drafts to save (any you type go to {}); quit and start tend again",
+                p.display()
+            ),
             Ok((p, n)) => format!(
-                "your {n} draft{} {} in {}",
+                "your {n} draft{} {} in {}; quit and start tend again",
                 if n == 1 { "" } else { "s" },
                 if n == 1 { "is" } else { "are" },
                 p.display()
             ),
-            Err(e) => format!("your drafts could not be written to a file ({e}), so copy any text you need"),
+            Err(e) => format!("your drafts could not be written to a file ({e}): copy any text you need"),
         };
-        let message = format!(
-            "{path} {what} while tend had it open: what is on screen keeps working until you quit, but changes are no longer saved; {drafts}. Quit and start tend again to open what is at {path} now."
-        );
-        let banner = format!("{path} {what} — changes are not saved; {drafts}; quit and start again");
         vec![Reply::Detached { message, banner }]
     }
 
@@ -1227,7 +1233,7 @@ impl Worker {
 fn failed_with_text(message: String, text: Option<(String, String)>) -> Vec<Reply> {
     match text {
         Some((key, text)) => vec![
-            Reply::Failed(format!("{message} Your text is kept: open it again to retry.")),
+            Reply::Failed(format!("{message} (your text is kept)")),
             Reply::TextBack { key, text },
         ],
         None => vec![Reply::Failed(message)],

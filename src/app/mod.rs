@@ -583,8 +583,10 @@ impl App {
     /// The sentence a refused change gets.
     fn refused(&self) -> String {
         match &self.read_only {
-            Some(r) if self.detached => format!("Nothing was changed: {r}."),
-            Some(r) => format!("Nothing was changed: this database is read-only for you ({r})."),
+            Some(_) if self.detached => {
+                "Detached: nothing was changed (the database file went away; quit and start tend again).".into()
+            }
+            Some(r) => format!("Read-only: nothing was changed ({r})."),
             None => String::new(),
         }
     }

@@ -107,11 +107,11 @@ fn sql_message(e: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
-            "the database is busy: another tend or program kept it locked for more than {}, so nothing was changed; try again in a moment",
+            "the database was locked by someone else for over {}: nothing changed, try again",
             seconds(busy_timeout())
         ),
         Some(ErrorCode::DiskFull) => {
-            "the disk is full (or the database reached its size limit), so nothing of this change was written; free some space and try again".into()
+            "the disk is full: nothing of this change was written; free some space and try again".into()
         }
         Some(ErrorCode::ReadOnly) => "the database is open read-only, so nothing was changed".into(),
         Some(ErrorCode::CannotOpen) => format!("the database file cannot be opened ({e})"),
