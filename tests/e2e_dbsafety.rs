@@ -298,7 +298,7 @@ fn a_full_disk_is_said_nothing_stored_is_lost_and_the_change_lands_once_there_is
     let note = "A note for a full disk 3307";
     t.keys(&["n"]);
     t.wait_for(": note");
-    t.type_text(&note);
+    t.type_text(note);
     t.keys(&["Enter"]);
     // (the draft kept as it was typed failed first, and said so; then the note itself)
     let s = t.wait_until_anywhere("the note's disk-full message", Duration::from_secs(20), |s| {
