@@ -111,6 +111,22 @@ fn tickets(t: &Tmux) {
     t.wait_for("┌ Tickets");
 }
 
+/// Open the note input on the selected ticket (asking again while the queue's rows are still
+/// on their way, which the cockpit answers with "Select a ticket first").
+fn open_note(t: &Tmux) {
+    for _ in 0..50 {
+        t.keys(&["n"]);
+        let s = t.wait_until("the note input, or a word about the selection", |s| {
+            s.contains(": note") || status_line(s).contains("Select a ticket first")
+        });
+        if s.contains(": note") {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("the note input did not open:\n{}", t.screen());
+}
+
 #[test]
 fn a_read_only_cockpit_says_so_and_refuses_each_change() {
     need_root("acting as another user");
@@ -156,8 +172,7 @@ fn a_lock_held_past_the_timeout_is_said_the_text_kept_and_the_cockpit_goes_on() 
 
     let hold = Connection::open(home.db()).unwrap();
     hold.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    t.keys(&["n"]);
-    t.wait_for(": note");
+    open_note(&t);
     t.type_text(note);
     t.wait_for(note);
     t.keys(&["Enter"]);
@@ -175,8 +190,7 @@ fn a_lock_held_past_the_timeout_is_said_the_text_kept_and_the_cockpit_goes_on() 
     assert_eq!(home.notes_with(note), 0, "nothing of the refused note is stored");
 
     // the note comes back with its text; now it lands, once
-    t.keys(&["n"]);
-    t.wait_for(": note");
+    open_note(&t);
     t.wait_for(note);
     t.keys(&["Enter"]);
     t.wait_status("Note added to #");
@@ -193,8 +207,7 @@ fn a_database_deleted_under_the_cockpit_is_said_and_the_drafts_are_put_in_a_file
     t.wait_for("to review today");
     tickets(&t);
     let words = "Unsent note about the quokka 7781";
-    t.keys(&["n"]);
-    t.wait_for(": note");
+    open_note(&t);
     t.type_text(words);
     eventually("the note's draft stored", || {
         home.conn()
@@ -296,8 +309,7 @@ fn a_full_disk_is_said_nothing_stored_is_lost_and_the_change_lands_once_there_is
     }
     tickets(&t);
     let note = "A note for a full disk 3307";
-    t.keys(&["n"]);
-    t.wait_for(": note");
+    open_note(&t);
     t.type_text(note);
     t.keys(&["Enter"]);
     // (the draft kept as it was typed failed first, and said so; then the note itself)
@@ -326,8 +338,7 @@ fn a_full_disk_is_said_nothing_stored_is_lost_and_the_change_lands_once_there_is
 
     // room again: the note, kept, lands
     std::fs::remove_file(&filler).unwrap();
-    t.keys(&["n"]);
-    t.wait_for(": note");
+    open_note(&t);
     t.keys(&["Enter"]);
     t.wait_status("Note added to #");
     let c = snapshot();
