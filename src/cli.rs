@@ -348,8 +348,19 @@ pub enum DbCmd {
         #[command(flatten)]
         format: FormatArg,
     },
-    /// A consistent copy, safe while others write
+    /// A consistent copy, safe while others write (checked once written)
     Backup { path: PathBuf },
+    /// Replace the database's contents with a backup's, keeping the current ones beside it
+    Restore {
+        /// A backup made by `tend db backup` (or any tend database)
+        file: PathBuf,
+    },
+    /// Let a group read and write the database (0660), for assistants working as their own users
+    Share {
+        /// The group, e.g. `support`; its members open the database with `tend --db PATH`
+        #[arg(long)]
+        group: String,
+    },
     /// Print the database path in use
     Path,
 }
@@ -465,6 +476,44 @@ pub fn open(cli: &Cli) -> Result<Context> {
     Ok(Context { store, config, now })
 }
 
+/// Whether a command changes the database (a read-only one refuses it before it starts).
+fn changes_data(command: &Command) -> bool {
+    use crate::cli_import::ImportCmd;
+    use crate::cli_responses::SequencesCmd;
+    use crate::cli_tasks::{PlaybooksCmd, TasksCmd};
+    match command {
+        Command::Demo(_) | Command::Investigate(_) => true,
+        Command::Tickets(c) => !matches!(c, TicketsCmd::List { .. } | TicketsCmd::Show { .. }),
+        Command::Health(c) => matches!(c, HealthCmd::Recompute { .. }),
+        Command::Db(c) => matches!(c, DbCmd::Restore { .. }),
+        Command::Tasks(c) => !matches!(c, TasksCmd::List { .. }),
+        Command::Playbooks(c) => matches!(c, PlaybooksCmd::Start { .. }),
+        Command::Sequences(c) => matches!(c, SequencesCmd::Enroll { .. } | SequencesCmd::Unenroll { .. }),
+        Command::Import(c) => match c {
+            ImportCmd::Accounts(a) | ImportCmd::Contacts(a) | ImportCmd::Tickets(a) | ImportCmd::Signals(a) => {
+                !a.dry_run
+            }
+            ImportCmd::Mbox(a) | ImportCmd::Maildir(a) => !a.dry_run,
+        },
+        _ => false,
+    }
+}
+
+/// A write that SQLite refused because the database is open read-only, said with the reason.
+fn explain_read_only(store: &Store, e: anyhow::Error) -> anyhow::Error {
+    let refused = e.chain().any(|c| {
+        c.downcast_ref::<rusqlite::Error>()
+            .is_some_and(|s| s.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly))
+    });
+    match (store.read_only(), refused) {
+        (Some(reason), true) => anyhow::Error::new(crate::store::StoreError::ReadOnly {
+            path: store.path().map(|p| p.display().to_string()).unwrap_or_default(),
+            reason: reason.to_string(),
+        }),
+        _ => e,
+    }
+}
+
 /// Run a non-interactive command.
 pub fn run(cli: &Cli, command: &Command) -> Result<()> {
     if let Command::Db(DbCmd::Path) = command {
@@ -482,12 +531,35 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         return Ok(());
     }
     let ctx = open(cli)?;
-    match command {
+    if let Some(path) = ctx.store.path() {
+        if !matches!(command, Command::Db(DbCmd::Share { .. })) {
+            if let Some(w) = crate::store::files::exposure_warning(path) {
+                eprintln!("tend: warning: {w}");
+            }
+        }
+    }
+    if let Some(reason) = ctx.store.read_only() {
+        if changes_data(command) {
+            return Err(crate::store::StoreError::ReadOnly {
+                path: db_path(cli).display().to_string(),
+                reason: reason.to_string(),
+            }
+            .into());
+        }
+    }
+    run_with(cli, ctx, command)
+}
+
+fn run_with(cli: &Cli, mut ctx: Context, command: &Command) -> Result<()> {
+    if let Command::Db(DbCmd::Restore { file }) = command {
+        return restore(cli, &mut ctx, file);
+    }
+    let result = match command {
         Command::Demo(a) => demo(&ctx, a),
         Command::Accounts(c) => accounts(&ctx, c),
         Command::Tickets(c) => tickets(&ctx, c),
         Command::Health(c) => health_cmd(&ctx, c),
-        Command::Db(c) => db(&ctx, c),
+        Command::Db(c) => db(cli, &ctx, c),
         Command::Templates(c) => crate::cli_responses::templates(&ctx, c),
         Command::Tasks(c) => crate::cli_tasks::tasks(&ctx, c),
         Command::Playbooks(c) => crate::cli_tasks::playbooks(&ctx, c),
@@ -532,7 +604,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
         Command::Import(c) => crate::cli_import::import(&ctx, c),
         Command::Export(a) => crate::cli_import::export(&ctx, a),
         Command::Screen { .. } => Ok(()),
-    }
+    };
+    result.map_err(|e| explain_read_only(&ctx.store, e))
 }
 
 fn demo(ctx: &Context, a: &DemoArgs) -> Result<()> {
@@ -1289,7 +1362,7 @@ fn health_cmd(ctx: &Context, cmd: &HealthCmd) -> Result<()> {
     }
 }
 
-fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
+fn db(cli: &Cli, ctx: &Context, cmd: &DbCmd) -> Result<()> {
     match cmd {
         DbCmd::Check { format } => {
             let c = ctx.store.check()?;
@@ -1318,12 +1391,98 @@ fn db(ctx: &Context, cmd: &DbCmd) -> Result<()> {
             if path.exists() {
                 bail!("{} already exists; choose a new file for the backup", path.display());
             }
-            ctx.store.backup(path)?;
-            outln!("Backed up to {}.", path.display());
+            let r = ctx.store.backup(path)?;
+            outln!(
+                "Backed up to {} ({}, {} accounts, {} tickets; integrity ok). `tend db restore {}` brings it back.",
+                path.display(),
+                human_bytes(r.bytes),
+                r.accounts,
+                r.tickets,
+                path.display()
+            );
             Ok(())
         }
-        DbCmd::Path => Ok(()),
+        DbCmd::Share { group } => share(cli, ctx, group),
+        DbCmd::Restore { .. } | DbCmd::Path => Ok(()),
     }
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 10 << 20 => format!("{} MB", n >> 20),
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / f64::from(1 << 20)),
+        n => format!("{} kB", n.div_ceil(1024)),
+    }
+}
+
+fn share(cli: &Cli, ctx: &Context, group: &str) -> Result<()> {
+    let path = db_path(cli);
+    let shown = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+    let s = crate::store::files::share(&path, group)?;
+    let names: Vec<String> = s
+        .files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .collect();
+    outln!(
+        "Shared {} with the group '{}': {} now belong{} to '{}' with mode 0660 (read and write for the owner and the group, nothing for others).",
+        shown.display(),
+        s.group,
+        names.join(", "),
+        if names.len() == 1 { "s" } else { "" },
+        s.group
+    );
+    outln!("The -wal and -shm files SQLite makes beside it later take the same mode.");
+    let _ = ctx;
+    if s.obstacles.is_empty() {
+        outln!(
+            "Each member of '{}' opens it as their own user, so the audit log shows who did what:",
+            s.group
+        );
+        outln!("  tend --db {}", shown.display());
+        outln!("(or puts `export TEND_DB={}` in their shell profile).", shown.display());
+    } else {
+        outln!("The group cannot open it yet:");
+        for o in &s.obstacles {
+            outln!("  - {o}");
+        }
+        outln!(
+            "Then each member of '{}' opens it as their own user (the audit log shows who did what): tend --db {}",
+            s.group,
+            shown.display()
+        );
+    }
+    Ok(())
+}
+
+fn restore(cli: &Cli, ctx: &mut Context, file: &std::path::Path) -> Result<()> {
+    let path = db_path(cli);
+    let stamp = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0)
+        .map(|t| t.format("%Y%m%d-%H%M%S").to_string())
+        .unwrap_or_else(|| "now".into());
+    let keep = crate::store::kept_copy_path(&path, &stamp);
+    let r = ctx.store.restore(file, &keep)?;
+    outln!(
+        "Restored {} into {}: {} accounts, {} tickets{}.",
+        file.display(),
+        path.display(),
+        r.accounts,
+        r.tickets,
+        if r.from_version < crate::store::schema_version() {
+            format!(" (upgraded from schema version {})", r.from_version)
+        } else {
+            String::new()
+        }
+    );
+    outln!(
+        "The database as it was is kept in {}; anyone with tend open sees the restored data at their next refresh.",
+        keep.display()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -37,6 +37,12 @@ pub fn run(cli: &Cli) -> Result<()> {
     let store = Store::open(&path, &actor)?;
     let now = cli.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
     let mut app = build_app(&config, path.display().to_string(), actor, now)?;
+    app.read_only = store.read_only().map(str::to_string);
+    app.warning = crate::store::files::exposure_warning(&path);
+    if let Some(w) = &app.warning {
+        // also on the terminal the cockpit returns to
+        eprintln!("tend: warning: {w}");
+    }
     if let Some(e) = app.templates.errors.first() {
         let more = app.templates.errors.len() - 1;
         app.status = format!(
@@ -115,12 +121,25 @@ async fn event_loop(
             batch.extend(cmd_rx.try_iter());
             let last_accounts = batch.iter().rposition(|c| matches!(c, Cmd::AccountList(_)));
             let last_tickets = batch.iter().rposition(|c| matches!(c, Cmd::TicketList(_)));
-            for (i, cmd) in batch.into_iter().enumerate() {
-                let superseded = match cmd {
+            // of several saves of one draft (typing faster than the disk, or waiting behind
+            // another's lock), only the newest is written: it holds all the typing
+            let newer_draft = |i: usize, key: &str| {
+                batch[i + 1..]
+                    .iter()
+                    .any(|c| matches!(c, Cmd::SaveDraft(d) if d.key == key))
+            };
+            let superseded: Vec<bool> = batch
+                .iter()
+                .enumerate()
+                .map(|(i, c)| match c {
                     Cmd::AccountList(_) => last_accounts != Some(i),
                     Cmd::TicketList(_) => last_tickets != Some(i),
+                    Cmd::SaveDraft(d) => newer_draft(i, &d.key),
                     _ => false,
-                };
+                })
+                .collect();
+            for (i, cmd) in batch.into_iter().enumerate() {
+                let superseded = superseded[i];
                 if superseded {
                     continue;
                 }
@@ -311,6 +330,7 @@ pub fn screen(cli: &Cli, view: View, width: u16, height: u16, select: Option<i64
     let store = Store::open(&path, &actor)?;
     let now = cli.now.unwrap_or_else(|| chrono::Utc::now().timestamp());
     let mut app = build_app(&config, path.display().to_string(), actor, now)?;
+    app.read_only = store.read_only().map(str::to_string);
     render_view(&store, &mut app, view, width, height, select)
 }
 

@@ -654,7 +654,12 @@ fn db_check_and_backup() {
 
     let backup = t.path("backup.db");
     let b = backup.to_str().unwrap();
-    assert_eq!(t.ok(&["db", "backup", b]), format!("Backed up to {b}.\n"));
+    let said = t.ok(&["db", "backup", b]);
+    assert!(said.starts_with(&format!("Backed up to {b} (")), "{said}");
+    assert!(
+        said.contains("60 accounts, 300 tickets; integrity ok)") && said.contains(&format!("`tend db restore {b}`")),
+        "{said}"
+    );
     assert!(backup.is_file());
     let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);

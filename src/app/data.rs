@@ -197,6 +197,31 @@ impl Cmd {
     pub fn is_terminal(&self) -> bool {
         matches!(self, Cmd::Clipboard(_) | Cmd::ExternalEditor { .. })
     }
+
+    /// Whether this changes the database, or opens something whose typing is kept in it
+    /// (refused while the database is read-only).
+    pub fn writes(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Ticket(..)
+                | Cmd::Task(..)
+                | Cmd::MarkReviewed { .. }
+                | Cmd::LoadDemo
+                | Cmd::OpenReply { .. }
+                | Cmd::SaveDraft(_)
+                | Cmd::DeleteDraft(_)
+                | Cmd::SendReply { .. }
+                | Cmd::SaveTemplate { .. }
+                | Cmd::Enroll { .. }
+                | Cmd::Unenroll { .. }
+                | Cmd::OpenInvestigation { .. }
+                | Cmd::SaveInvestigation { .. }
+                | Cmd::DailyRecompute
+                | Cmd::ImportPreview { .. }
+                | Cmd::ImportRun { .. }
+                | Cmd::StartPlaybook { .. }
+        )
+    }
 }
 
 /// An investigation ready to fill in.
@@ -258,10 +283,10 @@ pub enum Reply {
     Done(String),
     Failed(String),
     /// A change refused because the user's view was out of date (the view is reloaded first);
-    /// `input`: the draft key of the text that went with it, to give back.
+    /// `input`: the draft key and the text that went with it, to give back.
     Stale {
         message: String,
-        input: Option<String>,
+        input: Option<(String, String)>,
     },
     ReplyOpen(Box<ReplyOpen>),
     /// The reply left and was recorded.
@@ -282,6 +307,17 @@ pub enum Reply {
     ImportPreview(crate::import::What, Result<crate::import::Report, String>),
     /// An import done, or why it failed (nothing was written).
     Imported(Result<crate::import::Report, String>),
+    /// A change that carried typed text failed: the text, under its draft key, to offer again.
+    TextBack {
+        key: String,
+        text: String,
+    },
+    /// The database file at the path is no longer the one open (deleted or replaced): from now
+    /// on nothing is changed; why, in a sentence, and a short form for the banner.
+    Detached {
+        message: String,
+        banner: String,
+    },
 }
 
 /// The day's review, read one candidate at a time: `cap` not-yet-reviewed items of each kind
@@ -444,6 +480,12 @@ pub struct Worker {
     pub import: crate::config::ImportSettings,
     /// The lists' search candidates, kept between keystrokes.
     lister: Lister,
+    /// The file at the database's path is no longer the one open: drafts go to `rescue` too.
+    detached: bool,
+    /// Where the drafts were written when the database went away.
+    rescue: Option<std::path::PathBuf>,
+    /// Drafts that could not be kept (disk full, locked): tried again at each poll.
+    unsaved: Vec<Draft>,
 }
 
 impl Worker {
@@ -461,6 +503,9 @@ impl Worker {
             playbooks: crate::playbooks::PlaybookSet::load(None).playbooks,
             import: Default::default(),
             lister: Lister::default(),
+            detached: false,
+            rescue: None,
+            unsaved: Vec::new(),
         }
     }
 
@@ -576,16 +621,27 @@ impl Worker {
                 Ok(o) => vec![Reply::ReplyOpen(Box::new(o))],
                 Err(e) => vec![Reply::Failed(e)],
             },
-            Cmd::SaveDraft(d) => match self.store.save_draft(&d) {
-                Ok(()) => vec![],
-                Err(e) => vec![Reply::Failed(format!(
-                    "Could not keep your draft ({e}); keep the editor open or copy the text"
-                ))],
-            },
-            Cmd::DeleteDraft(key) => match self.store.delete_draft(&key) {
-                Ok(()) => vec![self.drafts()],
-                Err(e) => vec![Reply::Failed(format!("Could not drop the draft: {e}"))],
-            },
+            Cmd::SaveDraft(d) => {
+                self.unsaved.retain(|u| u.key != d.key);
+                match self.store.save_draft(&d) {
+                    Ok(()) => self.rescue_again(),
+                    Err(e) => {
+                        self.unsaved.push(d);
+                        vec![Reply::Failed(format!("Draft not saved yet, retrying each second: {e}"))]
+                    }
+                }
+            }
+            Cmd::DeleteDraft(key) => {
+                self.unsaved.retain(|u| u.key != key);
+                match self.store.delete_draft(&key) {
+                    Ok(()) => {
+                        let mut out = self.rescue_again();
+                        out.push(self.drafts());
+                        out
+                    }
+                    Err(e) => vec![Reply::Failed(format!("Could not drop the draft: {e}"))],
+                }
+            }
             Cmd::SendReply { key, reply, via } => {
                 // a reply written to a ticket someone has changed since is theirs to read first
                 if let Err(e @ crate::store::StoreError::Stale { .. }) =
@@ -665,6 +721,10 @@ impl Worker {
                 }
             }
             Cmd::Task(id, op) => {
+                let text_back = match &op {
+                    TaskOp::Dismiss { reason } => Some((format!("dismiss:{id}"), reason.clone())),
+                    _ => None,
+                };
                 let result = match &op {
                     TaskOp::Done => self.store.complete_task(id, now).map(|_| format!("Task {id} done.")),
                     TaskOp::Snooze { until } => self
@@ -678,7 +738,7 @@ impl Worker {
                 };
                 match result {
                     Ok(m) => vec![Reply::Done(m), self.snapshot()],
-                    Err(e) => vec![Reply::Failed(e.to_string())],
+                    Err(e) => failed_with_text(e.to_string(), text_back),
                 }
             }
             Cmd::LoadMetrics { days, segment } => match self.store.dashboard(&self.rules, segment, days, now) {
@@ -792,17 +852,22 @@ impl Worker {
                 }
                 Err(e) => vec![Reply::Failed(e.to_string())],
             },
-            Cmd::Poll => match self.store.data_version() {
-                Ok(v) if Some(v) != self.last_version => {
-                    self.last_version = Some(v);
-                    match self.changed_parts(now) {
-                        Ok(parts) => vec![Reply::Parts(parts)],
-                        Err(e) => vec![Reply::Failed(format!("Could not load others' changes: {e}"))],
+            Cmd::Poll => {
+                let mut out = self.check_file();
+                out.extend(self.retry_unsaved());
+                out.extend(match self.store.data_version() {
+                    Ok(v) if Some(v) != self.last_version => {
+                        self.last_version = Some(v);
+                        match self.changed_parts(now) {
+                            Ok(parts) => vec![Reply::Parts(parts)],
+                            Err(e) => vec![Reply::Failed(format!("Could not load others' changes: {e}"))],
+                        }
                     }
-                }
-                Ok(_) => vec![],
-                Err(e) => vec![Reply::Failed(format!("Could not check for changes: {e}"))],
-            },
+                    Ok(_) => vec![],
+                    Err(e) => vec![Reply::Failed(format!("Could not check for changes: {e}"))],
+                });
+                out
+            }
             Cmd::LoadAccount(id) => match load_account(&self.store, id, now, &self.rules) {
                 Ok(d) => vec![Reply::Account(Box::new(d))],
                 Err(e) => vec![Reply::Failed(e.to_string())],
@@ -833,6 +898,13 @@ impl Worker {
                 }
             }
             Cmd::Ticket(id, expected, op) => {
+                let text_back = match &op {
+                    TicketOp::Advance { reason: Some(r) } => Some((format!("override:{id}"), r.clone())),
+                    TicketOp::Back { reason } => Some((format!("back:{id}"), reason.clone())),
+                    TicketOp::Escalate { reason } => Some((format!("escalate:{id}"), reason.clone())),
+                    TicketOp::Note { text } => Some((format!("note:{id}"), text.clone())),
+                    _ => None,
+                };
                 let s = &self.store;
                 let result: crate::store::Result<String> = match &op {
                     TicketOp::SetItem { item, done } => {
@@ -899,21 +971,14 @@ impl Worker {
                         if let Ok(d) = load_ticket(&self.store, id) {
                             out.push(Reply::Ticket(Box::new(d)));
                         }
-                        let input = match &op {
-                            TicketOp::Advance { reason: Some(_) } => Some(format!("override:{id}")),
-                            TicketOp::Back { .. } => Some(format!("back:{id}")),
-                            TicketOp::Escalate { .. } => Some(format!("escalate:{id}")),
-                            TicketOp::Note { .. } => Some(format!("note:{id}")),
-                            _ => None,
-                        };
                         out.push(Reply::Stale {
                             message: e.to_string(),
-                            input,
+                            input: text_back,
                         });
                         out.push(self.snapshot());
                         out
                     }
-                    Err(e) => vec![Reply::Failed(e.to_string())],
+                    Err(e) => failed_with_text(e.to_string(), text_back),
                 }
             }
         }
@@ -935,6 +1000,128 @@ impl Worker {
         }
         out.push(Reply::Failed(format!("{e}.")));
         Some(out)
+    }
+
+    /// Whether the path still names the database that is open; once it does not, say so once,
+    /// write the drafts to a file, and from then on keep that file up to date.
+    fn check_file(&mut self) -> Vec<Reply> {
+        use crate::store::files::FileState;
+        if self.detached {
+            return Vec::new();
+        }
+        let state = self.store.file_state();
+        if state == FileState::Same {
+            return Vec::new();
+        }
+        self.detached = true;
+        let path = self
+            .store
+            .path()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let what = match state {
+            FileState::Replaced => "was replaced by another file",
+            _ => "was deleted",
+        };
+        // the status says what happened, the banner where the drafts are: each fits a line
+        let message = format!(
+            "{path} {what} while tend had it open: what is on screen keeps working until you quit, but changes are not saved."
+        );
+        let banner = match self.write_rescue() {
+            Ok((p, 0)) => format!(
+                "no drafts to save (any you type go to {}); quit and start tend again",
+                p.display()
+            ),
+            Ok((p, n)) => format!(
+                "your {n} draft{} {} in {}; quit and start tend again",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "is" } else { "are" },
+                p.display()
+            ),
+            Err(e) => format!("your drafts could not be written to a file ({e}): copy any text you need"),
+        };
+        vec![Reply::Detached { message, banner }]
+    }
+
+    /// Drafts that could not be kept, tried again; a word once they all are.
+    fn retry_unsaved(&mut self) -> Vec<Reply> {
+        if self.unsaved.is_empty() {
+            return Vec::new();
+        }
+        let pending = std::mem::take(&mut self.unsaved);
+        for d in pending {
+            if self.store.save_draft(&d).is_err() {
+                self.unsaved.push(d);
+            }
+        }
+        if self.unsaved.is_empty() {
+            let mut out = vec![Reply::Done("Your draft is kept now.".into())];
+            out.extend(self.rescue_again());
+            out
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Once detached, the drafts file follows every draft kept.
+    fn rescue_again(&mut self) -> Vec<Reply> {
+        if !self.detached {
+            return Vec::new();
+        }
+        match self.write_rescue() {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![Reply::Failed(format!(
+                "Could not write your drafts to a file ({e}); copy any text you need before quitting."
+            ))],
+        }
+    }
+
+    /// Write this person's drafts, as the open database has them, to a private text file: in
+    /// the database's folder, else the home folder, else the temporary folder. Where, and how many.
+    fn write_rescue(&mut self) -> Result<(std::path::PathBuf, usize), String> {
+        let drafts = self.store.drafts().map_err(|e| e.to_string())?;
+        let text = rescue_text(&drafts, self.store.path(), self.store.actor(), self.now());
+        if let Some(p) = &self.rescue {
+            std::fs::write(p, &text).map_err(|e| format!("{}: {e}", p.display()))?;
+            return Ok((p.clone(), drafts.len()));
+        }
+        let stamp = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0)
+            .map(|t| t.format("%Y%m%d-%H%M%S").to_string())
+            .unwrap_or_default();
+        let actor: String = self
+            .store
+            .actor()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        let name = format!("tend-drafts-{actor}-{stamp}.txt");
+        let mut dirs = Vec::new();
+        if let Some(p) = self.store.path() {
+            dirs.push(crate::store::files::folder_of(p));
+        }
+        if let Some(h) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            dirs.push(std::path::PathBuf::from(h));
+        }
+        dirs.push(std::env::temp_dir());
+        let mut last = String::from("no folder to write to");
+        for d in dirs {
+            let p = d.join(&name);
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            match opts
+                .open(&p)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            {
+                Ok(()) => {
+                    self.rescue = Some(p.clone());
+                    return Ok((p, drafts.len()));
+                }
+                Err(e) => last = format!("{}: {e}", p.display()),
+            }
+        }
+        Err(last)
     }
 
     fn open_investigation(
@@ -1131,4 +1318,39 @@ impl Worker {
         self.templates = TemplateSet::load(self.templates.dir.as_deref());
         Ok(msg)
     }
+}
+
+/// A failure, and the typed text it carried offered back under its draft key.
+fn failed_with_text(message: String, text: Option<(String, String)>) -> Vec<Reply> {
+    match text {
+        Some((key, text)) => vec![
+            Reply::Failed(format!("{message} (your text is kept)")),
+            Reply::TextBack { key, text },
+        ],
+        None => vec![Reply::Failed(message)],
+    }
+}
+
+/// The drafts file written when the database went away under the cockpit.
+fn rescue_text(drafts: &[Draft], db: Option<&std::path::Path>, actor: &str, now: Timestamp) -> String {
+    let mut s = format!(
+        "Drafts of {actor}, written by tend at {} because the database {} went away while tend had it open.\n\
+         Each is the text as last typed; paste it into a new reply (or note) to use it.\n",
+        crate::domain::format_time(now),
+        db.map(|p| p.display().to_string()).unwrap_or_default()
+    );
+    for d in drafts {
+        let about = match (d.ticket_id, d.account_id) {
+            (Some(t), _) => format!("ticket #{t}"),
+            (None, Some(a)) => format!("account {a}"),
+            _ => d.key.clone(),
+        };
+        s.push_str(&format!(
+            "\n=== {} ({about}), last typed {}\n{}\n",
+            d.key,
+            crate::domain::format_time(d.updated_at),
+            d.body.trim_end()
+        ));
+    }
+    s
 }

@@ -311,6 +311,32 @@ pub struct SavedView {
     pub queue: Option<String>,
 }
 
+/// Whether an action changes the database, or opens something whose typing is kept in it
+/// (refused at once, with a word, while the database is read-only).
+fn action_writes(a: Action) -> bool {
+    matches!(
+        a,
+        Action::ToggleItem
+            | Action::Advance
+            | Action::MoveBack
+            | Action::Escalate
+            | Action::Note
+            | Action::Wait
+            | Action::Snooze
+            | Action::Resume
+            | Action::MarkReviewed
+            | Action::Reply
+            | Action::ReplyWith
+            | Action::Sequences
+            | Action::Investigate
+            | Action::TaskDone
+            | Action::TaskSnooze
+            | Action::TaskDismiss
+            | Action::StartPlaybook
+            | Action::Import
+    )
+}
+
 /// An entry of the command palette.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PaletteEntry {
@@ -437,8 +463,6 @@ pub struct App {
     pub drafts: HashMap<InputPurpose, String>,
     /// The version of its ticket each open input began on (None: the ticket was not shown).
     input_seen: HashMap<InputPurpose, Option<i64>>,
-    /// The text last submitted under each draft key, to give back if the change is refused.
-    submitted: HashMap<String, String>,
     pub saved_views: Vec<SavedView>,
     pub saved_view_keys: Vec<(Key, usize)>,
     /// Rows visible in the list last drawn, for paging.
@@ -462,6 +486,13 @@ pub struct App {
     /// The task under the cursor in the account detail.
     pub task_cursor: usize,
     pub playbooks: Vec<crate::domain::playbook::Playbook>,
+    /// Why nothing may be changed, when the database is read-only (or went away): the banner says it.
+    pub read_only: Option<String>,
+    /// The database file went away under the cockpit: drafts still go to the worker (which
+    /// keeps them in a file), every other change is refused.
+    pub detached: bool,
+    /// A warning about the database for the banner (it can be read by every user).
+    pub warning: Option<String>,
 }
 
 impl App {
@@ -533,7 +564,6 @@ impl App {
             quit: false,
             drafts: HashMap::new(),
             input_seen: HashMap::new(),
-            submitted: HashMap::new(),
             saved_views: Vec::new(),
             saved_view_keys: Vec::new(),
             page: 10,
@@ -549,6 +579,30 @@ impl App {
             metrics_asked: None,
             task_cursor: 0,
             playbooks: crate::playbooks::PlaybookSet::load(None).playbooks,
+            read_only: None,
+            detached: false,
+            warning: None,
+        }
+    }
+
+    /// The line above the view when something about the database needs saying.
+    pub fn banner(&self) -> Option<String> {
+        match (&self.read_only, &self.warning) {
+            (Some(r), _) if self.detached => Some(format!("detached: {r}")),
+            (Some(r), _) => Some(format!("read-only: {r} — you can look, not change")),
+            (None, Some(w)) => Some(format!("warning: {w}")),
+            (None, None) => None,
+        }
+    }
+
+    /// The sentence a refused change gets.
+    fn refused(&self) -> String {
+        match &self.read_only {
+            Some(_) if self.detached => {
+                "Detached: nothing was changed (the database file went away; quit and start tend again).".into()
+            }
+            Some(r) => format!("Read-only: nothing was changed ({r})."),
+            None => String::new(),
         }
     }
 
@@ -1102,6 +1156,21 @@ impl App {
                 cmds.push(c);
             }
         }
+        if self.read_only.is_some() {
+            let before = cmds.len();
+            let detached = self.detached;
+            let mut told = false;
+            cmds.retain(|c| {
+                let keep = !c.writes() || (detached && matches!(c, Cmd::SaveDraft(_) | Cmd::DeleteDraft(_)));
+                // the daily recompute is the cockpit's own doing: dropped without a word
+                told |= !keep && !matches!(c, Cmd::DailyRecompute);
+                keep
+            });
+            if cmds.len() != before && told {
+                let why = self.refused();
+                self.error(why);
+            }
+        }
         // the drafts list follows what is kept, without waiting for a reload
         for c in &cmds {
             match c {
@@ -1262,11 +1331,7 @@ impl App {
                 Vec::new()
             }
             Reply::Stale { message, input } => {
-                let back = input.and_then(|key| {
-                    let purpose = InputPurpose::from_draft_key(&key)?;
-                    Some((purpose, self.submitted.remove(&key)?))
-                });
-                match back {
+                match input.and_then(|(key, text)| Some((InputPurpose::from_draft_key(&key)?, text))) {
                     // the text comes back in its input, against the ticket as it is now
                     Some((purpose, text)) if matches!(self.mode, Mode::Normal) => {
                         self.drafts.insert(purpose, text);
@@ -1385,6 +1450,18 @@ impl App {
             }
             Reply::Templates(t) => {
                 self.templates = *t;
+                Vec::new()
+            }
+            Reply::TextBack { key, text } => {
+                if let Some(p) = InputPurpose::from_draft_key(&key) {
+                    self.drafts.insert(p, text);
+                }
+                Vec::new()
+            }
+            Reply::Detached { message, banner } => {
+                self.read_only = Some(banner);
+                self.detached = true;
+                self.error(message);
                 Vec::new()
             }
         }
@@ -1760,9 +1837,6 @@ impl App {
                     }
                     // the version the user saw when they began: a change made since is theirs to see first
                     let seen = self.input_seen.remove(&purpose).flatten();
-                    if let Some(key) = purpose.draft_key() {
-                        self.submitted.insert(key, text.clone());
-                    }
                     return match purpose {
                         InputPurpose::OverrideReason(id) => {
                             vec![Cmd::Ticket(id, seen, TicketOp::Advance { reason: Some(text) })]
@@ -1873,6 +1947,11 @@ impl App {
 
     /// Do an action, from a key or the palette.
     pub fn perform(&mut self, action: Action) -> Vec<Cmd> {
+        if self.read_only.is_some() && action_writes(action) {
+            let why = self.refused();
+            self.error(why);
+            return Vec::new();
+        }
         let page = self.page.max(1);
         match action {
             Action::Quit => return self.request_quit(),

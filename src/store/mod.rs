@@ -1,8 +1,10 @@
 //! The store: the only place in tend that speaks SQL.
 
 mod accounts;
+mod backup;
 mod demo;
 mod export;
+pub mod files;
 mod health;
 mod health_scan;
 mod import;
@@ -15,6 +17,7 @@ mod tasks;
 mod tickets;
 
 pub use accounts::*;
+pub use backup::*;
 pub use export::*;
 pub use health::*;
 pub use import::*;
@@ -80,6 +83,45 @@ pub fn schema_version() -> i64 {
 /// How long a writer waits for another's lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The wait for another's lock in force: `TEND_BUSY_TIMEOUT_MS` when set (tests use a short
+/// one), else `BUSY_TIMEOUT`.
+pub fn busy_timeout() -> Duration {
+    std::env::var("TEND_BUSY_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(BUSY_TIMEOUT)
+}
+
+fn seconds(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// SQLite's errors in words a person can act on; the ones a person cannot act on as SQLite says them.
+fn sql_message(e: &rusqlite::Error) -> String {
+    use rusqlite::ErrorCode;
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
+            "the database was locked by someone else for over {}: nothing changed, try again",
+            seconds(busy_timeout())
+        ),
+        Some(ErrorCode::DiskFull) => {
+            "the disk is full: nothing of this change was written; free some space and try again".into()
+        }
+        Some(ErrorCode::ReadOnly) => "the database is open read-only, so nothing was changed".into(),
+        Some(ErrorCode::CannotOpen) => format!("the database file cannot be opened ({e})"),
+        Some(ErrorCode::SystemIoFailure) => format!(
+            "reading or writing the database file failed ({e}); nothing of this change was kept, and what was saved before is intact"
+        ),
+        _ => format!("database error: {e}"),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{path} is not a SQLite database; tend left it unchanged")]
@@ -107,8 +149,23 @@ pub enum StoreError {
     Stale { what: String, change: String },
     #[error(transparent)]
     Word(#[from] UnknownWord),
-    #[error("database error: {0}")]
+    #[error("{}", sql_message(.0))]
     Sql(#[from] rusqlite::Error),
+    #[error("{path} is read-only for you ({reason}); nothing was changed")]
+    ReadOnly { path: String, reason: String },
+    #[error(
+        "{path} has schema version {found} and this tend needs {supported}, but it is read-only for you ({reason}), so it cannot be upgraded; ask its owner to open it once with this tend"
+    )]
+    NeedsUpgrade {
+        path: String,
+        found: i64,
+        supported: i64,
+        reason: String,
+    },
+    #[error("cannot open {path}: {why}")]
+    CannotOpen { path: String, why: String },
+    #[error("{path} fails SQLite's integrity check ({problem}); tend left everything unchanged")]
+    Damaged { path: String, problem: String },
 }
 
 impl StoreError {
@@ -124,12 +181,16 @@ pub struct Store {
     pub(crate) conn: Connection,
     path: Option<PathBuf>,
     actor: String,
+    /// Why the database was opened read-only, when it was.
+    read_only: Option<String>,
+    /// The file opened, to tell when the path names another one (deleted, replaced).
+    opened: Option<files::FileId>,
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Refuse, before SQLite touches it, a file that is not a SQLite database.
-fn check_header(path: &Path) -> Result<()> {
+pub(crate) fn check_header(path: &Path) -> Result<()> {
     let shown = path.display().to_string();
     let mut f = match fs::File::open(path) {
         Ok(f) => f,
@@ -154,7 +215,7 @@ fn check_header(path: &Path) -> Result<()> {
 }
 
 /// Create the file (and its folder) with owner-only permissions: it holds customer data.
-fn create_private(path: &Path) -> Result<()> {
+pub(crate) fn create_private(path: &Path) -> Result<()> {
     let shown = path.display().to_string();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
@@ -174,14 +235,32 @@ fn create_private(path: &Path) -> Result<()> {
 
 impl Store {
     /// Open (creating if needed) the database at `path`, set the pragmas and migrate it.
+    /// Read-only, without migrating, when this user cannot write it (the reason is kept for
+    /// the banner and for the message a write gets).
     pub fn open(path: &Path, actor: &str) -> Result<Store> {
         check_header(path)?;
-        create_private(path)?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        Self::prepare(conn, Some(path.to_path_buf()), actor)
+        let access = files::access_of(path)?;
+        let (conn, read_only) = match access {
+            files::Access::ReadWrite => {
+                create_private(path)?;
+                let conn = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                (conn, None)
+            }
+            files::Access::ReadOnly { reason, immutable } => {
+                let uri = files::sqlite_uri(path, if immutable { "immutable=1" } else { "" });
+                let conn = Connection::open_with_flags(
+                    uri,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                (conn, Some(reason))
+            }
+        };
+        let mut store = Self::prepare_as(conn, Some(path.to_path_buf()), actor, read_only)?;
+        store.opened = files::file_id(path);
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -189,12 +268,21 @@ impl Store {
         Self::prepare(Connection::open_in_memory()?, None, actor)
     }
 
-    fn prepare(mut conn: Connection, path: Option<PathBuf>, actor: &str) -> Result<Store> {
+    fn prepare(conn: Connection, path: Option<PathBuf>, actor: &str) -> Result<Store> {
+        Self::prepare_as(conn, path, actor, None)
+    }
+
+    fn prepare_as(
+        mut conn: Connection,
+        path: Option<PathBuf>,
+        actor: &str,
+        read_only: Option<String>,
+    ) -> Result<Store> {
         let shown = path
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| ":memory:".into());
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_timeout(busy_timeout())?;
         // Read-only checks first: nothing is written to a file we are going to refuse.
         let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
             Ok(v) => v,
@@ -221,15 +309,35 @@ impl Store {
             }
         }
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        if path.is_some() {
-            let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
+        if let Some(reason) = &read_only {
+            // nothing is written: no journal mode to set, no migration to run
+            if version == 0 {
+                return Err(StoreError::CannotOpen {
+                    path: shown,
+                    why: format!("it is empty, and it is read-only for you ({reason}), so tend cannot set it up"),
+                });
+            }
+            if version < schema_version() {
+                return Err(StoreError::NeedsUpgrade {
+                    path: shown,
+                    found: version,
+                    supported: schema_version(),
+                    reason: reason.clone(),
+                });
+            }
+        } else {
+            if path.is_some() {
+                let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+            }
+            migrations().to_latest(&mut conn)?;
         }
-        migrations().to_latest(&mut conn)?;
         Ok(Store {
             conn,
             path,
             actor: actor.to_string(),
+            read_only,
+            opened: None,
         })
     }
 
@@ -243,6 +351,33 @@ impl Store {
             &self.conn,
             rusqlite::TransactionBehavior::Immediate,
         )?)
+    }
+
+    /// Why the database is open read-only, when it is.
+    pub fn read_only(&self) -> Option<&str> {
+        self.read_only.as_deref()
+    }
+
+    /// Whether the path still names the file that was opened (`Same` for an in-memory store).
+    pub fn file_state(&self) -> files::FileState {
+        match (&self.path, self.opened) {
+            (Some(p), Some(id)) => files::file_state(p, id),
+            _ => files::FileState::Same,
+        }
+    }
+
+    /// A write refused because the database is read-only, in one sentence with the reason;
+    /// other errors as they are.
+    pub fn explain(&self, e: StoreError) -> StoreError {
+        match (&e, &self.read_only) {
+            (StoreError::Sql(s), Some(reason)) if s.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => {
+                StoreError::ReadOnly {
+                    path: self.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                    reason: reason.clone(),
+                }
+            }
+            _ => e,
+        }
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -278,15 +413,6 @@ impl Store {
             supported_version: schema_version(),
             journal_mode: journal,
         })
-    }
-
-    /// A consistent copy through SQLite's online backup, safe while others write.
-    pub fn backup(&self, dest: &Path) -> Result<()> {
-        create_private(dest)?;
-        let mut out = Connection::open(dest)?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut out)?;
-        backup.run_to_completion(256, Duration::from_millis(5), None)?;
-        Ok(())
     }
 
     /// Record a write in the audit log. Called inside the write's transaction.

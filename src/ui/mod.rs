@@ -45,9 +45,21 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         welcome(app, theme, f, area);
         return;
     }
-    let [tabs, main, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    let banner = app.banner();
+    let [tabs, banner_area, main, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(u16::from(banner.is_some())),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     tab_bar(app, theme, f, tabs);
+    if let Some(b) = banner {
+        f.render_widget(
+            Paragraph::new(format!(" {}", one_line(&b))).style(theme.error().add_modifier(Modifier::REVERSED)),
+            banner_area,
+        );
+    }
     match app.view {
         View::Today => today(app, theme, f, main),
         View::Accounts => accounts(app, theme, f, main),
