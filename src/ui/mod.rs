@@ -29,7 +29,7 @@ pub const LINE_MAX: usize = 500;
 
 /// Text from outside (a name, a subject, a message) on one line of the cockpit: cleaned
 /// ([`text::one_line`]), at most [`LINE_MAX`] columns.
-pub(crate) fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     text::one_line_max(s, LINE_MAX)
 }
 

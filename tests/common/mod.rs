@@ -343,3 +343,36 @@ impl Home {
         self.json_at(self.now, args)
     }
 }
+
+/// A file of `tests/fixtures/hostile/` (see its README).
+pub fn hostile(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hostile")
+        .join(name)
+}
+
+/// How many bytes the big field of [`write_big_mbox`] holds: 10 MiB.
+pub const BIG: usize = 10 << 20;
+
+/// A mailbox with one message whose Subject header is 10 MiB long, escape sequences (colour,
+/// a title, an OSC 52 clipboard write) all along it, and whose body is as long. Written by the
+/// tests rather than kept in git.
+pub fn write_big_mbox(path: &std::path::Path) {
+    let unit = "\u{1b}[31mX\u{1b}]52;c;QUJD\u{7}Y \u{202E}";
+    let subject = format!("Huge {}", unit.repeat(BIG / unit.len() + 1));
+    let body = "body line \u{1b}]0;title\u{7} and more\n".repeat(BIG / 30 + 1);
+    let mail = format!(
+        "From big@huge.example Mon Nov 16 12:00:00 2026\nFrom: Big Sender <big@huge.example>\n\
+         To: support@ourco.example\nSubject: {subject}\nDate: Mon, 16 Nov 2026 12:00:00 +0000\n\
+         Message-ID: <big1@huge.example>\nContent-Type: text/plain; charset=utf-8\n\n{body}\n"
+    );
+    std::fs::write(path, mail).unwrap();
+}
+
+/// Whether `s` holds anything a terminal could act on or hide: a C0 or C1 control other than a
+/// newline, DEL, or a bidi or zero-width character.
+pub fn unsafe_chars(s: &str) -> Vec<char> {
+    s.chars()
+        .filter(|c| (c.is_control() && *c != '\n') || tend::text::is_hidden(*c))
+        .collect()
+}
