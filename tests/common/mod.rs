@@ -161,6 +161,16 @@ impl Tmux {
         self.wait_until(&format!("{needle:?}"), |s| s.contains(needle))
     }
 
+    /// The visible screen with tmux's own SGR codes for colours and attributes (`-e`).
+    pub fn screen_escapes(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-e", "-t", "s"]).stdout).into_owned()
+    }
+
+    /// The screen and its scrollback, with tmux's SGR codes (`-e`).
+    pub fn history_escapes(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-e", "-S", "-", "-t", "s"]).stdout).into_owned()
+    }
+
     /// The screen and the scrollback above it.
     pub fn screen_and_history(&self) -> String {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-S", "-", "-t", "s"]).stdout).into_owned()
@@ -375,4 +385,32 @@ pub fn unsafe_chars(s: &str) -> Vec<char> {
     s.chars()
         .filter(|c| (c.is_control() && *c != '\n') || tend::text::is_hidden(*c))
         .collect()
+}
+
+/// A capture of a tmux pane (with `-e`) holds tmux's SGR colour codes (`ESC [ ... m`) and
+/// nothing else a terminal acts on: no OSC, DCS, APC or other escape, no C1 control, no bidi or
+/// zero-width character. Returns the text with the SGR codes taken out.
+pub fn assert_only_sgr(capture: &str, what: &str) -> String {
+    let mut plain = String::new();
+    let mut rest = capture;
+    while let Some(i) = rest.find('\u{1b}') {
+        plain.push_str(&rest[..i]);
+        let seq = &rest[i..];
+        let params = seq.get(2..).filter(|_| seq.starts_with("\u{1b}[")).map(|p| {
+            p.len()
+                - p.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';' || c == ':')
+                    .len()
+        });
+        match params {
+            Some(n) if seq[2 + n..].starts_with('m') => rest = &seq[3 + n..],
+            _ => panic!(
+                "{what}: an escape sequence that is not tmux's SGR: {:?}",
+                seq.chars().take(40).collect::<String>()
+            ),
+        }
+    }
+    plain.push_str(rest);
+    let bad = unsafe_chars(&plain);
+    assert!(bad.is_empty(), "{what}: {bad:?} on the screen:\n{plain}");
+    plain
 }
