@@ -295,7 +295,7 @@ impl<W: std::io::Write> Sink<W> {
 
     fn put<T: serde::Serialize>(&mut self, item: T) -> std::io::Result<()> {
         if let Some(w) = &mut self.csv {
-            w.serialize(item).map_err(std::io::Error::other)?;
+            w.serialize(item).map_err(csv_io)?;
         } else if let Some(w) = &mut self.json {
             w.write_all(if self.n == 0 { b"\n" } else { b",\n" })?;
             // escapes for what a terminal could act on: the same strings once decoded
@@ -320,6 +320,15 @@ impl<W: std::io::Write> Sink<W> {
             w.flush()?;
         }
         Ok(())
+    }
+}
+
+/// A CSV error as an I/O error of the same kind: a reader that went away (`| head`) stays a
+/// broken pipe, which is not an error.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => std::io::Error::new(io.kind(), io.to_string()),
+        _ => std::io::Error::other(e),
     }
 }
 

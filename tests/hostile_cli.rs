@@ -442,4 +442,20 @@ fn a_ten_megabyte_subject_on_the_command_line() {
     // --raw gives it back exactly
     let csv = t.run(&["--raw", "tickets", "list", "--all", "--format", "csv"]);
     assert_eq!(csv_rows(&csv.stdout)[0]["SUBJECT"], subject);
+
+    // an export read only in part (`| head`) is not an error
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("tend"))
+        .args(["--db", t.path("tend.db").to_str().unwrap(), "export", "tickets"])
+        .env("HOME", t.path(""))
+        .env_remove("TEND_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 100];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
