@@ -388,8 +388,7 @@ fn skip_csi(s: &str, from: usize, intro_end: usize) -> usize {
 /// `from` itself when it does not end within STRING_MAX characters (then only the introducer
 /// goes, and the rest is shown).
 fn skip_string(s: &str, from: usize) -> usize {
-    let mut chars = s[from..].char_indices().take(STRING_MAX);
-    while let Some((j, c)) = chars.next() {
+    for (j, c) in s[from..].char_indices().take(STRING_MAX) {
         let at = from + j;
         match c {
             '\u{7}' | '\u{9c}' => return at + c.len_utf8(),
