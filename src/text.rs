@@ -75,7 +75,7 @@ pub fn lines_max(s: &str, max_lines: usize, cols: usize) -> Vec<String> {
     }
     let (input, short) = budget(s, cols, max_lines);
     let c = clean(input, MULTI_LINE, cols.saturating_add(SLACK), max_lines);
-    let mut lines: Vec<String> = c.text.split('\n').map(|l| cut(l, cols)).collect();
+    let mut lines: Vec<String> = c.text.lines().map(|l| cut(l, cols)).collect();
     if (short || c.stopped)
         && let Some(last) = lines.last_mut()
         && !last.ends_with('…')
@@ -626,6 +626,9 @@ mod tests {
         assert_eq!(one_line_max(&esc, 10), "…");
 
         assert_eq!(lines_max("a\nb\nc", 5, 10), vec!["a", "b", "c"]);
+        // as str::lines: a last newline ends the last line, it does not start another
+        assert_eq!(lines_max("a\n\nb\n", 5, 10), vec!["a", "", "b"]);
+        assert!(lines_max("", 5, 10).is_empty());
         assert_eq!(lines_max("a\nb\nc\nd", 2, 10), vec!["a", "b…"]);
         assert_eq!(lines_max("a\nb\n\n", 2, 10), vec!["a", "b"]);
         assert_eq!(lines_max("0123456789abc\nx", 5, 10), vec!["012345678…", "x"]);
