@@ -35,6 +35,14 @@ pub struct Cli {
     #[arg(long = "as", global = true, value_name = "NAME")]
     pub actor: Option<String>,
 
+    /// Print text from outside (names, subjects, bodies, imported fields) exactly as stored,
+    /// escape sequences and control characters included. Without it, what a terminal could act
+    /// on is removed or shown as U+FFFD, and long list cells are cut. For piping into other
+    /// tools; `tend export` to a file or a pipe is always exact. Not for the cockpit or
+    /// `tend screen`, which draw cleaned text
+    #[arg(long, global = true)]
+    pub raw: bool,
+
     /// Freeze the clock at this moment (for reproducible output)
     #[arg(long, global = true, env = "TEND_NOW", value_name = "TIME", hide = true, value_parser = parse_time)]
     pub now: Option<Timestamp>,
@@ -105,7 +113,8 @@ pub enum Command {
     /// Bring in accounts, contacts, tickets and signals from CSV, and support mail from mbox or Maildir
     #[command(subcommand)]
     Import(crate::cli_import::ImportCmd),
-    /// Write accounts, contacts, tickets, signals or investigations as CSV or JSON
+    /// Write accounts, contacts, tickets, signals or investigations as CSV or JSON, with the text
+    /// exactly as stored (on a terminal, without --raw, cleaned for display)
     Export(crate::cli_import::ExportArgs),
     /// Print a cockpit view as plain text, rendered by the cockpit's own code
     Screen {
@@ -818,7 +827,6 @@ fn show_account(ctx: &Context, id: i64, format: Format) -> Result<()> {
         outln!("{}", output::json(&out));
         return Ok(());
     }
-    let clean = crate::text::one_line;
     let mut s = String::new();
     s.push_str(&format!("Account {}: {}\n", a.id, clean(&a.name)));
     s.push_str(&format!(
@@ -1225,8 +1233,12 @@ fn tickets(ctx: &Context, cmd: &TicketsCmd) -> Result<()> {
     }
 }
 
+/// Text from outside on one line of a command's output: cleaned, or as stored with `--raw`.
+fn clean(s: &str) -> String {
+    output::line(s).into_owned()
+}
+
 fn render_ticket(ctx: &Context, t: &Ticket, out: &TicketOut, events: &[crate::store::TicketEvent]) -> String {
-    let clean = crate::text::one_line;
     let mut s = String::new();
     s.push_str(&format!("Ticket {}: {}\n", t.id, clean(&t.subject)));
     s.push_str(&format!(
@@ -1261,7 +1273,7 @@ fn render_ticket(ctx: &Context, t: &Ticket, out: &TicketOut, events: &[crate::st
     }
     if !t.body.trim().is_empty() {
         s.push('\n');
-        for line in crate::text::multi_line(&t.body).lines() {
+        for line in output::lines(&t.body).lines() {
             s.push_str(&format!("  | {line}\n"));
         }
     }
@@ -1284,9 +1296,9 @@ fn render_ticket(ctx: &Context, t: &Ticket, out: &TicketOut, events: &[crate::st
         }
         let body = clean(&e.body);
         s.push_str(&format!(
-            "  {}  {:<10} {}{}\n",
+            "  {}  {} {}{}\n",
             format_time(e.at),
-            clean(&e.actor),
+            crate::text::pad(&clean(&e.actor), 10),
             what,
             if body.is_empty() {
                 String::new()

@@ -230,7 +230,7 @@ fn report(s: &Summary, name: &str, json: bool, rejects_written: bool, rescored: 
     out.push_str(&format!(
         "{} from {}: {}\n",
         s.kind,
-        crate::text::one_line(name),
+        crate::output::line(name),
         s.counts_line()
     ));
     if s.dry_run {
@@ -295,10 +295,12 @@ impl<W: std::io::Write> Sink<W> {
 
     fn put<T: serde::Serialize>(&mut self, item: T) -> std::io::Result<()> {
         if let Some(w) = &mut self.csv {
-            w.serialize(item).map_err(std::io::Error::other)?;
+            w.serialize(item).map_err(csv_io)?;
         } else if let Some(w) = &mut self.json {
             w.write_all(if self.n == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *w, &item).map_err(std::io::Error::other)?;
+            // escapes for what a terminal could act on: the same strings once decoded
+            let json = serde_json::to_string(&item).map_err(std::io::Error::other)?;
+            w.write_all(crate::output::escape_json(&json).as_bytes())?;
         }
         self.n += 1;
         Ok(())
@@ -321,6 +323,15 @@ impl<W: std::io::Write> Sink<W> {
     }
 }
 
+/// A CSV error as an I/O error of the same kind: a reader that went away (`| head`) stays a
+/// broken pipe, which is not an error.
+fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => std::io::Error::new(io.kind(), io.to_string()),
+        _ => std::io::Error::other(e),
+    }
+}
+
 /// The header row of a record type: the first line a CSV writer gives for its default value.
 fn csv_header<T: serde::Serialize + Default>() -> std::io::Result<Vec<String>> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -334,11 +345,20 @@ fn csv_header<T: serde::Serialize + Default>() -> std::io::Result<Vec<String>> {
     Ok(rec.iter().map(str::to_string).collect())
 }
 
+/// Every row, exactly as stored, to a file or a pipe. To a terminal (and without `--raw`) the
+/// text is cleaned as every other output is, and a note says so: what the terminal would act
+/// on is left out there, never in a file.
 pub fn export(ctx: &Context, a: &ExportArgs) -> Result<()> {
+    let mut cleaned = None;
     let out: Box<dyn std::io::Write> = match &a.out {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,
         )),
+        None if std::io::stdout().is_terminal() && !crate::output::raw() => {
+            let w = crate::output::SafeWriter::new(std::io::BufWriter::new(std::io::stdout().lock()));
+            cleaned = Some(w.changes());
+            Box::new(w)
+        }
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut sink = Sink::new(out, a.format == "json")?;
@@ -371,7 +391,13 @@ pub fn export(ctx: &Context, a: &ExportArgs) -> Result<()> {
         }
     };
     if let Some(p) = &a.out {
-        eprintln!("{n} rows written to {}", p.display());
+        crate::output::note(&format!("{n} rows written to {}", p.display()));
+    }
+    if cleaned.is_some_and(|c| c.get()) {
+        crate::output::note(
+            "tend: escape sequences and invisible characters were left out on the terminal; \
+             --out FILE, a pipe or --raw gives the exact text",
+        );
     }
     Ok(())
 }

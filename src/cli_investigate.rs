@@ -81,10 +81,16 @@ pub fn write_or_print(out: Option<&PathBuf>, text: &str) -> Result<()> {
             if p.exists() {
                 bail!("{} already exists; choose a new file", p.display());
             }
+            // a report file is read in a terminal too: cleaned as stdout is, unless --raw
+            let text = if output::raw() {
+                text.to_string()
+            } else {
+                crate::text::terminal_safe(text)
+            };
             std::fs::write(p, text).with_context(|| format!("cannot write {}", p.display()))?;
             outln!("Written to {}.", p.display());
         }
-        None => crate::output::emit(&crate::text::multi_line(text))?,
+        None => output::emit(text)?,
     }
     Ok(())
 }
@@ -117,7 +123,7 @@ pub fn investigate(ctx: &Context, cmd: &InvestigateCmd) -> Result<()> {
                 .create_investigation(Some(facts.account_id), *ticket, &a, &o, ctx.now)?;
             outln!(
                 "Investigation {id} saved for {}: priority {}; {}.",
-                crate::text::one_line(&facts.account_name),
+                output::line(&facts.account_name),
                 o.priority.map(|p| p.label()).unwrap_or("-"),
                 o.approach.as_deref().unwrap_or("")
             );
@@ -154,7 +160,7 @@ pub fn investigations(ctx: &Context, cmd: &InvestigationsCmd) -> Result<()> {
                             (Some(a), Some(b)) => format!("{a} -> {b} ({:+})", i64::from(b) - i64::from(a)),
                             _ => "-".into(),
                         },
-                        i.goal.chars().take(50).collect(),
+                        output::line_max(&i.goal, 50).into_owned(),
                     ]);
                 }
                 t
@@ -172,7 +178,7 @@ pub fn report(ctx: &Context, cmd: &ReportCmd) -> Result<()> {
             let o = investigation::evaluate(&a, i.health_at_start, i.created_at);
             let title = format!(
                 "{}{}",
-                i.account_name.as_deref().unwrap_or("no account"),
+                output::line(i.account_name.as_deref().unwrap_or("no account")),
                 i.ticket_id.map(|t| format!(", ticket #{t}")).unwrap_or_default()
             );
             write_or_print(out.as_ref(), &investigation::markdown(&title, &a, &o))
@@ -197,13 +203,13 @@ pub fn report(ctx: &Context, cmd: &ReportCmd) -> Result<()> {
                 md.push_str(&format!(
                     "\n## {} — {}\n\n- **Date:** {}\n- **Account:** {}\n- **Issue:** {}\n- **Workaround:** {}\n- **Why deferred:** {}\n- **Pattern:** {} (seen {} time{})\n",
                     d.day,
-                    d.issue.lines().next().unwrap_or(""),
+                    output::line(d.issue.lines().next().unwrap_or("")),
                     d.day,
-                    d.account.as_deref().unwrap_or("-"),
-                    d.issue,
-                    if d.workaround.is_empty() { "-" } else { &d.workaround },
-                    if d.why_deferred.is_empty() { "-" } else { &d.why_deferred },
-                    if d.pattern.is_empty() { "-" } else { &d.pattern },
+                    output::line(d.account.as_deref().unwrap_or("-")),
+                    output::line(&d.issue),
+                    output::line(if d.workaround.is_empty() { "-" } else { &d.workaround }),
+                    output::line(if d.why_deferred.is_empty() { "-" } else { &d.why_deferred }),
+                    output::line(if d.pattern.is_empty() { "-" } else { &d.pattern }),
                     d.recurrences,
                     if d.recurrences == 1 { "" } else { "s" }
                 ));
@@ -244,7 +250,11 @@ pub fn report(ctx: &Context, cmd: &ReportCmd) -> Result<()> {
                     .parse::<investigation::Priority>()
                     .map(|p| p.label().to_string())
                     .unwrap_or_else(|_| priority.clone());
-                md.push_str(&format!("\n## {shown}: {approach}\n\n"));
+                md.push_str(&format!(
+                    "\n## {}: {}\n\n",
+                    output::line(&shown),
+                    output::line(&approach)
+                ));
                 if !changes.is_empty() {
                     md.push_str(&format!(
                         "Average health change: {:+.1} over {} investigation(s) with a later snapshot.\n\n",
@@ -259,7 +269,7 @@ pub fn report(ctx: &Context, cmd: &ReportCmd) -> Result<()> {
                     md.push_str(&format!(
                         "| {} | {} | {} | {} | {} | {} |\n",
                         r.id,
-                        r.account_name.as_deref().unwrap_or("-").replace('|', "\\|"),
+                        output::line(r.account_name.as_deref().unwrap_or("-")).replace('|', "\\|"),
                         r.created_day,
                         r.health_at_start.map(|h| h.to_string()).unwrap_or_else(|| "-".into()),
                         fmt(r.health_after_14, r.health_at_start),

@@ -73,7 +73,7 @@ pub fn templates_set() -> TemplateSet {
 
 fn warn_errors(set: &TemplateSet) {
     for e in &set.errors {
-        eprintln!("tend: warning: template skipped: {e}");
+        crate::output::note(&format!("tend: warning: template skipped: {e}"));
     }
 }
 
@@ -122,7 +122,7 @@ pub fn templates(ctx: &Context, cmd: &TemplatesCmd) -> Result<()> {
         TemplatesCmd::Show { name } => {
             let t = find(&set, name)?;
             outln!("# {} ({})", t.slug, t.source);
-            crate::output::emit(&crate::text::multi_line(&t.to_file()))?;
+            crate::output::emit(&output::lines(&t.to_file()))?;
             Ok(())
         }
         TemplatesCmd::Fields => {
@@ -162,7 +162,7 @@ pub fn templates(ctx: &Context, cmd: &TemplatesCmd) -> Result<()> {
                         .join(", ")
                 );
             }
-            crate::output::emit(&crate::text::multi_line(&crate::domain::template::compose_draft(
+            crate::output::emit(&output::lines(&crate::domain::template::compose_draft(
                 &r.subject, &r.body,
             )))?;
             Ok(())
@@ -181,7 +181,7 @@ pub fn sequences(ctx: &Context, cmd: &SequencesCmd) -> Result<()> {
             s.enroll(*account, sequence, &steps, ctx.now)?;
             outln!(
                 "{} is enrolled in {sequence}: {} steps, from {} to {}.",
-                crate::text::one_line(&a.name),
+                output::line(&a.name),
                 steps.len(),
                 crate::store::day_of(ctx.now + i64::from(steps[0].day) * crate::domain::DAY),
                 crate::store::day_of(
@@ -231,7 +231,12 @@ pub fn sequences(ctx: &Context, cmd: &SequencesCmd) -> Result<()> {
             for name in set.sequences() {
                 outln!("{name}:");
                 for st in set.sequence_steps(&name).map_err(anyhow::Error::msg)? {
-                    outln!("  day {:>3}  {:<26} {}", st.day, st.template, st.title);
+                    outln!(
+                        "  day {:>3}  {} {}",
+                        st.day,
+                        crate::text::pad(&output::line(&st.template), 26),
+                        output::line(&st.title)
+                    );
                 }
             }
             Ok(())
@@ -261,7 +266,7 @@ pub fn reply(
         let draft = if stdin_text.starts_with("Subject:") {
             stdin_text
         } else {
-            crate::domain::template::compose_draft(&format!("Re: {}", ticket.subject), &stdin_text)
+            crate::domain::template::compose_draft(&responses::re_subject(&ticket.subject), &stdin_text)
         };
         let unfilled = crate::domain::template::unfilled_in(&draft, |n| t.is_some_and(|t| t.knows(n)));
         (draft, unfilled)

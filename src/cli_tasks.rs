@@ -56,11 +56,11 @@ pub enum PlaybooksCmd {
 pub fn load_playbooks(templates: Option<&crate::responses::TemplateSet>) -> PlaybookSet {
     let set = PlaybookSet::load(crate::config::playbooks_dir().as_deref());
     for e in &set.errors {
-        eprintln!("warning: {e} (skipped)");
+        crate::output::note(&format!("warning: {e} (skipped)"));
     }
     if let Some(t) = templates {
         for e in set.missing_templates(t) {
-            eprintln!("warning: {e}");
+            crate::output::note(&format!("warning: {e}"));
         }
     }
     set
@@ -123,7 +123,7 @@ pub fn playbooks(ctx: &Context, cmd: &PlaybooksCmd) -> Result<()> {
                         .unwrap_or_default()
                 ));
             }
-            output::emit(&crate::text::multi_line(&text))?;
+            output::emit(&output::lines(&text))?;
             Ok(())
         }
         PlaybooksCmd::Start { name, account } => {

@@ -112,7 +112,10 @@ impl Summary {
         v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
         Some(format!(
             "unknown event types, not imported: {} (map one with --event NAME=login|feature|nps|csat|payment|ignore)",
-            v.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|(k, n)| format!("{} {n}", crate::output::line_max(k, LABEL_MAX)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     }
 
@@ -508,41 +511,38 @@ pub fn check_writable(path: &Path) -> Result<()> {
         })
 }
 
-/// The dry run's mapping table and the first rows as they would be stored.
+/// The dry run's mapping table and the first rows as they would be stored. Columns are
+/// measured in display width, so a wide header keeps the fields aligned.
 pub fn mapping_text(s: &Summary) -> String {
+    use crate::output::{line, line_max};
     let mut out = format!("separator: {}\n", s.separator);
-    let width = s
-        .mapping
+    let heads: Vec<String> = s.mapping.iter().map(|(h, _)| line(h).into_owned()).collect();
+    let width = heads
         .iter()
-        .map(|(h, _)| h.chars().count())
+        .map(|h| crate::text::width(h))
         .max()
         .unwrap_or(6)
         .clamp(6, 30);
-    out.push_str(&format!("{:width$}  field\n", "column"));
-    for (h, f) in &s.mapping {
-        let h = crate::text::one_line(h);
+    out.push_str(&format!("{}  field\n", crate::text::pad("column", width)));
+    for (h, (_, f)) in heads.iter().zip(&s.mapping) {
         let f = if f.is_empty() { "(ignored)" } else { f };
-        out.push_str(&format!("{:width$}  {f}\n", truncate(&h, width)));
+        out.push_str(&format!("{}  {f}\n", crate::text::fit(h, width)));
     }
     for (line, fields) in &s.preview {
         out.push_str(&format!("\nline {line} as it would be stored:\n"));
         for (f, v) in fields {
-            out.push_str(&format!("  {f:18} {}\n", truncate(&crate::text::one_line(v), 58)));
+            out.push_str(&format!("  {f:18} {}\n", line_max(v, 58)));
         }
     }
     out.push('\n');
     out
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
-    }
-}
+/// The longest name (a column, an event type, a message's subject) a report line shows.
+pub const LABEL_MAX: usize = 200;
+/// The longest reason a report line shows (it may quote a cell of up to 1 MiB); the rejects
+/// file has them whole.
+pub const REASON_MAX: usize = 1000;
 
 /// What a file is imported as, in the cockpit's import dialog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -618,9 +618,13 @@ pub fn reject_lines(s: &Summary, max: usize, more_hint: &str) -> String {
         let col = if r.column.is_empty() {
             String::new()
         } else {
-            format!(", column '{}'", crate::text::one_line(&r.column))
+            format!(", column '{}'", crate::output::line_max(&r.column, LABEL_MAX))
         };
-        out.push_str(&format!("line {}{col}: {}\n", r.line, crate::text::one_line(&r.reason)));
+        out.push_str(&format!(
+            "line {}{col}: {}\n",
+            r.line,
+            crate::output::line_max(&r.reason, REASON_MAX)
+        ));
     }
     if s.rejects.len() > max {
         out.push_str(&format!(
@@ -697,8 +701,8 @@ pub fn run(
             for k in s.skipped.iter().take(20) {
                 text.push_str(&format!(
                     "skipped {}: {}\n",
-                    crate::text::one_line(&k.message),
-                    crate::text::one_line(&k.reason)
+                    crate::output::line_max(&k.message, LABEL_MAX),
+                    crate::output::line_max(&k.reason, REASON_MAX)
                 ));
             }
             (text, format!("{}: {}", what.label(), s.counts_line()), s.written)

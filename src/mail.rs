@@ -601,8 +601,8 @@ pub fn import_cmd(ctx: &Context, a: &MailArgs, source: Source) -> Result<()> {
     for s in &summary.skipped {
         out.push_str(&format!(
             "skipped {}: {}\n",
-            crate::text::one_line(&s.message),
-            crate::text::one_line(&s.reason)
+            crate::output::line_max(&s.message, crate::import::LABEL_MAX),
+            crate::output::line_max(&s.reason, crate::import::REASON_MAX)
         ));
     }
     out.push_str(&format!(
@@ -611,13 +611,13 @@ pub fn import_cmd(ctx: &Context, a: &MailArgs, source: Source) -> Result<()> {
             Source::Mbox => "mbox",
             Source::Maildir => "maildir",
         },
-        crate::text::one_line(&a.path.display().to_string()),
+        crate::output::line(&a.path.display().to_string()),
         summary.counts_line()
     ));
     if opts.support.is_empty() {
-        eprintln!(
+        crate::output::note(
             "note: no support address is configured, so every message counts as the customer's; name yours with \
-             --support ADDRESS or [import] support_addresses"
+             --support ADDRESS or [import] support_addresses",
         );
     }
     if summary.dry_run {

@@ -4,6 +4,17 @@ use tend::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.raw && matches!(cli.command, None | Some(cli::Command::Screen { .. })) {
+        use clap::CommandFactory;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--raw prints stored text as it is; the cockpit and `tend screen` draw text, always cleaned \
+                 (use --raw with a command that prints, such as `tend tickets show`)",
+            )
+            .exit();
+    }
+    tend::output::set_raw(cli.raw);
     let result = match &cli.command {
         Some(command) => cli::run(&cli, command),
         None => tend::tui::run(&cli),
@@ -20,7 +31,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) if e.downcast_ref::<tend::cli_import::PartialImport>().is_some() => {
-            eprintln!("tend: {e}");
+            tend::output::note(&format!("tend: {e}"));
             ExitCode::from(3)
         }
         Err(e) => {
@@ -33,7 +44,7 @@ fn main() -> ExitCode {
                     msg.push_str(&c);
                 }
             }
-            eprintln!("tend: {msg}");
+            tend::output::note(&format!("tend: {msg}"));
             ExitCode::from(1)
         }
     }

@@ -9,7 +9,11 @@ use crate::domain::trend;
 use crate::domain::{DAY, Segment, Timestamp, day_string, format_time};
 use crate::responses::TemplateSet;
 use crate::store::{DebtEntry, Store, TagDetail, TicketFilter};
-use crate::text::one_line;
+
+/// Text from outside on one line of a report: cleaned, or as stored with `--raw`.
+fn one_line(s: &str) -> String {
+    crate::output::line(s).into_owned()
+}
 
 /// A table cell: one line, pipes escaped.
 fn cell(s: &str) -> String {

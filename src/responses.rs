@@ -6,7 +6,6 @@ use crate::domain::sla::{SlaTargets, human_duration};
 use crate::domain::template::{Context, Template, TemplateError, Use};
 use crate::domain::{DAY, HOUR, Step, Timestamp, format_time, health::HealthRules};
 use crate::store::{Delivery, ReplyFacts};
-use crate::text::one_line;
 use std::path::{Path, PathBuf};
 
 /// The shipped templates, embedded in the binary. A test checks this matches `assets/templates/`.
@@ -346,6 +345,21 @@ pub fn issue_summary(subject: &str) -> String {
     if out.is_empty() { out } else { format!("\"{out}\"") }
 }
 
+/// The longest value from outside (a name, a subject) filled into a reply; a longer one is
+/// cut with `…`.
+pub const VALUE_MAX: usize = 300;
+
+/// A value from outside as a reply shows it: one line, cleaned, at most [`VALUE_MAX`] columns.
+fn one_line(s: &str) -> String {
+    crate::text::one_line_max(s, VALUE_MAX)
+}
+
+/// The subject of a reply to a message with this subject: `Re: ` and the subject on one
+/// cleaned line (a subject with a newline must not add header lines to the reply).
+pub fn re_subject(subject: &str) -> String {
+    format!("Re: {}", one_line(subject))
+}
+
 /// Fill a context from what the store knows, the SLA and the `[responses]` settings.
 /// Every value that came from outside is cleaned for display.
 pub fn context(
@@ -493,7 +507,7 @@ pub fn deliver_and_record(
 ) -> Result<String, String> {
     let facts = store.reply_facts(r.ticket, r.account).map_err(|e| e.to_string())?;
     let fallback = match &facts.ticket {
-        Some(t) => format!("Re: {}", one_line(&t.subject)),
+        Some(t) => re_subject(&t.subject),
         None => one_line(&facts.account.name),
     };
     let (subject, body) = crate::domain::template::split_draft(&r.draft, &fallback);

@@ -240,10 +240,15 @@ struct Pause {
     idle: AtomicBool,
 }
 
-/// OSC 52: the terminal (through SSH and tmux) puts the text on the clipboard.
+/// OSC 52: the terminal (through SSH and tmux) puts the text on the clipboard. What a
+/// terminal could act on is left out first: the text may quote a customer, and it will be
+/// pasted somewhere.
 fn copy_to_clipboard(terminal: &mut ratatui::DefaultTerminal, text: &str) {
     use std::io::Write;
-    let _ = terminal.backend_mut().write_all(crate::deliver::osc52(text).as_bytes());
+    let text = crate::text::terminal_safe(text);
+    let _ = terminal
+        .backend_mut()
+        .write_all(crate::deliver::osc52(&text).as_bytes());
     let _ = terminal.backend_mut().flush();
 }
 

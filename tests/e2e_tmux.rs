@@ -10,7 +10,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 mod common;
-use common::{Tmux, WAIT, sh_quote};
+use common::{Tmux, WAIT, assert_only_sgr, sh_quote};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tend");
 /// The frozen clock, where a test wants one.
@@ -318,6 +318,154 @@ fn first_run_imports_a_csv_from_the_welcome_screen() {
     t.wait_for_anywhere("unchanged 2");
     t.keys(&["Escape"]);
     std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["q"]);
+    assert_exited_cleanly(&t);
+}
+
+/// The hostile fixtures in the real cockpit in a real terminal, and the commands that print
+/// them: the terminal gets tmux's colour codes and nothing else (no OSC, DCS or other escape,
+/// no C1, bidi or zero-width character); its title and clipboard are untouched (tmux is set to
+/// take an OSC 52 write as a paste buffer); the cockpit survives a storm of resizes down to 1x1.
+#[test]
+fn hostile_text_never_reaches_the_real_terminal() {
+    let home = Home::new();
+    for (kind, file) in [
+        ("accounts", "accounts.csv"),
+        ("contacts", "contacts.csv"),
+        ("tickets", "tickets.csv"),
+    ] {
+        home.cli(Some(NOW), &["import", kind, common::hostile(file).to_str().unwrap()]);
+    }
+    let mbox = common::hostile("hostile.mbox");
+    home.cli(
+        Some(NOW),
+        &["import", "mbox", mbox.to_str().unwrap(), "--support", "@ourco.example"],
+    );
+    let untouched = |t: &Tmux, title: &str, what: &str| {
+        assert_eq!(t.format("#{pane_title}"), title, "{what}: the terminal title was set");
+        let buffers = t.ok(&["list-buffers"]);
+        assert!(
+            buffers.trim().is_empty(),
+            "{what}: the clipboard was written: {buffers}"
+        );
+    };
+
+    // the commands, printing to the terminal
+    let dir = sh_quote(&home.path().display().to_string());
+    let tend = format!(
+        "env -u TEND_CONFIG -u XDG_CONFIG_HOME -u XDG_DATA_HOME TEND_NOW={NOW} TEND_DB=t.db HOME={dir} USER=tester {}",
+        sh_quote(BIN)
+    );
+    let script = [
+        "accounts list",
+        "accounts show 1",
+        "accounts show 2",
+        "tickets list --all",
+        "tickets show 1",
+        "tickets show 4",
+        "tickets show 6",
+        "today",
+        "report qbr 1",
+        "export tickets",
+        "export contacts",
+        "screen tickets --select 1",
+    ]
+    .iter()
+    .map(|args| format!("{tend} {args}"))
+    .collect::<Vec<_>>()
+    .join("; ");
+    let t = Tmux::start(160, 50, &format!("cd {dir} && sleep 1 && {script}; echo CLI-DONE"));
+    t.ok(&["set-option", "-g", "set-clipboard", "on"]);
+    t.ok(&["set-option", "-g", "history-limit", "10000"]);
+    let title = t.format("#{pane_title}");
+    t.wait_for_anywhere("CLI-DONE");
+    let all = assert_only_sgr(&t.history_escapes(), "the commands");
+    assert!(
+        all.contains("EvilCorp") && all.contains("Invoice  overdue  now fdp.exe"),
+        "{all}"
+    );
+    assert!(
+        all.contains("escape sequences and invisible characters were left out on the terminal"),
+        "an export to the terminal says it was cleaned:\n{all}"
+    );
+    untouched(&t, &title, "the commands");
+    drop(t);
+
+    // the cockpit, with a 10 MB subject too
+    let big = home.path().join("big.mbox");
+    common::write_big_mbox(&big);
+    home.cli(
+        Some(NOW),
+        &["import", "mbox", big.to_str().unwrap(), "--support", "@ourco.example"],
+    );
+    let t = Tmux::start(120, 40, &home.cockpit_command(Some(NOW), "sleep 1 && "));
+    t.ok(&["set-option", "-g", "set-clipboard", "on"]);
+    let title = t.format("#{pane_title}");
+    t.wait_for_anywhere(TAB_BAR);
+    let mut screens = Vec::new();
+    for view in ["1", "4", "5"] {
+        t.keys(&[view]);
+        std::thread::sleep(Duration::from_millis(300));
+        screens.push(t.screen_escapes());
+    }
+    // every account's detail, then every ticket's
+    t.keys(&["2"]);
+    t.wait_for_anywhere("Accounts 13/13");
+    for _ in 0..13 {
+        t.keys(&["Enter"]);
+        screens.push(t.wait_until("an account's detail", |s| s.contains("Health components")));
+        screens.push(t.screen_escapes());
+        t.escape();
+        t.keys(&["j"]);
+    }
+    t.keys(&["3"]);
+    t.wait_for_anywhere("Tickets 7 · open");
+    for _ in 0..7 {
+        t.keys(&["Enter"]);
+        screens.push(t.wait_until("a ticket's detail", |s| s.contains("Timeline")));
+        screens.push(t.screen_escapes());
+        t.escape();
+        t.keys(&["j"]);
+    }
+    let shown: String = screens.iter().map(|s| assert_only_sgr(s, "the cockpit")).collect();
+    for text in [
+        "EvilCorp",
+        "Acme gnp.exe",
+        "red text and a clipboard write  here.",
+        "Huge XY XY",
+    ] {
+        assert!(shown.contains(text), "{text} shows");
+    }
+    untouched(&t, &title, "the cockpit");
+
+    // a storm of resizes, down to 1x1 and up to 300x100, with the hostile detail open
+    t.keys(&["g", "Enter"]);
+    for round in 0..3 {
+        for (w, h) in [
+            (1, 1),
+            (300, 100),
+            (10, 3),
+            (80, 24),
+            (2, 2),
+            (200, 60),
+            (50, 12),
+            (49, 11),
+            (160, 34),
+        ] {
+            t.ok(&["resize-window", "-t", "s", "-x", &w.to_string(), "-y", &h.to_string()]);
+            if round == 2 {
+                std::thread::sleep(Duration::from_millis(30));
+            }
+        }
+    }
+    t.ok(&["resize-window", "-t", "s", "-x", "80", "-y", "24"]);
+    let s = t.wait_until("the cockpit back at 80x24", |s| {
+        s.contains("Timeline") && s.contains("1 Today")
+    });
+    assert_eq!(t.format("#{pane_dead}"), "0", "the cockpit survived:\n{s}");
+    assert_only_sgr(&t.screen_escapes(), "after the storm");
+    untouched(&t, &title, "after the storm");
+    t.escape();
     t.keys(&["q"]);
     assert_exited_cleanly(&t);
 }

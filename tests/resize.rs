@@ -18,6 +18,8 @@ use tend::ui::theme::Theme;
 use tend::ui::{MIN_HEIGHT, MIN_WIDTH};
 use unicode_width::UnicodeWidthStr;
 
+mod common;
+
 /// 2026-11-22T09:00:00Z
 const NOW: i64 = 1_795_338_000;
 
@@ -70,8 +72,15 @@ const POPUPS: [Popup; 10] = [
     Popup::Investigation,
 ];
 
-/// The demo world plus an account and ticket with wide characters and long text.
+/// The demo world plus an account and ticket with wide characters and long text, and the
+/// hostile fixtures (escape sequences, clipboard writes, bidi overrides, invalid UTF-8)
+/// imported as `tend import` does.
 fn world() -> (Store, Snapshot) {
+    world_with(false)
+}
+
+/// [`world`], and with `big` a mail with a 10 MB subject too.
+fn world_with(big: bool) -> (Store, Snapshot) {
     let store = Store::open_in_memory("tester").unwrap();
     store
         .load_demo(&DemoOptions::default(), &SlaTargets::default(), NOW)
@@ -113,6 +122,25 @@ fn world() -> (Store, Snapshot) {
             &SlaTargets::default(),
         )
         .unwrap();
+    let config = tend::config::Config::default();
+    let dir = tempfile::tempdir().unwrap();
+    use tend::domain::import::Kind;
+    use tend::import::What;
+    let mut files = vec![
+        (What::Csv(Kind::Accounts), common::hostile("accounts.csv")),
+        (What::Csv(Kind::Contacts), common::hostile("contacts.csv")),
+        (What::Csv(Kind::Tickets), common::hostile("tickets.csv")),
+        (What::Mbox, common::hostile("hostile.mbox")),
+    ];
+    if big {
+        let path = dir.path().join("big.mbox");
+        common::write_big_mbox(&path);
+        files.push((What::Mbox, path));
+    }
+    for (what, path) in files {
+        let r = tend::import::run(&store, what, &path, false, &config, NOW).unwrap();
+        assert!(r.written, "{path:?}: {r:?}");
+    }
     store.backfill_snapshots(&HealthRules::default(), NOW, 30).unwrap();
     store.recompute_health(&HealthRules::default(), NOW).unwrap();
     let snap = load_snapshot(&store, NOW).unwrap();
@@ -246,6 +274,8 @@ fn squash(s: &str) -> String {
 
 fn check(text: &str, w: u16, h: u16, popup: Popup, what: &str) {
     assert_eq!(text.lines().count(), h as usize, "{what}: one line per row\n{text}");
+    let bad = common::unsafe_chars(text);
+    assert!(bad.is_empty(), "{what}: {bad:?} on the screen\n{text}");
     for line in text.lines() {
         assert!(line.width() <= w as usize, "{what}: a line wider than {w}: {line:?}");
     }
@@ -351,6 +381,61 @@ fn an_unloaded_app_and_an_empty_store_render_at_every_size() {
                 app.detail_open = detail;
                 let text = render_to_text(&mut app, &Theme::mono(), *w, *h);
                 check(&text, *w, *h, Popup::None, &format!("empty {view:?} at {w}x{h}"));
+            }
+        }
+    }
+}
+
+/// Many rapid resizes, from 1x1 to 300x100 and back in no order, with keys between them, on
+/// every view with the hostile data on screen (and its details open): every frame fits, holds
+/// nothing a terminal could act on, and the app keeps running.
+#[test]
+fn a_resize_storm_with_hostile_data_loaded() {
+    let (store, snap) = world_with(true);
+    const STORM: &[(u16, u16)] = &[
+        (1, 1),
+        (300, 100),
+        (10, 3),
+        (80, 24),
+        (2, 2),
+        (300, 1),
+        (50, 12),
+        (49, 11),
+        (1, 50),
+        (160, 34),
+        (120, 40),
+        (3, 3),
+        (200, 60),
+        (51, 13),
+    ];
+    let keys = [
+        KeyCode::Char('j'),
+        KeyCode::Enter,
+        KeyCode::PageDown,
+        KeyCode::Esc,
+        KeyCode::Char('j'),
+        KeyCode::End,
+        KeyCode::Enter,
+    ];
+    for view in View::ALL {
+        for detail in [false, true] {
+            let mut app = app_in(&store, &snap, view, detail, true, Popup::None);
+            for i in 0..70 {
+                let (w, h) = STORM[(i * 5 + i / STORM.len()) % STORM.len()];
+                app.update(Msg::Resize);
+                let text = render_to_text(&mut app, &Theme { color: true }, w, h);
+                check(
+                    &text,
+                    w,
+                    h,
+                    Popup::None,
+                    &format!("{view:?} detail={detail} step {i} at {w}x{h}"),
+                );
+                if i % 3 == 0 {
+                    let cmds = app.update(Msg::Key(KeyEvent::new(keys[i / 3 % keys.len()], KeyModifiers::NONE)));
+                    tend::app::data::settle(&store, &mut app, cmds).unwrap();
+                }
+                assert!(!app.quit);
             }
         }
     }

@@ -1266,7 +1266,7 @@ impl Worker {
             }
             None => {
                 let subject = match &facts.ticket {
-                    Some(t) => format!("Re: {}", crate::text::one_line(&t.subject)),
+                    Some(t) => crate::responses::re_subject(&t.subject),
                     None => String::new(),
                 };
                 open.text = crate::domain::template::compose_draft(&subject, "");

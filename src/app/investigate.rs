@@ -324,7 +324,7 @@ fn set_text(a: &mut Answers, id: F, v: String) {
 /// A field's value in one line, for the list.
 pub fn shown(a: &Answers, f: &Field) -> String {
     match f.kind {
-        Kind::Text => crate::text::one_line(&text_of(a, f.id))
+        Kind::Text => crate::text::one_line_max(&text_of(a, f.id), crate::ui::LINE_MAX)
             .split_whitespace()
             .collect::<Vec<_>>()
             .join(" "),

@@ -1,12 +1,12 @@
 //! The Investigations view and the Intent-First form.
 
+use super::one_line;
 use super::{centered, split, window};
 use crate::app::App;
 use crate::app::investigate::{InvestigationForm, Kind, shown};
 use crate::domain::investigation::{self, Answers, Priority};
 use crate::domain::{DAY, Timestamp};
 use crate::store::InvestigationRow;
-use crate::text::one_line;
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -1,13 +1,13 @@
 //! The Metrics view: the six KPIs against target, the value KPIs, and the charts. On a
 //! large terminal every panel shows at once; on a small one they come in pages.
 
+use super::one_line;
 use super::theme::{Theme, tier_mark};
 use crate::app::App;
 use crate::app::keys::Action;
 use crate::domain::DAY;
 use crate::domain::metrics::{Kpi, ValueFacts};
 use crate::store::{Dashboard, TREND_PERIODS};
-use crate::text::one_line;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
 use ratatui::style::Style;
@@ -437,7 +437,7 @@ fn tags(theme: &Theme, f: &mut Frame, area: Rect, d: &Dashboard) {
         .top_tags
         .iter()
         .take(rows)
-        .map(|(t, _)| t.chars().count())
+        .map(|(t, _)| crate::text::width(&one_line(t)))
         .max()
         .unwrap_or(4)
         .min(20);
@@ -450,9 +450,9 @@ fn tags(theme: &Theme, f: &mut Frame, area: Rect, d: &Dashboard) {
             .take(rows)
             .map(|(tag, n)| {
                 let len = ((*n as usize * bar_room) / top as usize).max(1);
-                let name: String = one_line(tag).chars().take(name_w).collect();
+                let name = crate::text::fit(&one_line(tag), name_w);
                 Line::from(vec![
-                    Span::raw(format!("{name:<name_w$} {n:>4} ")),
+                    Span::raw(format!("{name} {n:>4} ")),
                     Span::styled("█".repeat(len), theme.key()),
                 ])
             })

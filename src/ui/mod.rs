@@ -15,13 +15,23 @@ use crate::domain::sla::{self, Clock};
 use crate::domain::trend;
 use crate::domain::{AccountStatus, DAY, Segment, Stage, Step, Timestamp, format_time};
 use crate::store::{Account, Ticket};
-use crate::text::one_line;
+use crate::text;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 use theme::{Theme, level_mark, tier_mark};
+
+/// Text from outside is cleaned and cut at this many columns before it is laid out: no pane is
+/// wider, and a 10 MB subject costs what its first line does.
+pub const LINE_MAX: usize = 500;
+
+/// Text from outside (a name, a subject, a message) on one line of the cockpit: cleaned
+/// ([`text::one_line`]), at most [`LINE_MAX`] columns.
+pub fn one_line(s: &str) -> String {
+    text::one_line_max(s, LINE_MAX)
+}
 
 /// Below this the cockpit shows only a note.
 pub const MIN_WIDTH: u16 = 50;
@@ -31,7 +41,13 @@ pub const SPLIT_WIDTH: u16 = 160;
 /// From this height (and below SPLIT_WIDTH) the detail pane sits under the list.
 pub const STACK_HEIGHT: u16 = 34;
 
+/// Draw the app, then [`guard`] every cell.
 pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
+    draw(app, theme, f);
+    guard(f.buffer_mut());
+}
+
+fn draw(app: &App, theme: &Theme, f: &mut Frame) {
     let area = f.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(
@@ -79,6 +95,34 @@ pub fn view(app: &App, theme: &Theme, f: &mut Frame) {
         Mode::PlaybookMenu { selected, .. } => playbook_menu(app, theme, f, area, *selected),
         Mode::Import(d) => import_dialog(theme, f, area, d),
         _ => {}
+    }
+}
+
+/// The last line of defence, after everything is drawn: no cell goes to the terminal with a
+/// control, bidi or zero-width character in it, or more than [`text::MAX_MARKS`] combining
+/// marks. Text is cleaned before it is laid out, so this finds nothing; if something slips
+/// through, its cell keeps its width (a placeholder stands in), so the columns stay put.
+pub fn guard(buf: &mut ratatui::buffer::Buffer) {
+    use unicode_width::UnicodeWidthStr;
+    for cell in buf.content.iter_mut() {
+        let sym = cell.symbol();
+        if sym.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            continue;
+        }
+        let limit = 1 + text::MAX_MARKS;
+        if !sym.chars().any(text::is_unsafe) && sym.chars().nth(limit).is_none() {
+            continue;
+        }
+        let width = sym.width();
+        let kept: String = sym.chars().filter(|c| !text::is_unsafe(*c)).take(limit).collect();
+        let shown = if !kept.is_empty() && kept.width() == width {
+            kept
+        } else if width >= 2 {
+            "\u{FFFD} ".to_string()
+        } else {
+            "\u{FFFD}".to_string()
+        };
+        cell.set_symbol(&shown);
     }
 }
 
@@ -165,7 +209,7 @@ fn playbook_menu(app: &App, theme: &Theme, f: &mut Frame, area: Rect, selected: 
             let text = format!(
                 "{} {} ({} steps over {} days)",
                 i + 1,
-                p.title,
+                one_line(&p.title),
                 p.steps.len(),
                 p.steps.last().map(|s| s.day).unwrap_or(0)
             );
@@ -1116,8 +1160,8 @@ fn ticket_detail(app: &App, theme: &Theme, f: &mut Frame, area: Rect, d: &Ticket
     }
     if !t.body.trim().is_empty() {
         lines.push(Line::styled("Message", theme.header()));
-        for l in crate::text::multi_line(&t.body).lines().take(6) {
-            lines.push(Line::from(l.to_string()));
+        for l in text::lines_max(&t.body, 6, LINE_MAX) {
+            lines.push(Line::from(l));
         }
     }
     investigation_lines(&mut lines, theme, &d.investigations, app.now);
@@ -1335,12 +1379,7 @@ pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
 fn help(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let scope = app.view.scope();
     let rows = app.keys.help(scope);
-    let key_width = rows
-        .iter()
-        .map(|(_, k, _)| k.chars().count())
-        .max()
-        .unwrap_or(4)
-        .min(18);
+    let key_width = rows.iter().map(|(_, k, _)| text::width(k)).max().unwrap_or(4).min(18);
     let mut lines: Vec<Line> = Vec::new();
     let mut current: Option<Scope> = None;
     for (s, keys, a) in rows {
@@ -1349,7 +1388,7 @@ fn help(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             current = Some(s);
         }
         lines.push(Line::from(vec![
-            Span::styled(format!("{keys:<key_width$}  "), theme.key()),
+            Span::styled(format!("{}  ", text::pad(&keys, key_width)), theme.key()),
             Span::raw(a.description().to_string()),
         ]));
     }
@@ -1396,7 +1435,7 @@ fn palette(app: &App, theme: &Theme, f: &mut Frame, area: Rect, query: &str, sel
                 _ => String::new(),
             };
             let line = Line::from(vec![
-                Span::raw(format!("{:<56}", e.label(app))),
+                Span::raw(text::pad(&one_line(&e.label(app)), 56)),
                 Span::styled(key, theme.key()),
             ]);
             if i == selected {
@@ -1467,7 +1506,7 @@ fn welcome(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         Line::styled("Welcome to tend", theme.title()),
         Line::raw(""),
         Line::raw("Your customers' health and your support queue, in one terminal."),
-        Line::raw(format!("This database is empty: {}", app.db_label)),
+        Line::raw(format!("This database is empty: {}", one_line(&app.db_label))),
         Line::raw(""),
         Line::from(vec![
             Span::styled("  d  ", theme.key()),
@@ -1493,4 +1532,47 @@ fn welcome(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             .block(Block::bordered()),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::buffer::Buffer;
+
+    #[test]
+    fn the_guard_leaves_no_unsafe_cell_and_keeps_widths() {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 8, 1));
+        let cells = [
+            ("a", "a"),
+            ("\u{1b}", "\u{FFFD}"),
+            ("e\u{202E}", "e"),
+            ("\u{9b}", "\u{FFFD}"),
+            ("x\u{200B}\u{FEFF}", "x"),
+        ];
+        for (i, (sym, _)) in cells.iter().enumerate() {
+            buf[(i as u16, 0)].set_symbol(sym);
+        }
+        // a wide character that would lose its width gets a placeholder of two columns
+        buf[(5, 0)].set_symbol("\u{200D}\u{200D}東\u{202E}");
+        buf[(7, 0)].set_symbol(&format!("Z{}", "\u{301}".repeat(40)));
+        guard(&mut buf);
+        for (i, (_, want)) in cells.iter().enumerate() {
+            assert_eq!(buf[(i as u16, 0)].symbol(), *want, "cell {i}");
+        }
+        assert_eq!(buf[(5, 0)].symbol(), "東");
+        assert_eq!(buf[(7, 0)].symbol().chars().count(), 1 + text::MAX_MARKS);
+        for cell in &buf.content {
+            assert!(!cell.symbol().chars().any(text::is_unsafe), "{:?}", cell.symbol());
+        }
+        // the placeholder keeps the width ratatui measured for the cell
+        use unicode_width::UnicodeWidthStr;
+        for sym in ["\u{1b}\u{1b}", "\u{1b}", "\u{202E}"] {
+            let mut buf = Buffer::empty(Rect::new(0, 0, 2, 1));
+            buf[(0, 0)].set_symbol(sym);
+            guard(&mut buf);
+            let shown = buf[(0, 0)].symbol();
+            assert!(shown.starts_with('\u{FFFD}'), "{sym:?}: {shown:?}");
+            assert_eq!(shown.width(), sym.width().max(1), "{sym:?}");
+        }
+    }
 }

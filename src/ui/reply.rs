@@ -1,9 +1,9 @@
 //! The reply editor and its menus, the drafts list and the sequence menu.
 
+use super::one_line;
 use super::{centered, window};
 use crate::app::reply::{DeliverChoice, ReplyEditor, ReplyStage};
 use crate::app::{App, Mode};
-use crate::text::one_line;
 use crate::ui::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -29,12 +29,12 @@ fn editor(app: &App, theme: &Theme, f: &mut Frame, main: Rect, whole: Rect, e: &
     let unfilled = e.unfilled().len();
     let mut spans = vec![
         Span::styled("To: ", theme.dim()),
-        Span::raw(e.to.clone().unwrap_or_else(|| "(no contact)".into())),
+        Span::raw(e.to.as_deref().map(one_line).unwrap_or_else(|| "(no contact)".into())),
         Span::styled("  Template: ", theme.dim()),
         Span::raw(
             e.template
                 .as_ref()
-                .map(|t| t.name.clone())
+                .map(|t| one_line(&t.name))
                 .unwrap_or_else(|| "none".into()),
         ),
     ];
@@ -104,7 +104,7 @@ fn picker(app: &App, theme: &Theme, f: &mut Frame, area: Rect, query: &str, sele
         .map(|i| {
             let t = matches[i];
             let line = Line::from(vec![
-                Span::raw(format!("{:<36}", one_line(&t.name))),
+                Span::raw(crate::text::pad(&one_line(&t.name), 36)),
                 Span::styled(t.used_for.to_string(), theme.dim()),
             ]);
             if i == selected {
@@ -214,7 +214,7 @@ fn drafts(app: &App, theme: &Theme, f: &mut Frame, area: Rect, selected: usize) 
                     format!("{} ", &crate::domain::format_time(d.updated_at)[5..16]),
                     theme.dim(),
                 ),
-                Span::raw(format!("{what:<24} ")),
+                Span::raw(format!("{} ", crate::text::pad(&one_line(&what), 24))),
                 Span::raw(one_line(first)),
             ]);
             if i == selected {
@@ -235,9 +235,9 @@ fn sequences(theme: &Theme, f: &mut Frame, area: Rect, items: &[(String, bool)],
         .enumerate()
         .map(|(i, (s, on))| {
             let text = if *on {
-                format!("{} Unenrol from {s} (cancels the steps left)", i + 1)
+                format!("{} Unenrol from {} (cancels the steps left)", i + 1, one_line(s))
             } else {
-                format!("{} Enrol in {s}", i + 1)
+                format!("{} Enrol in {}", i + 1, one_line(s))
             };
             if i == selected {
                 Line::styled(text, theme.selected())

@@ -161,6 +161,16 @@ impl Tmux {
         self.wait_until(&format!("{needle:?}"), |s| s.contains(needle))
     }
 
+    /// The visible screen with tmux's own SGR codes for colours and attributes (`-e`).
+    pub fn screen_escapes(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-e", "-t", "s"]).stdout).into_owned()
+    }
+
+    /// The screen and its scrollback, with tmux's SGR codes (`-e`).
+    pub fn history_escapes(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-e", "-S", "-", "-t", "s"]).stdout).into_owned()
+    }
+
     /// The screen and the scrollback above it.
     pub fn screen_and_history(&self) -> String {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-S", "-", "-t", "s"]).stdout).into_owned()
@@ -343,4 +353,65 @@ impl Home {
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         self.json_at(self.now, args)
     }
+}
+
+/// A file of `tests/fixtures/hostile/` (see its README).
+pub fn hostile(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hostile")
+        .join(name)
+}
+
+/// How many bytes the big field of [`write_big_mbox`] holds: 10 MiB.
+pub const BIG: usize = 10 << 20;
+
+/// A mailbox with one message whose Subject header is 10 MiB long, escape sequences (colour,
+/// a title, an OSC 52 clipboard write) all along it, and whose body is as long. Written by the
+/// tests rather than kept in git.
+pub fn write_big_mbox(path: &std::path::Path) {
+    let unit = "\u{1b}[31mX\u{1b}]52;c;QUJD\u{7}Y \u{202E}";
+    let subject = format!("Huge {}", unit.repeat(BIG / unit.len() + 1));
+    let body = "body line \u{1b}]0;title\u{7} and more\n".repeat(BIG / 30 + 1);
+    let mail = format!(
+        "From big@huge.example Mon Nov 16 12:00:00 2026\nFrom: Big Sender <big@huge.example>\n\
+         To: support@ourco.example\nSubject: {subject}\nDate: Mon, 16 Nov 2026 12:00:00 +0000\n\
+         Message-ID: <big1@huge.example>\nContent-Type: text/plain; charset=utf-8\n\n{body}\n"
+    );
+    std::fs::write(path, mail).unwrap();
+}
+
+/// Whether `s` holds anything a terminal could act on or hide: a C0 or C1 control other than a
+/// newline, DEL, or a bidi or zero-width character.
+pub fn unsafe_chars(s: &str) -> Vec<char> {
+    s.chars()
+        .filter(|c| (c.is_control() && *c != '\n') || tend::text::is_hidden(*c))
+        .collect()
+}
+
+/// A capture of a tmux pane (with `-e`) holds tmux's SGR colour codes (`ESC [ ... m`) and
+/// nothing else a terminal acts on: no OSC, DCS, APC or other escape, no C1 control, no bidi or
+/// zero-width character. Returns the text with the SGR codes taken out.
+pub fn assert_only_sgr(capture: &str, what: &str) -> String {
+    let mut plain = String::new();
+    let mut rest = capture;
+    while let Some(i) = rest.find('\u{1b}') {
+        plain.push_str(&rest[..i]);
+        let seq = &rest[i..];
+        let params = seq.get(2..).filter(|_| seq.starts_with("\u{1b}[")).map(|p| {
+            p.len()
+                - p.trim_start_matches(|c: char| c.is_ascii_digit() || c == ';' || c == ':')
+                    .len()
+        });
+        match params {
+            Some(n) if seq[2 + n..].starts_with('m') => rest = &seq[3 + n..],
+            _ => panic!(
+                "{what}: an escape sequence that is not tmux's SGR: {:?}",
+                seq.chars().take(40).collect::<String>()
+            ),
+        }
+    }
+    plain.push_str(rest);
+    let bad = unsafe_chars(&plain);
+    assert!(bad.is_empty(), "{what}: {bad:?} on the screen:\n{plain}");
+    plain
 }
