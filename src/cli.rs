@@ -543,7 +543,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<()> {
     if let Some(path) = ctx.store.path() {
         if !matches!(command, Command::Db(DbCmd::Share { .. })) {
             if let Some(w) = crate::store::files::exposure_warning(path) {
-                eprintln!("tend: warning: {w}");
+                crate::output::note(&format!("tend: warning: {w}"));
             }
         }
     }

@@ -41,7 +41,7 @@ pub fn run(cli: &Cli) -> Result<()> {
     app.warning = crate::store::files::exposure_warning(&path);
     if let Some(w) = &app.warning {
         // also on the terminal the cockpit returns to
-        eprintln!("tend: warning: {w}");
+        crate::output::note(&format!("tend: warning: {w}"));
     }
     if let Some(e) = app.templates.errors.first() {
         let more = app.templates.errors.len() - 1;
