@@ -193,8 +193,14 @@ fn a_lock_held_past_the_timeout_is_said_the_text_kept_and_the_cockpit_goes_on() 
     open_note(&t);
     t.wait_for(note);
     t.keys(&["Enter"]);
-    t.wait_status("Note added to #");
     eventually("the note stored", || (home.notes_with(note) == 1).then_some(()));
+    // and its draft stays gone: the save refused under the lock is not tried again after it
+    std::thread::sleep(Duration::from_millis(2500));
+    let drafts: i64 = home
+        .conn()
+        .query_row("SELECT count(*) FROM drafts WHERE key LIKE 'note:%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(drafts, 0, "the sent note's draft came back");
     t.keys(&["q"]);
     t.wait_dead();
     assert_eq!(home.notes_with(note), 1);
@@ -435,4 +441,37 @@ fn a_reply_typed_up_to_a_kill_comes_back() {
     assert!(status_line(&s).contains("1 unsent reply"), "{s}");
     t.keys(&["q"]);
     t.wait_dead();
+}
+
+#[test]
+fn a_paste_far_over_a_kilobyte_is_read_whole_and_kept_through_a_kill() {
+    let home = Home::with_demo();
+    let t = Tmux::start(WIDTH, HEIGHT, &home.cockpit(&home.db(), "", &[]));
+    t.wait_for("to review today");
+    tickets(&t);
+    open_note(&t);
+    let pid = t.pane_pid();
+    // one burst, as a paste arrives (tmux sends it to the terminal at once), then a short one
+    let paste = format!("{}END", "lorem ipsum ".repeat(400));
+    t.type_text(&paste);
+    t.wait_for("ipsum END");
+    t.type_text(" tail");
+    let saved = || -> Option<usize> {
+        let body: Option<String> = home
+            .conn()
+            .query_row("SELECT body FROM drafts WHERE key LIKE 'note:%'", [], |r| r.get(0))
+            .optional()
+            .unwrap();
+        body.map(|b| b.len()).filter(|n| *n == paste.len() + 5)
+    };
+    eventually("the whole paste and what followed it kept as the draft", saved);
+    let out = Command::new("kill").args(["-KILL", &pid.to_string()]).output().unwrap();
+    assert!(out.status.success());
+    t.wait_dead();
+    drop(t);
+    let body: String = home
+        .conn()
+        .query_row("SELECT body FROM drafts WHERE key LIKE 'note:%'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(body, format!("{paste} tail"));
 }
