@@ -663,6 +663,8 @@ impl Worker {
                 match crate::responses::deliver_and_record(&self.store, &self.responses, &reply, &via, now) {
                     Ok(msg) => {
                         let mut out = Vec::new();
+                        // a save of this draft waiting to be tried again is older than the reply sent
+                        self.unsaved.retain(|u| u.key != key);
                         if let Err(e) = self.store.delete_draft(&key) {
                             out.push(Reply::Failed(format!("{msg} (the draft could not be dropped: {e})")));
                         }
@@ -822,6 +824,7 @@ impl Worker {
                 let o = crate::domain::investigation::evaluate(&answers, health, now);
                 match self.store.create_investigation(account, ticket, &answers, &o, now) {
                     Ok(id) => {
+                        self.unsaved.retain(|u| u.key != key);
                         let _ = self.store.delete_draft(&key);
                         let mut msg = format!(
                             "Investigation {id} saved: {} — {}.",
@@ -955,6 +958,8 @@ impl Worker {
                             _ => None,
                         };
                         if let Some(key) = kept {
+                            // a save of it waiting to be tried again must not bring it back
+                            self.unsaved.retain(|u| u.key != key);
                             let _ = self.store.delete_draft(&key);
                         }
                         let mut out = vec![Reply::Done(msg)];
