@@ -888,12 +888,21 @@ impl Worker {
                     .store
                     .load_demo(&self.demo, &self.sla, now)
                     .and_then(|c| self.store.backfill_snapshots(&self.rules, now, 30).map(|_| c))
-                    .and_then(|c| self.store.recompute_health(&self.rules, now).map(|_| c));
+                    .and_then(|c| self.store.recompute_health(&self.rules, now).map(|_| c))
+                    // the alerts its state calls for, as `tend demo` raises them: Today has its tasks
+                    .and_then(|c| {
+                        self.store
+                            .raise_alerts(&self.rules, &self.playbooks, now)
+                            .map(|n| (c, n))
+                    });
                 match result {
-                    Ok(c) => vec![
+                    Ok((c, n)) => vec![
                         Reply::Done(format!(
-                            "Loaded sample data: {} accounts, {} tickets, {} signals.",
-                            c.accounts, c.tickets, c.signals
+                            "Loaded sample data: {} accounts, {} tickets, {} signals, {n} alert task{}.",
+                            c.accounts,
+                            c.tickets,
+                            c.signals,
+                            if n == 1 { "" } else { "s" }
                         )),
                         self.snapshot(),
                     ],
