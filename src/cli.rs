@@ -403,30 +403,38 @@ const LATEST: Timestamp = 253_402_300_799;
 /// A moment in the past for `--since`: a date or time as `parse_time_at` takes them, or an
 /// age: 7d, 12h, 30m (ago).
 pub fn parse_since(s: &str, now: Timestamp) -> Result<Timestamp> {
-    let t = s.trim().trim_start_matches('-');
-    let (n, unit) = t.split_at(t.len().saturating_sub(1));
-    let age = match (n.parse::<i64>(), unit) {
-        (Ok(n), "d") => Some(n * 86_400),
-        (Ok(n), "h") => Some(n * 3_600),
-        (Ok(n), "m") => Some(n * 60),
-        _ => None,
-    };
-    match age {
-        Some(a) => Ok(now - a),
-        None => parse_time_at(s, now).map_err(|_| {
-            anyhow::anyhow!(
-                "'{}' is not a time; use 2026-11-20, 2026-11-20T09:00, or an age like 7d, 12h, 30m",
-                s.trim()
-            )
-        }),
+    let t = s.trim();
+    let bad = || anyhow::anyhow!("'{t}' is not a time; use 2026-11-20, 2026-11-20T09:00, or an age like 7d, 12h, 30m");
+    // an age: 7d, 12h, 30m (a leading '-' is allowed: -7d)
+    let age = t.trim_start_matches('-');
+    if let Some(unit) = age.chars().last().filter(|c| matches!(c, 'd' | 'h' | 'm'))
+        && let Ok(n) = age[..age.len() - 1].parse::<i64>()
+    {
+        let secs = match unit {
+            'd' => 86_400,
+            'h' => 3_600,
+            _ => 60,
+        };
+        return n
+            .checked_mul(secs)
+            .and_then(|a| now.checked_sub(a))
+            .filter(|t| *t >= 0)
+            .ok_or_else(|| anyhow::anyhow!("'{t}' is too long ago; give an age since 1970"));
     }
+    // a day: from its first second (not 09:00, as a time to act on is)
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).ok_or_else(bad);
+    }
+    parse_time_at(t, now).map_err(|_| bad())
 }
 
 pub fn parse_time_at(s: &str, now: Timestamp) -> Result<Timestamp, String> {
     let s = s.trim();
     let bad = || format!("'{s}' is not a time; use 2026-11-23T09:00, 2026-11-23, or +4h / +2d / +30m");
     if let Some(rel) = s.strip_prefix('+') {
-        let (n, unit) = rel.split_at(rel.len().saturating_sub(1));
+        // split before the last character, not the last byte: the unit may be any character
+        let cut = rel.char_indices().last().map(|(i, _)| i).unwrap_or(0);
+        let (n, unit) = rel.split_at(cut);
         let n: i64 = n.parse().map_err(|_| bad())?;
         let secs = match unit {
             "m" => 60,

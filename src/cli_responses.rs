@@ -178,7 +178,7 @@ pub fn sequences(ctx: &Context, cmd: &SequencesCmd) -> Result<()> {
             warn_errors(&set);
             let steps = set.sequence_steps(sequence).map_err(anyhow::Error::msg)?;
             let a = s.account(*account)?;
-            s.enroll(*account, sequence, &steps, ctx.now)?;
+            s.enroll(*account, sequence, &steps, None, ctx.now)?;
             outln!(
                 "{} is enrolled in {sequence}: {} steps, from {} to {}.",
                 output::line(&a.name),
@@ -191,7 +191,7 @@ pub fn sequences(ctx: &Context, cmd: &SequencesCmd) -> Result<()> {
             Ok(())
         }
         SequencesCmd::Unenroll { account, sequence } => {
-            let n = s.unenroll(*account, sequence, ctx.now)?;
+            let n = s.unenroll(*account, sequence, None, ctx.now)?;
             outln!(
                 "Unenrolled from {sequence}; {n} remaining step{} cancelled.",
                 if n == 1 { "" } else { "s" }

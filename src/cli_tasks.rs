@@ -128,7 +128,7 @@ pub fn playbooks(ctx: &Context, cmd: &PlaybooksCmd) -> Result<()> {
         }
         PlaybooksCmd::Start { name, account } => {
             let p = set.find(name).map_err(anyhow::Error::msg)?;
-            let n = ctx.store.start_playbook(*account, p, ctx.now)?;
+            let n = ctx.store.start_playbook(*account, p, None, ctx.now)?;
             outln!(
                 "Started {} for account {account}: {n} task{} (see `tend tasks list --account {account} --until {}`).",
                 p.slug,

@@ -178,13 +178,13 @@ fn alerts_start_their_playbook_and_a_running_playbook_is_not_started_twice() {
     assert_eq!(step_two, 1);
     // by hand, the same playbook is refused while it runs; another one starts
     let err = s
-        .start_playbook(account.unwrap(), recovery, NOW)
+        .start_playbook(account.unwrap(), recovery, None, NOW)
         .unwrap_err()
         .to_string();
     assert!(err.contains("already running"), "{err}");
     let onboarding = books.iter().find(|p| p.slug == "onboarding").unwrap();
     assert_eq!(
-        s.start_playbook(account.unwrap(), onboarding, NOW).unwrap(),
+        s.start_playbook(account.unwrap(), onboarding, None, NOW).unwrap(),
         onboarding.steps.len()
     );
     assert!(

@@ -310,8 +310,14 @@ fn tend_audit_shows_who_changed_what_since_when_and_by_whom() {
         .iter()
         .map(|e| e["actor"].as_str().unwrap())
         .collect();
-    // the demo was loaded at 09:00 on the 22nd, before the notes were written (ids order)
-    assert_eq!(actors, ["priya", "sam", "founder"]);
+    // newest first by time: the demo was loaded at 09:00 on the 22nd
+    assert_eq!(actors, ["founder", "priya", "sam"]);
+    // a bare date counts from its first second: Sam's note at 10:00 on the 21st, and more
+    let day = ok(tend(&path, "me", now, &["audit", "--since", "2026-11-20"]));
+    assert!(day.contains("called the customer"), "{day}");
+    // an age ending in any character is a clear error, not a crash
+    let odd = tend(&path, "me", now, &["audit", "--since", "7日"]);
+    assert_eq!(odd.status.code(), Some(1), "{}", String::from_utf8_lossy(&odd.stderr));
     let bad = tend(&path, "me", now, &["audit", "--since", "last tuesday"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not a time"));
@@ -338,7 +344,12 @@ fn tend_audit_shows_who_changed_what_since_when_and_by_whom() {
     assert!(screen.contains("sam note: sent the fix"), "{screen}");
     let account = d.ticket.account_id;
     store
-        .start_playbook(account, &tend::playbooks::PlaybookSet::load(None).playbooks[0], NOW)
+        .start_playbook(
+            account,
+            &tend::playbooks::PlaybookSet::load(None).playbooks[0],
+            None,
+            NOW,
+        )
         .unwrap();
     let a = tend::app::data::load_account(&store, account, NOW, &HealthRules::default()).unwrap();
     assert!(
@@ -539,4 +550,72 @@ fn enrolling_an_account_an_import_changed_meanwhile_is_refused_and_shows_it_as_i
     });
     assert!(matches!(&replies[0], Reply::Done(_)));
     assert_eq!(w.store.enrollments(Some(3), true).unwrap().len(), 1);
+}
+
+#[test]
+fn since_takes_a_day_from_its_first_second_an_age_and_refuses_the_rest_without_a_crash() {
+    use tend::cli::{parse_since, parse_time_at};
+    let day = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+    assert_eq!(parse_since("2026-11-20", NOW).unwrap(), day("2026-11-20T00:00:00Z"));
+    assert_eq!(parse_since("7d", NOW).unwrap(), NOW - 7 * 86_400);
+    assert_eq!(parse_since("-12h", NOW).unwrap(), NOW - 12 * 3_600);
+    assert_eq!(parse_since("30m", NOW).unwrap(), NOW - 1_800);
+    assert_eq!(
+        parse_since("2026-11-20T08:30", NOW).unwrap(),
+        day("2026-11-20T08:30:00Z")
+    );
+    for bad in ["7日", "日", "", "d", "yesterday", "99999999999999999d"] {
+        assert!(parse_since(bad, NOW).is_err(), "{bad:?}");
+    }
+    for bad in ["+1日", "+日", "+"] {
+        assert!(parse_time_at(bad, NOW).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn several_cockpits_opening_on_a_new_day_recompute_it_once() {
+    use tend::app::data::Reply;
+    let (_dir, path) = shared();
+    // today's snapshots taken; tomorrow is a new day
+    Store::open(&path, "founder")
+        .unwrap()
+        .recompute_health(&HealthRules::default(), NOW)
+        .unwrap();
+    let tomorrow = NOW + 86_400;
+    let handles: Vec<_> = (0..3)
+        .map(|k| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut w = Worker::new(
+                    Store::open(&path, &format!("c{k}")).unwrap(),
+                    HealthRules::default(),
+                    SlaTargets::default(),
+                    Some(tomorrow),
+                );
+                w.execute(Cmd::DailyRecompute)
+            })
+        })
+        .collect();
+    let mut ran = 0;
+    for h in handles {
+        for r in h.join().unwrap() {
+            match r {
+                Reply::Done(m) if m.starts_with("New day") => ran += 1,
+                Reply::Failed(m) => panic!("{m}"),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(ran, 1, "one cockpit recomputes the new day, the others find it done");
+    let store = Store::open(&path, "me").unwrap();
+    let recomputes = store
+        .audit_entries(&tend::store::AuditQuery {
+            since: Some(tomorrow),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "recompute")
+        .count();
+    assert_eq!(recomputes, 1);
 }

@@ -579,9 +579,6 @@ impl Worker {
     /// Carry out one request; the replies go back to the app in order.
     pub fn execute(&mut self, cmd: Cmd) -> Vec<Reply> {
         let now = self.now();
-        if let Some(refused) = self.refuse_if_account_changed(&cmd, now) {
-            return refused;
-        }
         match cmd {
             Cmd::LoadAll => vec![self.snapshot(), self.drafts()],
             Cmd::AccountList(req) => match self.lister.accounts(&self.store, &req) {
@@ -701,15 +698,18 @@ impl Worker {
                 }
                 Err(e) => vec![Reply::Failed(e)],
             },
-            Cmd::Enroll { account, sequence, .. } => {
-                let result = self.templates.sequence_steps(&sequence).and_then(|steps| {
-                    self.store
-                        .enroll(account, &sequence, &steps, now)
-                        .map(|_| steps.len())
-                        .map_err(|e| e.to_string())
-                });
-                match result {
-                    Ok(n) => {
+            Cmd::Enroll {
+                account,
+                sequence,
+                version,
+            } => {
+                let steps = match self.templates.sequence_steps(&sequence) {
+                    Ok(steps) => steps,
+                    Err(e) => return vec![Reply::Failed(e)],
+                };
+                match self.store.enroll(account, &sequence, &steps, version, now) {
+                    Ok(_) => {
+                        let n = steps.len();
                         let mut out = vec![Reply::Done(format!(
                             "Enrolled in {sequence}: {n} steps scheduled from today; they show on Today as they fall due."
                         ))];
@@ -719,7 +719,7 @@ impl Worker {
                         out.push(self.snapshot());
                         out
                     }
-                    Err(e) => vec![Reply::Failed(e)],
+                    Err(e) => self.account_refusal(account, e, now),
                 }
             }
             Cmd::Task(id, op) => {
@@ -748,31 +748,30 @@ impl Worker {
                 Err(e) => vec![Reply::Failed(format!("Could not count the metrics: {e}"))],
             },
             Cmd::DailyRecompute => {
-                let today = day_of(now);
-                match self.store.latest_snapshot_day() {
-                    // someone already took today's snapshot, or there is nothing to score yet
-                    Ok(Some(d)) if d >= today => Vec::new(),
+                // whether the day is new is decided under the write lock: of several cockpits
+                // opening at once, one recomputes and the others find it done
+                let result = self
+                    .store
+                    .recompute_health_for_new_day(&self.rules, now)
+                    .and_then(|s| match s {
+                        Some(s) => self
+                            .store
+                            .raise_alerts(&self.rules, &self.playbooks, now)
+                            .map(|n| Some((s, n))),
+                        None => Ok(None),
+                    });
+                match result {
+                    Ok(Some((s, n))) => vec![
+                        Reply::Done(format!(
+                            "New day: health rescored ({} accounts, {} changed tier), {n} task{} raised.",
+                            s.accounts,
+                            s.tier_changes,
+                            if n == 1 { "" } else { "s" }
+                        )),
+                        self.snapshot(),
+                    ],
                     Ok(None) => Vec::new(),
-                    Ok(Some(_)) => {
-                        let result = self.store.recompute_health(&self.rules, now).and_then(|s| {
-                            self.store
-                                .raise_alerts(&self.rules, &self.playbooks, now)
-                                .map(|n| (s, n))
-                        });
-                        match result {
-                            Ok((s, n)) => vec![
-                                Reply::Done(format!(
-                                    "New day: health rescored ({} accounts, {} changed tier), {n} task{} raised.",
-                                    s.accounts,
-                                    s.tier_changes,
-                                    if n == 1 { "" } else { "s" }
-                                )),
-                                self.snapshot(),
-                            ],
-                            Err(e) => vec![Reply::Failed(format!("Could not recompute today's health: {e}"))],
-                        }
-                    }
-                    Err(e) => vec![Reply::Failed(format!("Could not read the health history: {e}"))],
+                    Err(e) => vec![Reply::Failed(format!("Could not recompute today's health: {e}"))],
                 }
             }
             Cmd::ImportPreview { typed, what } => {
@@ -790,11 +789,15 @@ impl Worker {
                 }
                 replies
             }
-            Cmd::StartPlaybook { account, playbook, .. } => {
+            Cmd::StartPlaybook {
+                account,
+                playbook,
+                version,
+            } => {
                 let result = match self.playbooks.iter().find(|p| p.slug == playbook) {
                     Some(p) => self
                         .store
-                        .start_playbook(account, p, now)
+                        .start_playbook(account, p, version, now)
                         .map(|n| {
                             format!(
                                 "Started {} ({n} tasks; the first due {}).",
@@ -802,12 +805,12 @@ impl Worker {
                                 day_of(now + i64::from(p.steps.first().map(|s| s.day).unwrap_or(0)) * DAY)
                             )
                         })
-                        .map_err(|e| e.to_string()),
-                    None => Err(format!("There is no playbook '{playbook}'.")),
+                        .map_err(|e| self.account_refusal(account, e, now)),
+                    None => Err(vec![Reply::Failed(format!("There is no playbook '{playbook}'."))]),
                 };
                 match result {
                     Ok(m) => vec![Reply::Done(m), self.snapshot()],
-                    Err(e) => vec![Reply::Failed(e)],
+                    Err(out) => out,
                 }
             }
             Cmd::OpenInvestigation { ticket, account } => match self.open_investigation(ticket, account, now) {
@@ -842,7 +845,11 @@ impl Worker {
                     Err(e) => vec![Reply::Failed(format!("Could not save the investigation: {e}"))],
                 }
             }
-            Cmd::Unenroll { account, sequence, .. } => match self.store.unenroll(account, &sequence, now) {
+            Cmd::Unenroll {
+                account,
+                sequence,
+                version,
+            } => match self.store.unenroll(account, &sequence, version, now) {
                 Ok(n) => {
                     let mut out = vec![Reply::Done(format!(
                         "Unenrolled from {sequence}; {n} remaining step(s) cancelled."
@@ -853,7 +860,7 @@ impl Worker {
                     out.push(self.snapshot());
                     out
                 }
-                Err(e) => vec![Reply::Failed(e.to_string())],
+                Err(e) => self.account_refusal(account, e, now),
             },
             Cmd::Poll => {
                 let mut out = self.check_file();
@@ -998,24 +1005,6 @@ impl Worker {
         }
     }
 
-    /// A change to an account the user saw at a version it has moved on from (an import
-    /// changed it meanwhile) is refused, with the account as it is now.
-    fn refuse_if_account_changed(&self, cmd: &Cmd, now: Timestamp) -> Option<Vec<Reply>> {
-        let (account, version) = match cmd {
-            Cmd::Enroll { account, version, .. }
-            | Cmd::Unenroll { account, version, .. }
-            | Cmd::StartPlaybook { account, version, .. } => (*account, *version),
-            _ => return None,
-        };
-        let e = self.store.check_current(None, Some(account), version).err()?;
-        let mut out = Vec::new();
-        if let Ok(d) = load_account(&self.store, account, now, &self.rules) {
-            out.push(Reply::Account(Box::new(d)));
-        }
-        out.push(Reply::Failed(format!("{e}.")));
-        Some(out)
-    }
-
     /// Whether the path still names the database that is open; once it does not, say so once,
     /// write the drafts to a file, and from then on keep that file up to date.
     fn check_file(&mut self) -> Vec<Reply> {
@@ -1136,6 +1125,22 @@ impl Worker {
             }
         }
         Err(last)
+    }
+
+    /// A change to an account refused: the message, and when it was refused as stale (the
+    /// account changed since the user saw it) the account as it is now first.
+    fn account_refusal(&self, account: i64, e: crate::store::StoreError, now: Timestamp) -> Vec<Reply> {
+        let mut out = Vec::new();
+        if matches!(e, crate::store::StoreError::Stale { .. })
+            && let Ok(d) = load_account(&self.store, account, now, &self.rules)
+        {
+            out.push(Reply::Account(Box::new(d)));
+        }
+        out.push(Reply::Failed(match e {
+            crate::store::StoreError::Stale { .. } => format!("{e}."),
+            e => e.to_string(),
+        }));
+        out
     }
 
     fn open_investigation(

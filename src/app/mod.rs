@@ -1835,8 +1835,9 @@ impl App {
                         self.mode = Mode::Input { purpose, area };
                         return Vec::new();
                     }
-                    // the version the user saw when they began: a change made since is theirs to see first
-                    let seen = self.input_seen.remove(&purpose).flatten();
+                    // the version the user saw when they began: a change made since is theirs to see
+                    // first (kept until a change is sent: a date typed wrong is asked again)
+                    let seen = self.input_seen.get(&purpose).copied().flatten();
                     return match purpose {
                         InputPurpose::OverrideReason(id) => {
                             vec![Cmd::Ticket(id, seen, TicketOp::Advance { reason: Some(text) })]
@@ -2187,7 +2188,11 @@ impl App {
                 } else if complete || loaded.is_none() {
                     // without the detail yet, let the store judge the checklist: an incomplete
                     // one comes back as a message, and the next press asks for a reason
-                    return vec![Cmd::Ticket(id, Some(t.version), TicketOp::Advance { reason: None })];
+                    return vec![Cmd::Ticket(
+                        id,
+                        self.shown_ticket_version(id),
+                        TicketOp::Advance { reason: None },
+                    )];
                 } else {
                     self.open_input(InputPurpose::OverrideReason(id));
                 }
@@ -2216,9 +2221,13 @@ impl App {
             },
             Action::Wait => match self.active_ticket() {
                 Some(t) if t.waiting_since.is_some() => {
-                    return vec![Cmd::Ticket(t.id, Some(t.version), TicketOp::Resume)];
+                    let id = t.id;
+                    return vec![Cmd::Ticket(id, self.shown_ticket_version(id), TicketOp::Resume)];
                 }
-                Some(t) => return vec![Cmd::Ticket(t.id, Some(t.version), TicketOp::Wait)],
+                Some(t) => {
+                    let id = t.id;
+                    return vec![Cmd::Ticket(id, self.shown_ticket_version(id), TicketOp::Wait)];
+                }
                 None => return self.no_ticket(),
             },
             Action::Snooze => match self.active_ticket() {
@@ -2231,7 +2240,10 @@ impl App {
                 None => return self.no_ticket(),
             },
             Action::Resume => match self.active_ticket() {
-                Some(t) => return vec![Cmd::Ticket(t.id, Some(t.version), TicketOp::Resume)],
+                Some(t) => {
+                    let id = t.id;
+                    return vec![Cmd::Ticket(id, self.shown_ticket_version(id), TicketOp::Resume)];
+                }
                 None => return self.no_ticket(),
             },
             Action::Reply => return self.reply_to_selection(false),

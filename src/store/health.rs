@@ -1,7 +1,7 @@
 //! Health facts read from signals and tickets, the recompute, and the daily snapshots.
 
 use super::health_scan::{self, Scope, Spans};
-use super::{BulkSettings, Result, Store};
+use super::{BulkSettings, Result, Store, StoreError};
 use crate::domain::churn::ChurnFacts;
 use crate::domain::health::{FeatureFacts, Health, HealthFacts, HealthRules, LoginFacts, SatisfactionFacts};
 use crate::domain::{DAY, PaymentStatus, Timestamp};
@@ -223,9 +223,31 @@ impl Store {
     /// Recompute every active account's health from its signals, store it on the account and
     /// as today's snapshot (replacing one already taken today), in one transaction.
     pub fn recompute_health(&self, rules: &HealthRules, now: Timestamp) -> Result<RecomputeSummary> {
+        let summary = self.recompute(rules, now, false)?;
+        summary.ok_or_else(|| StoreError::Rule("the recompute did not run".into()))
+    }
+
+    /// The first recompute of a day: as `recompute_health`, unless someone has already taken
+    /// today's snapshots (or there are none to follow yet), which is decided under the write
+    /// lock, so that several cockpits opening at once recompute the day once. None: not run.
+    pub fn recompute_health_for_new_day(
+        &self,
+        rules: &HealthRules,
+        now: Timestamp,
+    ) -> Result<Option<RecomputeSummary>> {
+        self.recompute(rules, now, true)
+    }
+
+    fn recompute(&self, rules: &HealthRules, now: Timestamp, new_day_only: bool) -> Result<Option<RecomputeSummary>> {
         let day = day_of(now);
         let _bulk = BulkSettings::new(&self.conn)?;
         let tx = self.write_tx()?;
+        if new_day_only {
+            let latest: Option<String> = tx.query_row("SELECT max(day) FROM health_snapshots", [], |r| r.get(0))?;
+            if latest.is_none_or(|d| d >= day) {
+                return Ok(None);
+            }
+        }
         let newest = newest_signal(&tx)?;
         let (accounts, tier_changes) = rescore_scope(&tx, rules, Scope::Active, now)?;
         set_health_mark(&tx, newest)?;
@@ -239,11 +261,11 @@ impl Store {
             &format!("{accounts} accounts, day {day}"),
         )?;
         tx.commit()?;
-        Ok(RecomputeSummary {
+        Ok(Some(RecomputeSummary {
             accounts,
             day,
             tier_changes,
-        })
+        }))
     }
 
     /// Recompute, as `recompute_health` does, only the active accounts with signals added since

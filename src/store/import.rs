@@ -1137,6 +1137,16 @@ impl ImportBatch<'_> {
                 acknowledged_at,
                 self.now
             ])?;
+        // who changed the ticket: its audit pane, and a refusal of a change made on it meanwhile
+        Store::audit(
+            &self.tx,
+            &self.actor,
+            self.now,
+            "ticket",
+            id,
+            "import",
+            "updated by an import",
+        )?;
         Ok(())
     }
 
@@ -1465,6 +1475,12 @@ impl ImportBatch<'_> {
             "UPDATE tickets SET next_due = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
             params![ticket, next_due, self.now],
         )?;
+        let detail = format!(
+            "{} message{} from mail",
+            items.len(),
+            if items.len() == 1 { "" } else { "s" }
+        );
+        Store::audit(&self.tx, &self.actor, self.now, "ticket", ticket, "mail", &detail)?;
         self.touched.insert(account);
         Ok(())
     }

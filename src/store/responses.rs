@@ -374,12 +374,22 @@ impl Store {
 
     /// Enrol an account in a sequence: one task per step, due that many days after today.
     /// Refused while the account is already in the sequence.
-    pub fn enroll(&self, account: i64, sequence: &str, steps: &[SequenceStep], now: Timestamp) -> Result<i64> {
+    /// Enrol an account in a sequence; `expected`: the account's version as the user saw it,
+    /// refused (as stale) if it has changed since.
+    pub fn enroll(
+        &self,
+        account: i64,
+        sequence: &str,
+        steps: &[SequenceStep],
+        expected: Option<i64>,
+        now: Timestamp,
+    ) -> Result<i64> {
         if steps.is_empty() {
             return Err(StoreError::Rule(format!("the sequence '{sequence}' has no steps")));
         }
         let tx = self.write_tx()?;
         let a = self.account(account)?;
+        Store::check_version(&tx, "account", account, expected, a.version)?;
         let active: Option<String> = tx
             .query_row(
                 "SELECT enrolled_on FROM sequence_enrollments WHERE account_id = ?1 AND sequence = ?2 AND status = 'active'",
@@ -431,8 +441,10 @@ impl Store {
     }
 
     /// End an account's enrolment in a sequence; its open steps are cancelled. Returns how many.
-    pub fn unenroll(&self, account: i64, sequence: &str, now: Timestamp) -> Result<usize> {
+    pub fn unenroll(&self, account: i64, sequence: &str, expected: Option<i64>, now: Timestamp) -> Result<usize> {
         let tx = self.write_tx()?;
+        let found = self.account(account)?.version;
+        Store::check_version(&tx, "account", account, expected, found)?;
         let id: Option<i64> = tx
             .query_row(
                 "SELECT id FROM sequence_enrollments WHERE account_id = ?1 AND sequence = ?2 AND status = 'active'",

@@ -182,9 +182,17 @@ impl Store {
 
     /// Start a playbook for an account by hand: each step becomes a task due its days from
     /// today. Refused while the playbook already has open steps for the account.
-    pub fn start_playbook(&self, account: i64, playbook: &Playbook, now: Timestamp) -> Result<usize> {
-        let a = self.account(account)?;
+    /// `expected`: the account's version as the user saw it, refused (as stale) if it changed.
+    pub fn start_playbook(
+        &self,
+        account: i64,
+        playbook: &Playbook,
+        expected: Option<i64>,
+        now: Timestamp,
+    ) -> Result<usize> {
         let tx = self.write_tx()?;
+        let a = self.account(account)?;
+        Store::check_version(&tx, "account", account, expected, a.version)?;
         if playbook_running(&tx, account, &playbook.slug)? {
             return Err(StoreError::Rule(format!(
                 "the {} playbook is already running for {}; finish or dismiss its open steps first",
