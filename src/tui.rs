@@ -164,7 +164,10 @@ async fn event_loop(
                 continue;
             }
             input_pause.idle.store(false, Ordering::SeqCst);
-            match event::poll(Duration::from_millis(50)) {
+            // a long wait: crossterm's /dev/tty source spins through the last millisecond of
+            // every wait (it rounds the time left down to whole milliseconds), so the longer
+            // the wait the less it spins; an external editor waits at most this long for it
+            match event::poll(Duration::from_millis(250)) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(_) => return,
