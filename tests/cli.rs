@@ -208,7 +208,10 @@ fn demo_fills_sixty_accounts_and_lists_them() {
     let t = Tend::new();
     let out = t.ok(&["demo"]);
     assert!(out.starts_with("Loaded sample data: 60 accounts, "), "{out}");
-    assert!(out.contains("health computed, ") && out.contains(" alert tasks raised."), "{out}");
+    assert!(
+        out.contains("health computed, ") && out.contains(" alert tasks raised."),
+        "{out}"
+    );
 
     let all = t.accounts(&[]);
     assert_eq!(all.len(), 60);
