@@ -57,7 +57,8 @@ fuzz_target!(|data: &[u8]| {
     opts.create_accounts = flags & 16 == 0;
     let config = Config::default();
     let store = Store::open_in_memory("fuzz").expect("an in-memory store opens");
-    let setup = run(&store, &CsvOptions::new(Kind::Accounts), &config, ACCOUNTS.as_bytes()).expect("the accounts import");
+    let setup =
+        run(&store, &CsvOptions::new(Kind::Accounts), &config, ACCOUNTS.as_bytes()).expect("the accounts import");
     assert_eq!((setup.imported, setup.rejected), (17, 0), "{setup:?}");
 
     let first = match run(&store, &opts, &config, csv) {
@@ -75,6 +76,9 @@ fuzz_target!(|data: &[u8]| {
     check(&second, &opts);
     assert_eq!(second.read, first.read);
     if first.written {
-        assert_eq!(second.imported, 0, "a second import inserted rows again:\nfirst {first:?}\nsecond {second:?}");
+        assert_eq!(
+            second.imported, 0,
+            "a second import inserted rows again:\nfirst {first:?}\nsecond {second:?}"
+        );
     }
 });

@@ -31,7 +31,10 @@ fn check(input: &str, keep_newlines: bool) {
     }
     assert_eq!(clean(&out), out, "{which} is not idempotent on {input:?}");
     // text with nothing to clean passes through unchanged
-    if !input.chars().any(|c| forbidden(c, keep_newlines) || c == '\t' || c == '\r') {
+    if !input
+        .chars()
+        .any(|c| forbidden(c, keep_newlines) || c == '\t' || c == '\r')
+    {
         assert_eq!(out, input, "{which} changed clean text");
     }
 }

@@ -57,10 +57,18 @@ fuzz_target!(|data: &[u8]| {
             full.set(b, format!("<blank {i}>"));
         }
         let r = t.render(&full);
-        assert!(r.unfilled.is_empty(), "unfilled with every value given: {:?}", r.unfilled);
+        assert!(
+            r.unfilled.is_empty(),
+            "unfilled with every value given: {:?}",
+            r.unfilled
+        );
         for text in [(&r.subject, &t.subject), (&r.body, &t.body)] {
             let (rendered, source) = text;
-            for n in FIELDS.iter().map(|(f, _)| *f).chain(t.blanks.iter().map(String::as_str)) {
+            for n in FIELDS
+                .iter()
+                .map(|(f, _)| *f)
+                .chain(t.blanks.iter().map(String::as_str))
+            {
                 // a `{name}` left in the output can only be a literal `{{name}` of the template
                 if rendered.contains(&format!("{{{n}}}")) {
                     assert!(
@@ -95,5 +103,9 @@ fuzz_target!(|data: &[u8]| {
             assert!(template::is_field(&n), "generalise made an unknown placeholder {{{n}}}");
         }
     }
-    assert_eq!(fill(&general, &ctx), reply, "generalise then fill changed the reply: {general:?}");
+    assert_eq!(
+        fill(&general, &ctx),
+        reply,
+        "generalise then fill changed the reply: {general:?}"
+    );
 });
