@@ -104,8 +104,8 @@ pub fn investigate(ctx: &Context, cmd: &InvestigateCmd) -> Result<()> {
         } => {
             let text =
                 std::fs::read_to_string(answers).with_context(|| format!("cannot read {}", answers.display()))?;
-            let mut a: Answers = toml::from_str(&text)
-                .map_err(|e| anyhow::anyhow!("{} is not a valid answers file: {}", answers.display(), e.message()))?;
+            let mut a: Answers = investigation::parse_answers(&text)
+                .map_err(|e| anyhow::anyhow!("{} is not a valid answers file: {e}", answers.display()))?;
             let missing = investigation::missing(&a);
             if !missing.is_empty() {
                 bail!(

@@ -264,6 +264,12 @@ pub const FACTORS: [&str; 8] = [
     "Follow-up Plan",
 ];
 
+/// Read an answers file (TOML, the form's fields). The error is the parser's message, without
+/// the file's name.
+pub fn parse_answers(text: &str) -> Result<Answers, String> {
+    toml::from_str(text).map_err(|e| e.message().to_string())
+}
+
 /// What the form still needs before it can be saved as open.
 pub fn missing(a: &Answers) -> Vec<&'static str> {
     let mut m = Vec::new();

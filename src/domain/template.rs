@@ -256,7 +256,14 @@ impl Template {
             line,
             message,
         };
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
+        // every line end is `\n`: a line's trailing CRs go (CRLF, and CRLF converted twice)
+        let text = text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text)
+            .split('\n')
+            .map(|l| l.trim_end_matches('\r'))
+            .collect::<Vec<_>>()
+            .join("\n");
         let mut headers: BTreeMap<&str, (usize, String)> = BTreeMap::new();
         let mut body_start = None;
         let lines: Vec<&str> = text.split('\n').collect();
@@ -597,6 +604,16 @@ mod tests {
         assert_eq!(t.subject, "Re: {ticket_subject}");
         assert!(t.body.starts_with("Hi {first_name},"));
         assert_eq!(Template::parse("a", "a", &t.to_file()).unwrap().body, t.body);
+    }
+
+    /// Found by the template_render fuzz target: `\r\r\n` kept a `\r\n` in the body, which the
+    /// next read of the saved file turned into `\n`, so a template changed when saved and read.
+    #[test]
+    fn doubled_carriage_returns_are_line_ends_and_read_back_the_same() {
+        let t = Template::parse("a", "a", "name: A\r\r\nfor: general\nsubject: s\n\nline\r\r\nend\r\n").unwrap();
+        assert_eq!(t.name, "A");
+        assert_eq!(t.body, "line\nend\n");
+        assert_eq!(Template::parse("a", "a", &t.to_file()).unwrap(), t);
     }
 
     #[test]

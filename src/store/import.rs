@@ -794,6 +794,18 @@ impl ImportBatch<'_> {
                         Ok((q.get(0)?, q.get(1)?, q.get(2)?, q.get(3)?, q.get(4)?))
                     })
                     .optional()?,
+                // neither an id nor an email: the same name in the account, also without them
+                (None, None, None) => self
+                    .tx
+                    .prepare_cached(
+                        "SELECT id, account_id, name, email, role FROM contacts \
+                         WHERE account_id = ?1 AND name = ?2 AND external_id IS NULL AND email IS NULL \
+                         ORDER BY id LIMIT 1",
+                    )?
+                    .query_row(params![account, name], |q| {
+                        Ok((q.get(0)?, q.get(1)?, q.get(2)?, q.get(3)?, q.get(4)?))
+                    })
+                    .optional()?,
                 _ => None,
             }
         };
@@ -1571,6 +1583,40 @@ mod tests {
 
     fn store() -> Store {
         Store::open_in_memory("tester").unwrap()
+    }
+
+    /// Found by the csv_import fuzz target: a contact row with a name but neither an id nor an
+    /// email was inserted again by each import of the same file.
+    #[test]
+    fn a_contact_with_only_a_name_is_not_added_twice() {
+        let store = store();
+        import(&store, &[record(1, 100)], None);
+        let bob = ContactRecord {
+            external_id: None,
+            account: "A-00001".into(),
+            name: Some("Bob".into()),
+            email: None,
+            role: None,
+        };
+        let once = |role: Option<&str>| {
+            let mut b = store.begin_import(&SlaTargets::default(), true, NOW).unwrap();
+            let out = b
+                .contact(&ContactRecord {
+                    role: role.map(str::to_string),
+                    ..bob.clone()
+                })
+                .unwrap();
+            b.commit("contacts", "test", &HealthRules::default()).unwrap();
+            out
+        };
+        assert_eq!(once(None), Outcome::Inserted);
+        assert_eq!(once(None), Outcome::Unchanged);
+        assert_eq!(once(Some("CFO")), Outcome::Updated);
+        let n: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM contacts WHERE name = 'Bob'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
     }
 
     #[test]
