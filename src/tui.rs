@@ -70,7 +70,10 @@ pub fn run(cli: &Cli) -> Result<()> {
         .build()
         .context("cannot start the runtime")?;
     let mut terminal = ratatui::try_init().context("cannot take over the terminal")?;
+    // pasted text comes as one event, not as keys (best effort: a terminal without it sends keys)
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), event::EnableBracketedPaste);
     let result = rt.block_on(event_loop(&mut terminal, app, [worker, slow], cli.now));
+    let _ = ratatui::crossterm::execute!(std::io::stdout(), event::DisableBracketedPaste);
     ratatui::restore();
     result
 }
@@ -177,6 +180,7 @@ async fn event_loop(
             }
             let msg = match event::read() {
                 Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Msg::Key(k),
+                Ok(Event::Paste(text)) => Msg::Paste(text),
                 Ok(Event::Resize(..)) => Msg::Resize,
                 Ok(_) => continue,
                 Err(_) => return,
@@ -309,6 +313,7 @@ fn leave_screen() {
     let _ = terminal::disable_raw_mode();
     let _ = execute!(
         std::io::stdout(),
+        ratatui::crossterm::event::DisableBracketedPaste,
         terminal::LeaveAlternateScreen,
         ratatui::crossterm::cursor::Show
     );
@@ -317,7 +322,11 @@ fn leave_screen() {
 fn enter_screen() {
     use ratatui::crossterm::{execute, terminal};
     let _ = terminal::enable_raw_mode();
-    let _ = execute!(std::io::stdout(), terminal::EnterAlternateScreen);
+    let _ = execute!(
+        std::io::stdout(),
+        terminal::EnterAlternateScreen,
+        ratatui::crossterm::event::EnableBracketedPaste
+    );
 }
 
 fn draw<B: ratatui::backend::Backend>(terminal: &mut Terminal<B>, app: &mut App, theme: &Theme) -> Result<()>

@@ -475,3 +475,41 @@ fn a_paste_far_over_a_kilobyte_is_read_whole_and_kept_through_a_kill() {
         .unwrap();
     assert_eq!(body, format!("{paste} tail"));
 }
+
+#[test]
+fn a_multi_line_paste_goes_into_the_note_as_text_and_runs_no_key() {
+    let home = Home::with_demo();
+    let t = Tmux::start(WIDTH, HEIGHT, &home.cockpit(&home.db(), "", &[]));
+    t.wait_for("to review today");
+    tickets(&t);
+    open_note(&t);
+    // a paste as a terminal sends it (bracketed, since the cockpit asks for that): its newlines
+    // must not save the note, and its letters (a advances, q quits) must not run as keys
+    let text = "pasted line one\nand a second, with a q and an a\nthird";
+    let before = home.notes_with(text);
+    t.ok(&["set-buffer", "-b", "clip", text]);
+    t.ok(&["paste-buffer", "-p", "-b", "clip", "-t", "s"]);
+    t.wait_for("pasted line one");
+    let saved = || -> Option<()> {
+        let body: Option<String> = home
+            .conn()
+            .query_row("SELECT body FROM drafts WHERE key LIKE 'note:%'", [], |r| r.get(0))
+            .optional()
+            .unwrap();
+        (body.as_deref() == Some(text)).then_some(())
+    };
+    eventually("the pasted text kept whole as the note's draft", saved);
+    assert!(
+        t.screen().contains(": note"),
+        "the note input is still open:\n{}",
+        t.screen()
+    );
+    assert_eq!(home.notes_with(text), before, "nothing was saved by a pasted newline");
+    assert_eq!(home.notes_with("pasted line one"), 0, "nor its first line alone");
+    t.keys(&["Enter"]);
+    eventually("the note stored once, whole", || {
+        (home.notes_with(text) == before + 1).then_some(())
+    });
+    t.keys(&["q"]);
+    t.wait_dead();
+}

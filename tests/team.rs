@@ -619,3 +619,35 @@ fn several_cockpits_opening_on_a_new_day_recompute_it_once() {
         .count();
     assert_eq!(recomputes, 1);
 }
+
+#[test]
+fn a_paste_is_text_in_an_input_and_nothing_elsewhere() {
+    let (_dir, path) = shared();
+    let mut worker = Worker::new(
+        Store::open(&path, "me").unwrap(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        Some(NOW),
+    );
+    let mut app = loaded_app(&path, &mut worker);
+    let id = app.selected_ticket().unwrap().id;
+    run(&mut app, &mut worker, vec![Cmd::LoadTicket(id)]);
+    // in the queue, a paste runs nothing (its 'a' would advance, its 'q' quit)
+    let cmds = app.update(Msg::Paste("a\nq".into()));
+    assert!(cmds.is_empty(), "{cmds:?}");
+    assert!(!app.quit && matches!(app.mode, Mode::Normal));
+    assert!(app.status.contains("Pasting works in"), "{}", app.status);
+    // in a note, it is text: newlines kept, nothing sent, the draft saved
+    key(&mut app, KeyCode::Char('n'));
+    let cmds = app.update(Msg::Paste("first line\r\nsecond, with a\nthird".into()));
+    match &app.mode {
+        Mode::Input { area, .. } => assert_eq!(area.lines().join("\n"), "first line\nsecond, with a\nthird"),
+        _ => panic!("the note input closed"),
+    }
+    assert!(
+        cmds.iter()
+            .all(|c| matches!(c, Cmd::SaveDraft(d) if d.body.starts_with("first line\nsecond"))),
+        "{cmds:?}"
+    );
+    assert!(!cmds.is_empty());
+}

@@ -366,6 +366,9 @@ impl PaletteEntry {
 /// Messages into `update`.
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste): it goes into the text being typed, as
+    /// text, never as keys (a pasted newline must not send a note, nor a letter run a command).
+    Paste(String),
     Resize,
     /// The slow tick: clocks move, and the worker checks for others' changes.
     Tick(Timestamp),
@@ -1113,6 +1116,7 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         let mut cmds = match msg {
             Msg::Key(k) => self.on_key(k),
+            Msg::Paste(text) => self.on_paste(text),
             Msg::Resize => Vec::new(),
             Msg::Tick(now) => {
                 let new_minute = now / 60 != self.now / 60;
@@ -1902,6 +1906,58 @@ impl App {
                     })],
                     _ => Vec::new(),
                 }
+            }
+        }
+    }
+
+    /// Pasted text: into a note's or reason's input, or a reply, as typed text (newlines kept);
+    /// into the filter or the investigation form as typed characters on one line; elsewhere
+    /// it is not taken, and the status line says where pasting works.
+    fn on_paste(&mut self, text: String) -> Vec<Cmd> {
+        let text = text.replace("\r\n", "\n").replace('\r', "\n");
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Input { purpose, mut area } => {
+                let before = area.lines().join("\n");
+                area.insert_str(&text);
+                let after = area.lines().join("\n");
+                self.mode = Mode::Input { purpose, area };
+                match purpose.draft_key() {
+                    Some(key) if after != before => vec![Cmd::SaveDraft(Draft {
+                        key,
+                        body: after,
+                        template: None,
+                        ticket_id: None,
+                        account_id: None,
+                        task_id: None,
+                        updated_at: self.now,
+                    })],
+                    _ => Vec::new(),
+                }
+            }
+            Mode::Reply(mut e) if matches!(e.stage, reply::ReplyStage::Edit) => {
+                let before = e.text();
+                e.area.insert_str(&text);
+                let mut cmds = Vec::new();
+                if e.text() != before {
+                    e.mark_placeholders();
+                    cmds.push(Cmd::SaveDraft(e.draft(self.now)));
+                }
+                self.mode = Mode::Reply(e);
+                cmds
+            }
+            mode @ (Mode::Filter | Mode::Investigation(_)) => {
+                self.mode = mode;
+                let mut cmds = Vec::new();
+                for c in text.chars() {
+                    let c = if c.is_control() { ' ' } else { c };
+                    cmds.extend(self.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+                }
+                cmds
+            }
+            mode => {
+                self.mode = mode;
+                self.info("Pasting works in a note, a reason, a reply, the filter and the investigation form.");
+                Vec::new()
             }
         }
     }
