@@ -651,3 +651,54 @@ fn a_paste_is_text_in_an_input_and_nothing_elsewhere() {
     );
     assert!(!cmds.is_empty());
 }
+
+#[test]
+fn a_refused_escalation_does_not_open_the_escalation_reply_behind_it() {
+    use tend::app::data::Reply;
+    let (_dir, path) = shared();
+    let priya = Store::open(&path, "priya").unwrap();
+    let mut w = Worker::new(
+        Store::open(&path, "me").unwrap(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        Some(NOW),
+    );
+    let id = (1..)
+        .map(|i| w.store.ticket(i).unwrap())
+        .find(|t| t.closed_at.is_none() && t.support_tier == 1)
+        .unwrap()
+        .id;
+    let seen = w.store.ticket(id).unwrap().version;
+    priya.add_note(id, "on it", None, NOW).unwrap();
+    let open = Cmd::OpenReply {
+        ticket: Some(id),
+        account: None,
+        task: None,
+        template: Some("escalation".into()),
+        use_draft: true,
+    };
+    // the cockpit sends the escalation, then the reply to tell the customer
+    let refused = w.execute(Cmd::Ticket(
+        id,
+        Some(seen),
+        TicketOp::Escalate {
+            reason: "needs engineering".into(),
+        },
+    ));
+    assert!(refused.iter().any(|r| matches!(r, Reply::Stale { .. })));
+    assert!(
+        w.execute(open.clone()).is_empty(),
+        "no reply opened for an escalation not made"
+    );
+    // made on the version it now shows, the escalation goes in and its reply opens
+    let now_seen = w.store.ticket(id).unwrap().version;
+    let done = w.execute(Cmd::Ticket(
+        id,
+        Some(now_seen),
+        TicketOp::Escalate {
+            reason: "needs engineering".into(),
+        },
+    ));
+    assert!(matches!(&done[0], Reply::Done(_)), "escalated");
+    assert!(matches!(w.execute(open).first(), Some(Reply::ReplyOpen(_))));
+}

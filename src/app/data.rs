@@ -486,6 +486,9 @@ pub struct Worker {
     rescue: Option<std::path::PathBuf>,
     /// Drafts that could not be kept (disk full, locked): tried again at each poll.
     unsaved: Vec<Draft>,
+    /// The ticket whose escalation was just refused: the escalation reply the cockpit asked
+    /// for behind it is not opened (there is nothing to tell the customer yet).
+    escalation_refused: Option<i64>,
 }
 
 impl Worker {
@@ -506,6 +509,7 @@ impl Worker {
             detached: false,
             rescue: None,
             unsaved: Vec::new(),
+            escalation_refused: None,
         }
     }
 
@@ -608,6 +612,11 @@ impl Worker {
                 }
             }
             Cmd::LoadDrafts => vec![self.drafts()],
+            Cmd::OpenReply { ticket, .. }
+                if ticket.is_some() && std::mem::take(&mut self.escalation_refused) == ticket =>
+            {
+                Vec::new()
+            }
             Cmd::OpenReply {
                 ticket,
                 account,
@@ -917,6 +926,7 @@ impl Worker {
                 }
             }
             Cmd::Ticket(id, expected, op) => {
+                self.escalation_refused = None;
                 let text_back = match &op {
                     TicketOp::Advance { reason: Some(r) } => Some((format!("override:{id}"), r.clone())),
                     TicketOp::Back { reason } => Some((format!("back:{id}"), reason.clone())),
@@ -964,6 +974,9 @@ impl Worker {
                         None => format!("#{id} snoozed until the customer replies"),
                     }),
                 };
+                if result.is_err() && matches!(op, TicketOp::Escalate { .. }) {
+                    self.escalation_refused = Some(id);
+                }
                 match result {
                     Ok(msg) => {
                         let kept = match &op {
