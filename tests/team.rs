@@ -107,6 +107,16 @@ fn loaded_app(path: &std::path::Path, worker: &mut Worker) -> App {
     app
 }
 
+/// The cockpit's worker on the shared database, as "me", at the frozen clock.
+fn worker(path: &std::path::Path) -> Worker {
+    Worker::new(
+        Store::open(path, "me").unwrap(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        Some(NOW),
+    )
+}
+
 fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
     app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
@@ -115,12 +125,7 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
 fn a_note_typed_while_someone_else_changed_the_ticket_comes_back_and_goes_in_on_enter() {
     let (_dir, path) = shared();
     let priya = Store::open(&path, "priya").unwrap();
-    let mut worker = Worker::new(
-        Store::open(&path, "me").unwrap(),
-        HealthRules::default(),
-        SlaTargets::default(),
-        Some(NOW),
-    );
+    let mut worker = worker(&path);
     let mut app = loaded_app(&path, &mut worker);
     let id = app.selected_ticket().unwrap().id;
     run(&mut app, &mut worker, vec![Cmd::LoadTicket(id)]);
@@ -171,12 +176,7 @@ fn a_reply_to_a_ticket_changed_since_it_was_opened_is_not_sent_and_stays_in_the_
     use tend::responses::Via;
     let (_dir, path) = shared();
     let priya = Store::open(&path, "priya").unwrap();
-    let mut w = Worker::new(
-        Store::open(&path, "me").unwrap(),
-        HealthRules::default(),
-        SlaTargets::default(),
-        Some(NOW),
-    );
+    let mut w = worker(&path);
     let open = |w: &mut Worker| {
         let r = w.execute(Cmd::OpenReply {
             ticket: Some(4),
@@ -327,12 +327,7 @@ fn tend_audit_shows_who_changed_what_since_when_and_by_whom() {
     let d = tend::app::data::load_ticket(&store, id).unwrap();
     let actions: Vec<(&str, &str)> = d.audit.iter().map(|e| (e.actor.as_str(), e.action.as_str())).collect();
     assert_eq!(actions, [("priya", "escalate"), ("sam", "note"), ("priya", "note")]);
-    let mut worker = Worker::new(
-        Store::open(&path, "me").unwrap(),
-        HealthRules::default(),
-        SlaTargets::default(),
-        Some(NOW),
-    );
+    let mut worker = worker(&path);
     let mut app = loaded_app(&path, &mut worker);
     app.select_ticket_id(id);
     let cmds = app.list_requests();
@@ -504,12 +499,7 @@ fn four_processes_each_make_500_interleaved_updates_and_none_is_lost() {
 fn enrolling_an_account_an_import_changed_meanwhile_is_refused_and_shows_it_as_it_is_now() {
     use tend::app::data::Reply;
     let (dir, path) = shared();
-    let mut w = Worker::new(
-        Store::open(&path, "me").unwrap(),
-        HealthRules::default(),
-        SlaTargets::default(),
-        Some(NOW),
-    );
+    let mut w = worker(&path);
     let seen = w.store.account(3).unwrap();
     // sam imports a new plan for it
     let csv = dir.path().join("plans.csv");
@@ -623,12 +613,7 @@ fn several_cockpits_opening_on_a_new_day_recompute_it_once() {
 #[test]
 fn a_paste_is_text_in_an_input_and_nothing_elsewhere() {
     let (_dir, path) = shared();
-    let mut worker = Worker::new(
-        Store::open(&path, "me").unwrap(),
-        HealthRules::default(),
-        SlaTargets::default(),
-        Some(NOW),
-    );
+    let mut worker = worker(&path);
     let mut app = loaded_app(&path, &mut worker);
     let id = app.selected_ticket().unwrap().id;
     run(&mut app, &mut worker, vec![Cmd::LoadTicket(id)]);
@@ -657,12 +642,7 @@ fn a_refused_escalation_does_not_open_the_escalation_reply_behind_it() {
     use tend::app::data::Reply;
     let (_dir, path) = shared();
     let priya = Store::open(&path, "priya").unwrap();
-    let mut w = Worker::new(
-        Store::open(&path, "me").unwrap(),
-        HealthRules::default(),
-        SlaTargets::default(),
-        Some(NOW),
-    );
+    let mut w = worker(&path);
     let id = (1..)
         .map(|i| w.store.ticket(i).unwrap())
         .find(|t| t.closed_at.is_none() && t.support_tier == 1)

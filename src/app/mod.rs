@@ -1894,19 +1894,24 @@ impl App {
                 }
                 let after = area.lines().join("\n");
                 self.mode = Mode::Input { purpose, area };
-                match purpose.draft_key() {
-                    Some(key) if after != before => vec![Cmd::SaveDraft(Draft {
-                        key,
-                        body: after,
-                        template: None,
-                        ticket_id: None,
-                        account_id: None,
-                        task_id: None,
-                        updated_at: self.now,
-                    })],
-                    _ => Vec::new(),
-                }
+                self.keep_input_draft(purpose, &before, after)
             }
+        }
+    }
+
+    /// Keep an input's text as its draft, as it is typed (when it changed and is worth keeping).
+    fn keep_input_draft(&self, purpose: InputPurpose, before: &str, after: String) -> Vec<Cmd> {
+        match purpose.draft_key() {
+            Some(key) if after != before => vec![Cmd::SaveDraft(Draft {
+                key,
+                body: after,
+                template: None,
+                ticket_id: None,
+                account_id: None,
+                task_id: None,
+                updated_at: self.now,
+            })],
+            _ => Vec::new(),
         }
     }
 
@@ -1921,18 +1926,7 @@ impl App {
                 area.insert_str(&text);
                 let after = area.lines().join("\n");
                 self.mode = Mode::Input { purpose, area };
-                match purpose.draft_key() {
-                    Some(key) if after != before => vec![Cmd::SaveDraft(Draft {
-                        key,
-                        body: after,
-                        template: None,
-                        ticket_id: None,
-                        account_id: None,
-                        task_id: None,
-                        updated_at: self.now,
-                    })],
-                    _ => Vec::new(),
-                }
+                self.keep_input_draft(purpose, &before, after)
             }
             Mode::Reply(mut e) if matches!(e.stage, reply::ReplyStage::Edit) => {
                 let before = e.text();
