@@ -496,23 +496,61 @@ pub fn default_outbox_path(cfg: &Responses, db: &Path, r: &OutgoingReply, now: T
     dir.join(format!("{what}-{stamp}.eml"))
 }
 
-/// Deliver a reply and record it: nothing is recorded when delivery fails, so the draft
-/// stays. Returns a sentence for the status line.
+/// Why a reply did not go as asked.
+#[derive(Debug)]
+pub enum SendError {
+    /// Refused by the store before it left: what it answers changed since the writer read it
+    /// (`StoreError::Stale`), or another process held the lock (`is_busy`), or another fault.
+    Store(crate::store::StoreError),
+    /// Anything else, in a sentence (the reply did not leave, or left and could not be recorded).
+    Other(String),
+}
+
+impl From<crate::store::StoreError> for SendError {
+    fn from(e: crate::store::StoreError) -> Self {
+        SendError::Store(e)
+    }
+}
+
+impl From<String> for SendError {
+    fn from(e: String) -> Self {
+        SendError::Other(e)
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Store(e) => e.fmt(f),
+            SendError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+impl SendError {
+    pub fn is_stale(&self) -> bool {
+        matches!(self, SendError::Store(crate::store::StoreError::Stale { .. }))
+    }
+}
+
+/// Deliver a reply and record it, under the write lock taken before it leaves: refused (not
+/// sent) when what it answers changed since `r.version`; nothing is recorded when delivery
+/// fails, so the draft stays. Returns a sentence for the status line.
 pub fn deliver_and_record(
     store: &crate::store::Store,
     cfg: &Responses,
     r: &OutgoingReply,
     via: &Via,
     now: Timestamp,
-) -> Result<String, String> {
-    let facts = store.reply_facts(r.ticket, r.account).map_err(|e| e.to_string())?;
+) -> Result<String, SendError> {
+    let facts = store.reply_facts(r.ticket, r.account)?;
     let fallback = match &facts.ticket {
         Some(t) => re_subject(&t.subject),
         None => one_line(&facts.account.name),
     };
     let (subject, body) = crate::domain::template::split_draft(&r.draft, &fallback);
     if body.trim().is_empty() {
-        return Err("the reply is empty".into());
+        return Err("the reply is empty".to_string().into());
     }
     let to = facts.contact.as_ref().and_then(|c| {
         c.email
@@ -528,48 +566,60 @@ pub fn deliver_and_record(
         message_id: crate::deliver::new_message_id(cfg.from.as_deref(), now),
         date: now,
     };
-    let (delivery, how) = match via {
-        Via::Clipboard => (Delivery::Clipboard, "copied to the clipboard".to_string()),
-        Via::Record => (Delivery::Recorded, "recorded".to_string()),
-        Via::File(path) => {
-            let bytes = out.to_rfc5322()?;
-            let p = crate::deliver::write_file(&expand_home(path), &bytes)?;
-            (Delivery::File, format!("written to {}", p.display()))
-        }
-        Via::Command => {
-            let command = cfg
-                .send_command
-                .as_deref()
-                .filter(|c| !c.trim().is_empty())
-                .ok_or("no send command is set: add send_command = \"msmtp -t\" (or your own) under [responses] in config.toml")?;
-            if to.is_none() {
-                return Err(format!(
-                    "{} has no contact with an email address to send to; copy the reply instead",
-                    one_line(&facts.account.name)
-                ));
+    let mut how = String::new();
+    let deliver = || -> Result<crate::store::NewReply, SendError> {
+        let delivery = match via {
+            Via::Clipboard => {
+                how = "copied to the clipboard".to_string();
+                Delivery::Clipboard
             }
-            let bytes = out.to_rfc5322()?;
-            crate::deliver::send_with(command, &bytes)?;
-            (Delivery::Command, format!("sent with `{command}`"))
-        }
+            Via::Record => {
+                how = "recorded".to_string();
+                Delivery::Recorded
+            }
+            Via::File(path) => {
+                let bytes = out.to_rfc5322()?;
+                let p = crate::deliver::write_file(&expand_home(path), &bytes)?;
+                how = format!("written to {}", p.display());
+                Delivery::File
+            }
+            Via::Command => {
+                let command = cfg
+                    .send_command
+                    .as_deref()
+                    .filter(|c| !c.trim().is_empty())
+                    .ok_or("no send command is set: add send_command = \"msmtp -t\" (or your own) under [responses] in config.toml".to_string())?;
+                if to.is_none() {
+                    return Err(format!(
+                        "{} has no contact with an email address to send to; copy the reply instead",
+                        one_line(&facts.account.name)
+                    )
+                    .into());
+                }
+                let bytes = out.to_rfc5322()?;
+                crate::deliver::send_with(command, &bytes)?;
+                how = format!("sent with `{command}`");
+                Delivery::Command
+            }
+        };
+        Ok(crate::store::NewReply {
+            account_id: facts.account.id,
+            ticket_id: r.ticket,
+            task_id: r.task,
+            template: r.template.clone(),
+            template_step: r.template_step,
+            subject: subject.clone(),
+            body: body.clone(),
+            to: to.clone(),
+            message_id: matches!(delivery, Delivery::File | Delivery::Command).then(|| out.message_id.clone()),
+            delivery,
+        })
     };
-    let recorded = store
-        .record_reply(
-            &crate::store::NewReply {
-                account_id: facts.account.id,
-                ticket_id: r.ticket,
-                task_id: r.task,
-                template: r.template.clone(),
-                template_step: r.template_step,
-                subject,
-                body,
-                to,
-                message_id: matches!(delivery, Delivery::File | Delivery::Command).then(|| out.message_id.clone()),
-                delivery,
-            },
-            now,
-        )
-        .map_err(|e| format!("the reply was {how} but could not be recorded: {e}"))?;
+    let recorded = match store.send_reply(r.ticket, r.account.or(Some(facts.account.id)), r.version, deliver, now) {
+        Ok(rec) => rec,
+        Err((e, false)) => return Err(e),
+        Err((e, true)) => return Err(format!("the reply was {how} but could not be recorded: {e}").into()),
+    };
     let mut msg = match r.ticket {
         Some(t) => format!("Reply to #{t} {how}"),
         None => format!("Message to {} {how}", one_line(&facts.account.name)),

@@ -64,7 +64,8 @@ pub fn run(cli: &Cli) -> Result<()> {
     // writes wait for each other within the busy timeout instead of failing
     let slow = Worker::new(Store::open(&path, &app.actor)?, config.health, config.sla, cli.now)
         .with_responses(templates(), config.responses.clone())
-        .with_import(config.import.clone());
+        .with_import(config.import.clone())
+        .slow_lane();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -75,7 +76,11 @@ pub fn run(cli: &Cli) -> Result<()> {
     let result = rt.block_on(event_loop(&mut terminal, app, [worker, slow], cli.now));
     let _ = ratatui::crossterm::execute!(std::io::stdout(), event::DisableBracketedPaste);
     ratatui::restore();
-    result
+    // what could not be saved, said on the terminal the cockpit leaves
+    if let Ok(Some(last)) = &result {
+        crate::output::note(&format!("tend: {last}"));
+    }
+    result.map(|_| ())
 }
 
 async fn event_loop(
@@ -83,7 +88,7 @@ async fn event_loop(
     mut app: App,
     workers: [Worker; 2],
     fixed_now: Option<i64>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let theme = Theme::from_env();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let (cmd_tx, cmd_rx) = std::sync::mpsc::channel::<Cmd>();
@@ -146,7 +151,7 @@ async fn event_loop(
                 if superseded {
                     continue;
                 }
-                for r in worker.execute(cmd) {
+                for r in worker.handle(cmd) {
                     if reply_tx.send(Msg::Reply(r)).is_err() {
                         return;
                     }
@@ -237,7 +242,22 @@ async fn event_loop(
         }
         draw(terminal, &mut app, &theme)?;
     }
-    Ok(())
+    // the worker's last word: changes still waiting for another's lock get one more try, and
+    // the text of those that cannot be made goes to a file (it waits at most one attempt for
+    // the lock; a request it is in the middle of gets a few seconds to end)
+    let _ = cmd_tx.send(Cmd::Leave);
+    let last = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(m) = rx.recv().await {
+            if let Msg::Reply(crate::app::data::Reply::Left(last)) = m {
+                return last;
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten();
+    Ok(last)
 }
 
 /// Lets the main loop stop the input thread reading while another program has the terminal.

@@ -451,7 +451,7 @@ impl Drop for Holder {
 }
 
 #[test]
-fn a_lock_held_past_the_timeout_is_one_sentence_and_changes_nothing() {
+fn a_lock_held_past_the_wait_is_one_sentence_and_changes_nothing() {
     let t = Home::demo(NOW);
     let db = t.path("tend.db");
     let events = count(&db, "SELECT count(*) FROM ticket_events");
@@ -466,7 +466,7 @@ fn a_lock_held_past_the_timeout_is_one_sentence_and_changes_nothing() {
     let err = stderr(&out);
     assert_runtime_error(
         &err,
-        "the database was locked by someone else for over 0.3 s: nothing changed, try again",
+        "another process has been writing to the database for over 0.3 s (is one stuck? `fuser` on the file names it): nothing changed, try again",
     );
     // reading is not held up by a writer (WAL)
     let out = t
@@ -502,40 +502,75 @@ fn feed(app: &mut App, replies: Vec<Reply>) {
 }
 
 #[test]
-fn the_cockpit_says_the_lock_was_held_keeps_the_text_and_goes_on() {
+fn a_command_waits_for_another_process_s_write_says_so_and_goes_in() {
+    let t = Home::demo(NOW);
+    let db = t.path("tend.db");
+    let events = count(&db, "SELECT count(*) FROM ticket_events");
+    let hold = Holder::lock(&db);
+    let mut cmd = t.cmd(NOW);
+    cmd.env("TEND_BUSY_TIMEOUT_MS", "60000")
+        .args(["tickets", "note", "1", "written while another process wrote"]);
+    let child = std::thread::spawn(move || cmd.output().unwrap());
+    // the other process's write takes a while: longer than the quiet second
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(count(&db, "SELECT count(*) FROM ticket_events"), events, "it waited");
+    drop(hold);
+    let out = child.join().unwrap();
+    expect_code(&["tickets", "note"], &out, 0);
+    let err = stderr(&out);
+    assert_eq!(
+        err.trim_end(),
+        "tend: another process is writing to the database; waiting up to 60 s for it to finish (Ctrl-C gives up, changing nothing)",
+        "one line says it waits, and nothing says locked"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM ticket_events"), events + 1);
+}
+
+#[test]
+fn the_cockpit_queues_a_change_while_another_process_writes_and_makes_it_after() {
     let t = Home::demo(NOW);
     let db = t.path("tend.db");
     let store = Store::open(&db, "tester").unwrap();
-    // a short wait, so the test does not sit out the 10 s a person gets
-    store.connection().busy_timeout(Duration::from_millis(200)).unwrap();
     let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW_TS));
     let mut app = app_for(&db);
-    feed(&mut app, worker.execute(Cmd::LoadAll));
+    feed(&mut app, worker.handle(Cmd::LoadAll));
     let events = count(&db, "SELECT count(*) FROM ticket_events");
+    let note = |text: &str| Cmd::Ticket(1, None, TicketOp::Note { text: text.into() });
 
     let hold = Holder::lock(&db);
-    let replies = worker.execute(Cmd::Ticket(
-        1,
-        None,
-        TicketOp::Note {
-            text: "typed while locked".into(),
-        },
-    ));
-    feed(&mut app, replies);
-    assert!(app.status_is_error);
+    let started = std::time::Instant::now();
+    feed(&mut app, worker.handle(note("typed while another wrote")));
     assert!(
-        app.status
-            .starts_with("the database was locked by someone else for over"),
-        "{}",
-        app.status
+        started.elapsed() < Duration::from_secs(2),
+        "the worker asks for the lock briefly, it does not sit out the wait: {:?}",
+        started.elapsed()
     );
-    assert!(app.status.ends_with("(your text is kept)"), "{}", app.status);
+    assert!(!app.status_is_error, "{}", app.status);
     assert_eq!(
-        app.drafts.get(&tend::app::InputPurpose::Note(1)).map(String::as_str),
-        Some("typed while locked"),
-        "the note's text comes back when the note is opened again"
+        app.status,
+        "Another process is writing to the database: your note on #1 goes in as soon as it is done. Keep working."
     );
-    // a draft typed meanwhile is kept once the lock goes
+    assert_eq!(
+        app.banner().as_deref(),
+        Some("waiting: another process is writing; your note on #1 goes in when it is done")
+    );
+    // reading goes on meanwhile
+    let read = worker.handle(Cmd::LoadTicket(2));
+    assert!(
+        matches!(read.as_slice(), [Reply::Ticket(d)] if d.ticket.id == 2),
+        "{read:?}"
+    );
+    // a later change waits behind it, without asking for the lock: order is kept
+    let started = std::time::Instant::now();
+    feed(&mut app, worker.handle(Cmd::Ticket(1, None, TicketOp::Wait)));
+    assert!(
+        started.elapsed() < Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.waiting, ["your note on #1", "#1 waiting on the customer"]);
+    assert!(app.banner().unwrap().contains("your note on #1 and 1 more go in"));
+    // a draft typed meanwhile is kept in memory until it can be saved
     let d = Draft {
         key: "reply:ticket:1".into(),
         body: "words typed while locked".into(),
@@ -545,40 +580,48 @@ fn the_cockpit_says_the_lock_was_held_keeps_the_text_and_goes_on() {
         task_id: None,
         updated_at: NOW_TS,
     };
-    let replies = worker.execute(Cmd::SaveDraft(d));
-    feed(&mut app, replies);
+    feed(&mut app, worker.handle(Cmd::SaveDraft(d)));
+    assert!(!app.status_is_error, "{}", app.status);
+    // polls while the other still writes change nothing and say nothing new
+    let replies = worker.handle(Cmd::Poll);
+    assert!(!replies.iter().any(|r| matches!(r, Reply::Failed(_))), "{replies:?}");
+    assert_eq!(count(&db, "SELECT count(*) FROM ticket_events"), events);
     assert!(
-        app.status
-            .starts_with("Draft not saved yet, retrying each second: the database was locked"),
-        "{}",
+        !app.status.contains("locked"),
+        "no 'locked' reaches the user: {}",
         app.status
     );
+
     drop(hold);
-    let replies = worker.execute(Cmd::Poll);
-    assert!(
-        replies
-            .iter()
-            .any(|r| matches!(r, Reply::Done(m) if m == "Your draft is kept now.")),
-        "{replies:?}"
-    );
+    let replies = worker.handle(Cmd::Poll);
+    feed(&mut app, replies);
+    assert!(app.waiting.is_empty(), "{:?}", app.waiting);
+    assert_eq!(app.banner(), None);
+    assert!(!app.status_is_error, "{}", app.status);
     let kept: String = Connection::open(&db)
         .unwrap()
         .query_row("SELECT body FROM drafts WHERE key = 'reply:ticket:1'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(kept, "words typed while locked");
-    // and the cockpit goes on: the same note now lands
-    feed(
-        &mut app,
-        worker.execute(Cmd::Ticket(
-            1,
-            None,
-            TicketOp::Note {
-                text: "typed while locked".into(),
-            },
-        )),
+    // both changes made, once each, in the order asked
+    let kinds: Vec<(String, String)> = {
+        let c = Connection::open(&db).unwrap();
+        let mut st = c
+            .prepare("SELECT kind, body FROM ticket_events WHERE ticket_id = 1 ORDER BY id DESC LIMIT 2")
+            .unwrap();
+        st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(kinds.len(), 2);
+    assert_eq!(
+        kinds[1],
+        ("note".to_string(), "typed while another wrote".to_string()),
+        "{kinds:?}"
     );
-    assert!(!app.status_is_error, "{}", app.status);
-    assert_eq!(count(&db, "SELECT count(*) FROM ticket_events"), events + 1);
+    assert_eq!(kinds[0].0, "wait", "{kinds:?}");
+    assert_eq!(count(&db, "SELECT count(*) FROM ticket_events"), events + 2);
 }
 
 #[test]

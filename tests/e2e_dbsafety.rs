@@ -162,39 +162,40 @@ fn a_read_only_cockpit_says_so_and_refuses_each_change() {
 }
 
 #[test]
-fn a_lock_held_past_the_timeout_is_said_the_text_kept_and_the_cockpit_goes_on() {
+fn a_note_sent_while_another_process_writes_waits_on_screen_and_goes_in_after() {
     let home = Home::with_demo();
-    let cmd = home.cockpit(&home.db(), "", &[("TEND_BUSY_TIMEOUT_MS", "300")]);
-    let t = Tmux::start(WIDTH, HEIGHT, &cmd);
+    let t = Tmux::start(WIDTH, HEIGHT, &home.cockpit(&home.db(), "", &[]));
     t.wait_for("to review today");
     tickets(&t);
     let note = "Held-lock note 5531";
 
+    // another process writes for a long time (an import of millions of rows holds the lock so)
     let hold = Connection::open(home.db()).unwrap();
     hold.execute_batch("BEGIN EXCLUSIVE").unwrap();
     open_note(&t);
     t.type_text(note);
     t.wait_for(note);
     t.keys(&["Enter"]);
-    let s = t.wait_status("(your text is kept)");
-    assert!(
-        status_line(&s).contains("the database was locked by someone else for over 0.3 s: nothing changed"),
-        "{s}"
-    );
-    // the cockpit is still there: views move
+    let s = t.wait_for("waiting: another process is writing;");
+    assert!(s.contains("goes in when it is done"), "{s}");
+    assert!(!s.contains("locked"), "no 'locked' reaches the user:\n{s}");
+    // the cockpit is still there: views move, for as long as the other write takes
     t.keys(&["2"]);
     t.wait_for("┌ Accounts");
     tickets(&t);
+    std::thread::sleep(Duration::from_millis(2500));
+    let s = t.screen();
+    assert!(s.contains("waiting: another process is writing;"), "{s}");
+    assert!(!s.contains("locked"), "{s}");
     hold.execute_batch("ROLLBACK").unwrap();
     drop(hold);
-    assert_eq!(home.notes_with(note), 0, "nothing of the refused note is stored");
 
-    // the note comes back with its text; now it lands, once
-    open_note(&t);
-    t.wait_for(note);
-    t.keys(&["Enter"]);
+    // the note goes in, once, and the line that said it waits goes
     eventually("the note stored", || (home.notes_with(note) == 1).then_some(()));
-    // and its draft stays gone: the save refused under the lock is not tried again after it
+    t.wait_until("the waiting line gone", |s| !s.contains("waiting: another process"));
+    let s = t.wait_status("Note added to #");
+    assert!(!s.contains("locked"), "{s}");
+    // and its draft stays gone: a save of it refused meanwhile is not tried again after it
     std::thread::sleep(Duration::from_millis(2500));
     let drafts: i64 = home
         .conn()
@@ -204,6 +205,54 @@ fn a_lock_held_past_the_timeout_is_said_the_text_kept_and_the_cockpit_goes_on() 
     t.keys(&["q"]);
     t.wait_dead();
     assert_eq!(home.notes_with(note), 1);
+}
+
+#[test]
+fn quitting_while_a_note_waits_for_another_process_asks_and_keeps_the_text_in_a_file() {
+    let home = Home::with_demo();
+    let err = home.path().join("stderr.txt");
+    let cmd = format!(
+        "{} 2>{}",
+        home.cockpit(&home.db(), "", &[]),
+        sh_quote(&err.display().to_string())
+    );
+    let t = Tmux::start(WIDTH, HEIGHT, &cmd);
+    t.wait_for("to review today");
+    tickets(&t);
+    let note = "A note the other writer outlasted 8841";
+    let hold = Connection::open(home.db()).unwrap();
+    hold.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    open_note(&t);
+    t.type_text(note);
+    t.wait_for(note);
+    t.keys(&["Enter"]);
+    t.wait_for("waiting: another process is writing;");
+    t.keys(&["q"]);
+    let s = t.wait_status("1 change still waits; quit anyway and keep typed text in a file? (y / n)");
+    assert!(s.contains("waiting: another process is writing; your note on #"), "{s}");
+    t.keys(&["y"]);
+    t.wait_dead();
+    hold.execute_batch("ROLLBACK").unwrap();
+    drop(hold);
+    assert_eq!(home.notes_with(note), 0, "not made: the other process still wrote");
+    let said = std::fs::read_to_string(&err).unwrap();
+    assert!(
+        said.contains(
+            "tend: another process was still writing to the database, so 1 change could not be made (your note on #"
+        ),
+        "{said}"
+    );
+    assert!(said.contains("); the text you typed is in "), "{said}");
+    let file = said.trim_end().rsplit(" is in ").next().unwrap().to_string();
+    assert!(file.contains("tend-drafts-tester-"), "{said}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(note), "{text}");
+    assert!(
+        text.contains("another process was still writing to the database when tend quit"),
+        "{text}"
+    );
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
 }
 
 #[test]

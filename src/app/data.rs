@@ -190,9 +190,129 @@ pub enum Cmd {
         /// The account's version as the user saw it (None: do not check).
         version: Option<i64>,
     },
+    /// Tick "Update docs if common" on a ticket whose reply was kept as a template (queued
+    /// when the tick was refused for another's lock after the template was saved).
+    TickDocumented {
+        ticket: i64,
+        template: String,
+    },
+    /// The cockpit is quitting: a last try at what waits, and a file for what still cannot be saved.
+    Leave,
 }
 
 impl Cmd {
+    /// Whether this is a change that, refused for another process's write lock before it
+    /// wrote anything, waits in the worker's queue to be made again (in the order asked).
+    pub fn may_wait_for_lock(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Ticket(..)
+                | Cmd::Task(..)
+                | Cmd::MarkReviewed { .. }
+                | Cmd::DeleteDraft(_)
+                | Cmd::SendReply { .. }
+                | Cmd::SaveTemplate { .. }
+                | Cmd::Enroll { .. }
+                | Cmd::Unenroll { .. }
+                | Cmd::SaveInvestigation { .. }
+                | Cmd::ImportPreview { .. }
+                | Cmd::ImportRun { .. }
+                | Cmd::StartPlaybook { .. }
+                | Cmd::TickDocumented { .. }
+        )
+    }
+
+    /// The change, in a few words, for the line that says it waits.
+    pub fn change_label(&self) -> String {
+        match self {
+            Cmd::Ticket(id, _, op) => match op {
+                TicketOp::SetItem { item, done } => {
+                    format!(
+                        "{} checklist item {} on #{id}",
+                        if *done { "ticking" } else { "unticking" },
+                        item + 1
+                    )
+                }
+                TicketOp::Advance { .. } => format!("moving #{id} to its next step"),
+                TicketOp::Back { .. } => format!("moving #{id} back a step"),
+                TicketOp::Escalate { .. } => format!("escalating #{id}"),
+                TicketOp::Note { .. } => format!("your note on #{id}"),
+                TicketOp::Wait => format!("#{id} waiting on the customer"),
+                TicketOp::Resume => format!("resuming #{id}"),
+                TicketOp::Snooze { .. } => format!("snoozing #{id}"),
+            },
+            Cmd::Task(id, op) => match op {
+                TaskOp::Done => format!("task {id} done"),
+                TaskOp::Snooze { until } => format!("task {id} snoozed to {until}"),
+                TaskOp::Dismiss { .. } => format!("dismissing task {id}"),
+            },
+            Cmd::MarkReviewed { .. } => "a review mark".into(),
+            Cmd::DeleteDraft(_) => "dropping a sent draft".into(),
+            Cmd::SendReply { reply, .. } => match reply.ticket {
+                Some(t) => format!("your reply to #{t}"),
+                None => "your message".into(),
+            },
+            Cmd::SaveTemplate { name, .. } => format!("the template '{}'", crate::text::one_line(name)),
+            Cmd::Enroll { sequence, .. } => format!("enrolling in {sequence}"),
+            Cmd::Unenroll { sequence, .. } => format!("unenrolling from {sequence}"),
+            Cmd::SaveInvestigation { .. } => "your investigation".into(),
+            Cmd::ImportPreview { .. } => "the import's preview".into(),
+            Cmd::ImportRun { path, .. } => format!(
+                "importing {}",
+                crate::text::one_line(&path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
+            ),
+            Cmd::StartPlaybook { playbook, .. } => format!("starting {playbook}"),
+            Cmd::TickDocumented { ticket, .. } => format!("ticking \"Update docs\" on #{ticket}"),
+            _ => "a change".into(),
+        }
+    }
+
+    /// The typed text a change carries, as the draft it was typed under (to keep it when the
+    /// change cannot be made).
+    pub fn text_carried(&self, now: Timestamp) -> Option<Draft> {
+        let draft = |key: String, body: String, ticket: Option<i64>, account: Option<i64>| Draft {
+            key,
+            body,
+            template: None,
+            ticket_id: ticket,
+            account_id: account,
+            task_id: None,
+            updated_at: now,
+        };
+        match self {
+            Cmd::Ticket(id, _, op) => {
+                let (key, text) = match op {
+                    TicketOp::Advance { reason: Some(r) } => ("override", r),
+                    TicketOp::Back { reason } => ("back", reason),
+                    TicketOp::Escalate { reason } => ("escalate", reason),
+                    TicketOp::Note { text } => ("note", text),
+                    _ => return None,
+                };
+                Some(draft(format!("{key}:{id}"), text.clone(), Some(*id), None))
+            }
+            Cmd::Task(id, TaskOp::Dismiss { reason }) => {
+                Some(draft(format!("dismiss:{id}"), reason.clone(), None, None))
+            }
+            Cmd::SendReply { key, reply, .. } => Some(Draft {
+                template: reply.template.clone(),
+                task_id: reply.task,
+                ..draft(key.clone(), reply.draft.clone(), reply.ticket, reply.account)
+            }),
+            Cmd::SaveInvestigation {
+                key,
+                ticket,
+                account,
+                answers,
+            } => Some(draft(
+                key.clone(),
+                serde_json::to_string(answers).unwrap_or_default(),
+                *ticket,
+                *account,
+            )),
+            _ => None,
+        }
+    }
+
     /// Whether the terminal loop carries this out itself.
     pub fn is_terminal(&self) -> bool {
         matches!(self, Cmd::Clipboard(_) | Cmd::ExternalEditor { .. })
@@ -318,6 +438,12 @@ pub enum Reply {
         message: String,
         banner: String,
     },
+    /// The changes waiting for another process's write lock, in a few words each, oldest
+    /// first (none: nothing waits any more).
+    Waiting(Vec<String>),
+    /// The worker's last word before the cockpit quits: what could not be saved, and where its
+    /// text went.
+    Left(Option<String>),
 }
 
 /// The day's review, read one candidate at a time: `cap` not-yet-reviewed items of each kind
@@ -489,7 +615,17 @@ pub struct Worker {
     /// The ticket whose escalation was just refused: the escalation reply the cockpit asked
     /// for behind it is not opened (there is nothing to tell the customer yet).
     escalation_refused: Option<i64>,
+    /// Changes refused for another process's write lock, oldest first: made again, in order,
+    /// at each poll; the changes asked for after them wait behind them, so order is kept.
+    held: std::collections::VecDeque<Cmd>,
+    /// Another process held the lock at the last try: a draft's save waits for the poll
+    /// instead of trying (and stopping the worker for `COCKPIT_ATTEMPT`) at every keystroke.
+    lock_busy: bool,
 }
+
+/// How long the cockpit's worker asks for another process's write lock before it queues the
+/// change and goes on: short, so that the lists and details it also reads never wait long.
+pub const COCKPIT_ATTEMPT: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl Worker {
     pub fn new(store: Store, rules: HealthRules, sla: SlaTargets, fixed_now: Option<Timestamp>) -> Worker {
@@ -510,6 +646,138 @@ impl Worker {
             rescue: None,
             unsaved: Vec::new(),
             escalation_refused: None,
+            held: Default::default(),
+            lock_busy: false,
+        }
+        .with_lock_wait(crate::store::LockWait::quiet(
+            COCKPIT_ATTEMPT.min(crate::store::busy_timeout()),
+        ))
+    }
+
+    fn with_lock_wait(self, wait: crate::store::LockWait) -> Worker {
+        // an in-memory or read-only store has nothing to set; a failure leaves SQLite's wait
+        let _ = self.store.set_lock_wait(wait);
+        self
+    }
+
+    /// The second connection's worker (the review's read, the day's rescore): nothing waits on
+    /// it, so it waits for another's lock as long as a command line does, without a word.
+    pub fn slow_lane(self) -> Worker {
+        self.with_lock_wait(crate::store::LockWait::quiet(crate::store::busy_timeout()))
+    }
+
+    /// Carry out one request as the cockpit asks it: a change refused for another process's
+    /// write lock before it wrote anything waits in a queue, said on screen, and is made again
+    /// at each poll; changes asked for after it wait behind it. The replies, in order.
+    pub fn handle(&mut self, cmd: Cmd) -> Vec<Reply> {
+        match cmd {
+            Cmd::Poll => {
+                let mut out = self.retry_held();
+                out.extend(self.execute(Cmd::Poll));
+                out
+            }
+            Cmd::Leave => self.leave(),
+            cmd if cmd.may_wait_for_lock() => {
+                if !self.held.is_empty() {
+                    self.held.push_back(cmd);
+                    return vec![self.waiting()];
+                }
+                self.store.take_lock_counts();
+                let out = self.execute(cmd.clone());
+                if self.store.take_lock_counts().refused_first() {
+                    self.hold(cmd)
+                } else {
+                    self.lock_busy = false;
+                    out
+                }
+            }
+            cmd => self.execute(cmd),
+        }
+    }
+
+    /// Queue a change refused for the lock (its replies, all refusals, are not sent).
+    fn hold(&mut self, cmd: Cmd) -> Vec<Reply> {
+        // an escalation that waits is not refused: the reply asked for behind it may open
+        self.escalation_refused = None;
+        self.lock_busy = true;
+        self.held.push_back(cmd);
+        vec![self.waiting()]
+    }
+
+    /// What waits for the lock, for the screen (nothing: nothing waits).
+    fn waiting(&self) -> Reply {
+        Reply::Waiting(self.held.iter().map(Cmd::change_label).collect())
+    }
+
+    /// Make the queued changes, in order, until one is refused for the lock again.
+    fn retry_held(&mut self) -> Vec<Reply> {
+        if self.held.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        while let Some(cmd) = self.held.pop_front() {
+            self.store.take_lock_counts();
+            let replies = self.execute(cmd.clone());
+            if self.store.take_lock_counts().refused_first() {
+                self.held.push_front(cmd);
+                return out;
+            }
+            self.lock_busy = false;
+            out.extend(replies);
+            // what it did shows before the next one's
+        }
+        out.push(self.waiting());
+        out
+    }
+
+    /// Quitting: one more try at what waits; what still cannot be saved (queued changes that
+    /// carry text, drafts) goes to a private file, said in a sentence for after the cockpit.
+    fn leave(&mut self) -> Vec<Reply> {
+        let mut out = self.retry_unsaved();
+        out.extend(self.retry_held());
+        if self.held.is_empty() && self.unsaved.is_empty() {
+            return vec![Reply::Left(None)];
+        }
+        let now = self.now();
+        // the text of each change that waits, then typing not saved that no change carries
+        let mut extra: Vec<Draft> = self.held.iter().filter_map(|c| c.text_carried(now)).collect();
+        for d in &self.unsaved {
+            if !extra.iter().any(|e| e.key == d.key) {
+                extra.push(d.clone());
+            }
+        }
+        let n = self.held.len();
+        let mut message = if n > 0 {
+            let what: Vec<String> = self.held.iter().map(Cmd::change_label).collect();
+            format!(
+                "another process was still writing to the database, so {n} change{} could not be made ({})",
+                if n == 1 { "" } else { "s" },
+                what.join(", ")
+            )
+        } else {
+            "another process was still writing to the database, so your latest typing could not be saved in it"
+                .to_string()
+        };
+        if !extra.is_empty() {
+            match self.write_rescue_with(&extra) {
+                Ok((p, _)) => message.push_str(&format!("; the text you typed is in {}", p.display())),
+                Err(e) => message.push_str(&format!(
+                    "; the text you typed could not be written to a file either ({e})"
+                )),
+            }
+        }
+        vec![Reply::Left(Some(message))]
+    }
+
+    /// Drop a draft whose text was sent; refused for another's lock, the drop waits its turn.
+    fn drop_draft(&mut self, key: &str) -> crate::store::Result<()> {
+        match self.store.delete_draft(key) {
+            Err(e) if e.is_busy() => {
+                self.lock_busy = true;
+                self.held.push_back(Cmd::DeleteDraft(key.to_string()));
+                Ok(())
+            }
+            r => r,
         }
     }
 
@@ -629,8 +897,21 @@ impl Worker {
             },
             Cmd::SaveDraft(d) => {
                 self.unsaved.retain(|u| u.key != d.key);
+                if self.lock_busy {
+                    // another process is writing: the next poll tries, not every keystroke
+                    self.unsaved.push(d);
+                    return Vec::new();
+                }
                 match self.store.save_draft(&d) {
                     Ok(()) => self.rescue_again(),
+                    Err(e) if e.is_busy() => {
+                        self.lock_busy = true;
+                        self.unsaved.push(d);
+                        vec![Reply::Done(
+                            "Another process is writing to the database: your typing is kept here and saved as soon as it is done."
+                                .into(),
+                        )]
+                    }
                     Err(e) => {
                         self.unsaved.push(d);
                         vec![Reply::Failed(format!("Draft not saved yet, retrying each second: {e}"))]
@@ -649,29 +930,12 @@ impl Worker {
                 }
             }
             Cmd::SendReply { key, reply, via } => {
-                // a reply written to a ticket someone has changed since is theirs to read first
-                if let Err(e @ crate::store::StoreError::Stale { .. }) =
-                    self.store.check_current(reply.ticket, reply.account, reply.version)
-                {
-                    let mut out = Vec::new();
-                    if let Some(id) = reply.ticket
-                        && let Ok(d) = load_ticket(&self.store, id)
-                    {
-                        out.push(Reply::Ticket(Box::new(d)));
-                    }
-                    let version = self.store.check_current(reply.ticket, reply.account, None).ok();
-                    out.push(Reply::ReplyStale {
-                        message: e.to_string(),
-                        version,
-                    });
-                    return out;
-                }
                 match crate::responses::deliver_and_record(&self.store, &self.responses, &reply, &via, now) {
                     Ok(msg) => {
                         let mut out = Vec::new();
                         // a save of this draft waiting to be tried again is older than the reply sent
                         self.unsaved.retain(|u| u.key != key);
-                        if let Err(e) = self.store.delete_draft(&key) {
+                        if let Err(e) = self.drop_draft(&key) {
                             out.push(Reply::Failed(format!("{msg} (the draft could not be dropped: {e})")));
                         }
                         out.insert(0, Reply::ReplySent(msg));
@@ -684,10 +948,41 @@ impl Worker {
                         out.push(self.drafts());
                         out
                     }
-                    Err(e) => vec![Reply::ReplyFailed(e)],
+                    // a reply written to a ticket someone has changed since is theirs to read first
+                    Err(e) if e.is_stale() => {
+                        let mut out = Vec::new();
+                        if let Some(id) = reply.ticket
+                            && let Ok(d) = load_ticket(&self.store, id)
+                        {
+                            out.push(Reply::Ticket(Box::new(d)));
+                        }
+                        let version = self.store.check_current(reply.ticket, reply.account, None).ok();
+                        out.push(Reply::ReplyStale {
+                            message: e.to_string(),
+                            version,
+                        });
+                        out
+                    }
+                    Err(e) => vec![Reply::ReplyFailed(e.to_string())],
                 }
             }
             Cmd::Clipboard(_) | Cmd::ExternalEditor { .. } => vec![],
+            Cmd::Leave => self.leave(),
+            Cmd::TickDocumented { ticket, template } => match self.store.note_documented(ticket, &template, now) {
+                Ok(ticked) => {
+                    let mut out = Vec::new();
+                    if ticked {
+                        out.push(Reply::Done(format!("#{ticket}: ticked Update docs if common.")));
+                    }
+                    if let Ok(d) = load_ticket(&self.store, ticket) {
+                        out.push(Reply::Ticket(Box::new(d)));
+                    }
+                    out
+                }
+                Err(e) => vec![Reply::Failed(format!(
+                    "#{ticket}: \"Update docs if common\" not ticked: {e}"
+                ))],
+            },
             Cmd::SaveTemplate {
                 name,
                 used_for,
@@ -743,7 +1038,7 @@ impl Worker {
                         .snooze_task(id, until, now)
                         .map(|_| format!("Task {id} snoozed until {until}.")),
                     TaskOp::Dismiss { reason } => self.store.dismiss_task(id, reason, now).map(|_| {
-                        let _ = self.store.delete_draft(&format!("dismiss:{id}"));
+                        let _ = self.drop_draft(&format!("dismiss:{id}"));
                         format!("Task {id} dismissed.")
                     }),
                 };
@@ -837,7 +1132,7 @@ impl Worker {
                 match self.store.create_investigation(account, ticket, &answers, &o, now) {
                     Ok(id) => {
                         self.unsaved.retain(|u| u.key != key);
-                        let _ = self.store.delete_draft(&key);
+                        let _ = self.drop_draft(&key);
                         let mut msg = format!(
                             "Investigation {id} saved: {} — {}.",
                             o.priority.map(|p| p.label()).unwrap_or("-"),
@@ -900,6 +1195,12 @@ impl Worker {
                 Err(e) => vec![Reply::Failed(format!("Could not save the review: {e}"))],
             },
             Cmd::LoadDemo => {
+                // several writes, all wanted: the welcome screen waits for them as a command
+                // line would, rather than queue a half-loaded sample
+                let normal = self.store.lock_wait();
+                let _ = self
+                    .store
+                    .set_lock_wait(crate::store::LockWait::quiet(crate::store::busy_timeout()));
                 let result = self
                     .store
                     .load_demo(&self.demo, &self.sla, now)
@@ -911,7 +1212,7 @@ impl Worker {
                             .raise_alerts(&self.rules, &self.playbooks, now)
                             .map(|n| (c, n))
                     });
-                match result {
+                let out = match result {
                     Ok((c, n)) => vec![
                         Reply::Done(format!(
                             "Loaded sample data: {} accounts, {} tickets, {} signals, {n} alert task{}.",
@@ -923,7 +1224,9 @@ impl Worker {
                         self.snapshot(),
                     ],
                     Err(e) => vec![Reply::Failed(format!("Could not load the sample data: {e}"))],
-                }
+                };
+                let _ = self.store.set_lock_wait(normal);
+                out
             }
             Cmd::Ticket(id, expected, op) => {
                 self.escalation_refused = None;
@@ -989,7 +1292,7 @@ impl Worker {
                         if let Some(key) = kept {
                             // a save of it waiting to be tried again must not bring it back
                             self.unsaved.retain(|u| u.key != key);
-                            let _ = self.store.delete_draft(&key);
+                            let _ = self.drop_draft(&key);
                         }
                         let mut out = vec![Reply::Done(msg)];
                         if let Ok(d) = load_ticket(&self.store, id) {
@@ -1066,9 +1369,20 @@ impl Worker {
             return Vec::new();
         }
         let pending = std::mem::take(&mut self.unsaved);
+        let mut busy = false;
         for d in pending {
-            if self.store.save_draft(&d).is_err() {
+            // one refusal for the lock is enough to know: the rest wait for the next poll
+            if busy {
                 self.unsaved.push(d);
+                continue;
+            }
+            match self.store.save_draft(&d) {
+                Ok(()) => self.lock_busy = false,
+                Err(e) => {
+                    busy = e.is_busy();
+                    self.lock_busy |= busy;
+                    self.unsaved.push(d);
+                }
             }
         }
         if self.unsaved.is_empty() {
@@ -1096,8 +1410,21 @@ impl Worker {
     /// Write this person's drafts, as the open database has them, to a private text file: in
     /// the database's folder, else the home folder, else the temporary folder. Where, and how many.
     fn write_rescue(&mut self) -> Result<(std::path::PathBuf, usize), String> {
-        let drafts = self.store.drafts().map_err(|e| e.to_string())?;
-        let text = rescue_text(&drafts, self.store.path(), self.store.actor(), self.now());
+        self.write_rescue_with(&[])
+    }
+
+    /// `write_rescue`, with texts the database does not have yet (`extra`, newest: each
+    /// replaces a kept draft of its key).
+    fn write_rescue_with(&mut self, extra: &[Draft]) -> Result<(std::path::PathBuf, usize), String> {
+        let mut drafts = self.store.drafts().unwrap_or_default();
+        drafts.retain(|d| !extra.iter().any(|e| e.key == d.key));
+        drafts.splice(0..0, extra.iter().cloned());
+        let why = if self.detached {
+            "the database went away while tend had it open"
+        } else {
+            "another process was still writing to the database when tend quit, so they could not be saved in it"
+        };
+        let text = rescue_text(&drafts, self.store.path(), self.store.actor(), why, self.now());
         if let Some(p) = &self.rescue {
             std::fs::write(p, &text).map_err(|e| format!("{}: {e}", p.display()))?;
             return Ok((p.clone(), drafts.len()));
@@ -1344,6 +1671,15 @@ impl Worker {
             match self.store.note_documented(id, &t.slug, now) {
                 Ok(true) => msg.push_str(" Ticked: Update docs if common."),
                 Ok(false) => {}
+                Err(e) if e.is_busy() => {
+                    // the template is saved: only the tick waits for the lock
+                    self.lock_busy = true;
+                    self.held.push_back(Cmd::TickDocumented {
+                        ticket: id,
+                        template: t.slug.clone(),
+                    });
+                    msg.push_str(" Update docs if common is ticked once another process's write is done.");
+                }
                 Err(e) => msg.push_str(&format!(" (Not noted on the ticket: {e})")),
             }
         }
@@ -1364,9 +1700,9 @@ fn failed_with_text(message: String, text: Option<(String, String)>) -> Vec<Repl
 }
 
 /// The drafts file written when the database went away under the cockpit.
-fn rescue_text(drafts: &[Draft], db: Option<&std::path::Path>, actor: &str, now: Timestamp) -> String {
+fn rescue_text(drafts: &[Draft], db: Option<&std::path::Path>, actor: &str, why: &str, now: Timestamp) -> String {
     let mut s = format!(
-        "Drafts of {actor}, written by tend at {} because the database {} went away while tend had it open.\n\
+        "Drafts of {actor}, written by tend at {} from the database {}, because {why}.\n\
          Each is the text as last typed; paste it into a new reply (or note) to use it.\n",
         crate::domain::format_time(now),
         db.map(|p| p.display().to_string()).unwrap_or_default()

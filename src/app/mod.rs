@@ -496,6 +496,9 @@ pub struct App {
     pub detached: bool,
     /// A warning about the database for the banner (it can be read by every user).
     pub warning: Option<String>,
+    /// The changes waiting for another process's write lock (the worker makes them once it
+    /// is free), in a few words each, oldest first.
+    pub waiting: Vec<String>,
 }
 
 impl App {
@@ -585,6 +588,7 @@ impl App {
             read_only: None,
             detached: false,
             warning: None,
+            waiting: Vec::new(),
         }
     }
 
@@ -593,8 +597,21 @@ impl App {
         match (&self.read_only, &self.warning) {
             (Some(r), _) if self.detached => Some(format!("detached: {r}")),
             (Some(r), _) => Some(format!("read-only: {r} — you can look, not change")),
+            (None, _) if !self.waiting.is_empty() => Some(format!(
+                "waiting: another process is writing; {} when it is done",
+                self.waiting_words()
+            )),
             (None, Some(w)) => Some(format!("warning: {w}")),
             (None, None) => None,
+        }
+    }
+
+    /// What waits for the lock, in words: the oldest, and how many more.
+    pub(crate) fn waiting_words(&self) -> String {
+        let first = self.waiting.first().cloned().unwrap_or_default();
+        match self.waiting.len() {
+            0 | 1 => format!("{first} goes in"),
+            n => format!("{first} and {} more go in", n - 1),
         }
     }
 
@@ -1395,7 +1412,13 @@ impl App {
                 }
             }
             Reply::ReplySent(m) => {
-                if matches!(&self.mode, Mode::Reply(_) | Mode::Investigation(_)) {
+                // the editor or form that sent it (one opened since, while it waited, stays)
+                let sent_from = match &self.mode {
+                    Mode::Reply(e) => matches!(e.stage, reply::ReplyStage::Sending),
+                    Mode::Investigation(_) => true,
+                    _ => false,
+                };
+                if sent_from {
                     self.mode = Mode::Normal;
                 }
                 self.info(m);
@@ -1462,6 +1485,19 @@ impl App {
                 }
                 Vec::new()
             }
+            Reply::Waiting(what) => {
+                let more = what.len() > self.waiting.len();
+                self.waiting = what;
+                if more {
+                    self.info(format!(
+                        "Another process is writing to the database: {} as soon as it is done. Keep working.",
+                        self.waiting_words()
+                    ));
+                }
+                Vec::new()
+            }
+            // the terminal loop reads it after the last frame
+            Reply::Left(_) => Vec::new(),
             Reply::Detached { message, banner } => {
                 self.read_only = Some(banner);
                 self.detached = true;
@@ -1957,6 +1993,17 @@ impl App {
     }
 
     fn request_quit(&mut self) -> Vec<Cmd> {
+        if !self.waiting.is_empty() && !matches!(self.mode, Mode::ConfirmQuit) {
+            self.mode = Mode::ConfirmQuit;
+            // the banner says what waits; this fits an 80-column line
+            let n = self.waiting.len();
+            self.error(format!(
+                "{n} change{} still wait{}; quit anyway and keep typed text in a file? (y / n)",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" }
+            ));
+            return Vec::new();
+        }
         if self.has_unsaved_edit() {
             // the input comes back if the user stays; its text is also kept as a draft
             match std::mem::replace(&mut self.mode, Mode::Normal) {

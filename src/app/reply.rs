@@ -276,9 +276,22 @@ impl App {
         let stage = std::mem::replace(&mut e.stage, ReplyStage::Edit);
         let mut cmds = Vec::new();
         match stage {
+            ReplyStage::Sending if k.code == KeyCode::Esc && !self.waiting.is_empty() => {
+                // it waits for another process's write: it need not hold the screen meanwhile
+                self.mode = Mode::Normal;
+                self.info(format!(
+                    "Your reply goes out as soon as the other process's write is done ({}); its text stays a draft until then.",
+                    self.waiting_words()
+                ));
+                return Vec::new();
+            }
             ReplyStage::Sending => {
                 e.stage = ReplyStage::Sending;
-                self.info("Sending… (the text stays until it is delivered)");
+                if self.waiting.is_empty() {
+                    self.info("Sending… (the text stays until it is delivered)");
+                } else {
+                    self.info("Your reply waits for another process's write to finish, then goes out. Esc leaves it to go on its own.");
+                }
             }
             ReplyStage::Edit => match (k.code, ctrl) {
                 (KeyCode::Esc, _) => {

@@ -80,8 +80,15 @@ pub fn schema_version() -> i64 {
     MIGRATION_FILES.len() as i64
 }
 
-/// How long a writer waits for another's lock before giving up.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a writer waits for another's lock before giving up. Long: the longest writes
+/// (an import of millions of rows, the daily rescore) hold the lock for minutes at most, and
+/// a change that waits for them is better than one refused. A command line says it is
+/// waiting after `QUIET_WAIT`; the cockpit queues the change instead of waiting (its worker
+/// asks for the lock for `COCKPIT_ATTEMPT` at a time), so it never stops to wait at all.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How long a command line waits for another's lock before saying that it is waiting.
+pub const QUIET_WAIT: Duration = Duration::from_secs(1);
 
 /// The wait for another's lock in force: `TEND_BUSY_TIMEOUT_MS` when set (tests use a short
 /// one), else `BUSY_TIMEOUT`.
@@ -95,7 +102,9 @@ pub fn busy_timeout() -> Duration {
 
 fn seconds(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
+    if s >= 120.0 && s % 60.0 == 0.0 {
+        format!("{:.0} min", s / 60.0)
+    } else if s.fract() == 0.0 {
         format!("{s:.0} s")
     } else {
         format!("{s:.1} s")
@@ -106,10 +115,9 @@ fn seconds(d: Duration) -> String {
 fn sql_message(e: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode;
     match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => format!(
-            "the database was locked by someone else for over {}: nothing changed, try again",
-            seconds(busy_timeout())
-        ),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            "another process held the database's lock for longer than tend waits: nothing changed, try again".into()
+        }
         Some(ErrorCode::DiskFull) => {
             "the disk is full: nothing of this change was written; free some space and try again".into()
         }
@@ -166,6 +174,75 @@ pub enum StoreError {
     CannotOpen { path: String, why: String },
     #[error("{path} fails SQLite's integrity check ({problem}); tend left everything unchanged")]
     Damaged { path: String, problem: String },
+    /// Another process held the write lock for all of this connection's wait: nothing changed.
+    #[error(
+        "another process has been writing to the database for over {} (is one stuck? `fuser` on the file names it): nothing changed, try again",
+        seconds(*.waited)
+    )]
+    Busy { waited: Duration },
+}
+
+impl StoreError {
+    /// Whether this is a refusal for another process's lock, and nothing else.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Busy { .. } => true,
+            StoreError::Sql(e) => is_busy(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// How a connection waits for another process's write lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockWait {
+    /// Waited without a word.
+    pub quiet: Duration,
+    /// Then, when set, a line on standard error says tend is waiting, and it waits this much more.
+    pub said: Option<Duration>,
+}
+
+impl LockWait {
+    /// A command line's: a second quietly, then say so and wait the rest of the busy timeout.
+    pub fn command_line() -> LockWait {
+        let total = busy_timeout();
+        let quiet = total.min(QUIET_WAIT);
+        LockWait {
+            quiet,
+            said: Some(total - quiet).filter(|d| !d.is_zero()),
+        }
+    }
+
+    /// Wait `d` without a word, then refuse (`StoreError::Busy`).
+    pub fn quiet(d: Duration) -> LockWait {
+        LockWait { quiet: d, said: None }
+    }
+
+    fn total(&self) -> Duration {
+        self.quiet + self.said.unwrap_or_default()
+    }
+}
+
+/// Of one connection's write transactions since it was last asked: how many got the lock, and
+/// how many were refused for another's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LockCounts {
+    pub began: u32,
+    pub refused: u32,
+}
+
+impl LockCounts {
+    /// Refused before anything was written: the request changed nothing, and can be made again.
+    pub fn refused_first(&self) -> bool {
+        self.refused > 0 && self.began == 0
+    }
 }
 
 impl StoreError {
@@ -185,6 +262,9 @@ pub struct Store {
     read_only: Option<String>,
     /// The file opened, to tell when the path names another one (deleted, replaced).
     opened: Option<files::FileId>,
+    /// How a write waits for another's lock.
+    lock_wait: std::cell::Cell<LockWait>,
+    lock_counts: std::cell::Cell<LockCounts>,
 }
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -282,7 +362,9 @@ impl Store {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| ":memory:".into());
-        conn.busy_timeout(busy_timeout())?;
+        // the whole wait while opening (the migrations write), the quiet one from then on
+        let lock_wait = LockWait::command_line();
+        conn.busy_timeout(lock_wait.total())?;
         // Read-only checks first: nothing is written to a file we are going to refuse.
         let version: i64 = match conn.query_row("PRAGMA user_version", [], |r| r.get(0)) {
             Ok(v) => v,
@@ -332,13 +414,33 @@ impl Store {
             }
             migrations().to_latest(&mut conn)?;
         }
+        conn.busy_timeout(lock_wait.quiet)?;
         Ok(Store {
             conn,
             path,
             actor: actor.to_string(),
             read_only,
             opened: None,
+            lock_wait: std::cell::Cell::new(lock_wait),
+            lock_counts: Default::default(),
         })
+    }
+
+    /// How writes wait for another process's lock from now on.
+    pub fn set_lock_wait(&self, wait: LockWait) -> Result<()> {
+        self.conn.busy_timeout(wait.quiet)?;
+        self.lock_wait.set(wait);
+        Ok(())
+    }
+
+    /// How writes wait for another process's lock.
+    pub fn lock_wait(&self) -> LockWait {
+        self.lock_wait.get()
+    }
+
+    /// The write transactions begun and refused for another's lock since the last call.
+    pub fn take_lock_counts(&self) -> LockCounts {
+        self.lock_counts.take()
     }
 
     /// A write transaction that takes the write lock as it begins (`BEGIN IMMEDIATE`), waiting
@@ -346,11 +448,41 @@ impl Store {
     /// the lock later would be refused at once ("database is locked") when another connection
     /// had written meanwhile, whatever the timeout: with several people on one database, every
     /// write that reads before it writes needs the lock from the start.
+    ///
+    /// Another's lock is waited for as `LockWait` says; past that the write is refused with
+    /// `StoreError::Busy`, and counted, so that the cockpit can queue the change and make it
+    /// again once the lock is free.
     pub(crate) fn write_tx(&self) -> Result<rusqlite::Transaction<'_>> {
-        Ok(rusqlite::Transaction::new_unchecked(
-            &self.conn,
-            rusqlite::TransactionBehavior::Immediate,
-        )?)
+        let begin = || rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate);
+        let wait = self.lock_wait.get();
+        let result = match begin() {
+            Err(e) if is_busy(&e) && wait.said.is_some() => {
+                let more = wait.said.unwrap_or_default();
+                crate::output::note(&format!(
+                    "tend: another process is writing to the database; waiting up to {} for it to finish (Ctrl-C gives up, changing nothing)",
+                    seconds(wait.total())
+                ));
+                self.conn.busy_timeout(more)?;
+                let again = begin();
+                self.conn.busy_timeout(wait.quiet)?;
+                again
+            }
+            r => r,
+        };
+        let mut counts = self.lock_counts.get();
+        match result {
+            Ok(tx) => {
+                counts.began += 1;
+                self.lock_counts.set(counts);
+                Ok(tx)
+            }
+            Err(e) if is_busy(&e) => {
+                counts.refused += 1;
+                self.lock_counts.set(counts);
+                Err(StoreError::Busy { waited: wait.total() })
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Why the database is open read-only, when it is.
@@ -465,13 +597,23 @@ impl Store {
     /// Refuse, as `check_version` does, a change to a ticket (or, without one, an account) read
     /// at version `expected`, when it has changed since. Ok: its version now.
     pub fn check_current(&self, ticket: Option<i64>, account: Option<i64>, expected: Option<i64>) -> Result<i64> {
+        self.check_current_in(&self.conn, ticket, account, expected)
+    }
+
+    /// `check_current` on a connection (inside a transaction).
+    pub(crate) fn check_current_in(
+        &self,
+        conn: &Connection,
+        ticket: Option<i64>,
+        account: Option<i64>,
+        expected: Option<i64>,
+    ) -> Result<i64> {
         let (entity, table, id) = match (ticket, account) {
             (Some(t), _) => ("ticket", "tickets", t),
             (None, Some(a)) => ("account", "accounts", a),
             (None, None) => return Ok(0),
         };
-        let found: i64 = self
-            .conn
+        let found: i64 = conn
             .query_row(&format!("SELECT version FROM {table} WHERE id = ?1"), [id], |r| {
                 r.get(0)
             })
@@ -480,7 +622,7 @@ impl Store {
                 what: entity,
                 id: id.to_string(),
             })?;
-        Self::check_version(&self.conn, entity, id, expected, found)?;
+        Self::check_version(conn, entity, id, expected, found)?;
         Ok(found)
     }
 
@@ -736,7 +878,16 @@ mod tests {
         let jm: String = s.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(jm, "wal");
         let bt: i64 = s.conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0)).unwrap();
-        assert!(bt >= 5000);
+        assert_eq!(bt, 1000, "a second quietly");
+        if std::env::var_os("TEND_BUSY_TIMEOUT_MS").is_none() {
+            assert_eq!(
+                s.lock_wait(),
+                LockWait {
+                    quiet: Duration::from_secs(1),
+                    said: Some(Duration::from_secs(599))
+                }
+            );
+        }
         let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         drop(s);

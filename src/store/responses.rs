@@ -4,7 +4,7 @@
 use super::tickets::{add_event, load_ticket, set_step};
 use super::{Result, Store, StoreError, day_of};
 use crate::domain::{DAY, Step, Timestamp, template};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 /// What a reply is filled from, as stored.
@@ -174,10 +174,39 @@ impl Store {
     /// actor and time, as the first response when it is the first, ticking the checklist items
     /// it satisfies, and closing the task it was written for.
     pub fn record_reply(&self, r: &NewReply, now: Timestamp) -> Result<Recorded> {
+        let tx = self.write_tx()?;
+        let out = self.record_reply_in(&tx, r, now)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Send a reply under the write lock, then record it in the same transaction: the lock is
+    /// taken first (a reply refused for another's lock has not left), then what it answers is
+    /// checked against the version the writer saw (`expected`; refused as stale, it has not
+    /// left), then `deliver` runs, then the record. No one else's change to the ticket, and no
+    /// one else's reply to it, can come between the check and the record.
+    pub fn send_reply<E: From<StoreError>>(
+        &self,
+        ticket: Option<i64>,
+        account: Option<i64>,
+        expected: Option<i64>,
+        deliver: impl FnOnce() -> std::result::Result<NewReply, E>,
+        now: Timestamp,
+    ) -> std::result::Result<Recorded, (E, bool)> {
+        let tx = self.write_tx().map_err(|e| (E::from(e), false))?;
+        self.check_current_in(&tx, ticket, account, expected)
+            .map_err(|e| (E::from(e), false))?;
+        let r = deliver().map_err(|e| (e, false))?;
+        // from here the reply has left: a failure says so
+        let out = self.record_reply_in(&tx, &r, now).map_err(|e| (E::from(e), true))?;
+        tx.commit().map_err(|e| (E::from(StoreError::from(e)), true))?;
+        Ok(out)
+    }
+
+    fn record_reply_in(&self, tx: &Connection, r: &NewReply, now: Timestamp) -> Result<Recorded> {
         if r.body.trim().is_empty() {
             return Err(StoreError::Rule("the reply is empty".into()));
         }
-        let tx = self.write_tx()?;
         tx.execute(
             "INSERT INTO messages (account_id, ticket_id, task_id, template, subject, body, to_addr, message_id, delivery, actor, at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -200,9 +229,9 @@ impl Store {
             ..Default::default()
         };
         if let Some(id) = r.ticket_id {
-            let t = load_ticket(&tx, id)?;
+            let t = load_ticket(tx, id)?;
             let text = format!("{}\n\n{}", r.subject, r.body.trim_end());
-            add_event(&tx, id, now, &self.actor, "reply", &text, Some(t.step), None)?;
+            add_event(tx, id, now, &self.actor, "reply", &text, Some(t.step), None)?;
             if t.first_response_at.is_none() {
                 let mut f = t.clock_facts();
                 f.first_response_at = Some(now);
@@ -210,7 +239,7 @@ impl Store {
                     "UPDATE tickets SET first_response_at = ?2 WHERE id = ?1",
                     params![id, now],
                 )?;
-                set_step(&tx, id, t.step, &f, now)?;
+                set_step(tx, id, t.step, &f, now)?;
                 out.first_response = true;
             } else {
                 tx.execute(
@@ -226,7 +255,7 @@ impl Store {
                 if n > 0 {
                     let label = t.step.checklist()[item];
                     add_event(
-                        &tx,
+                        tx,
                         id,
                         now,
                         &self.actor,
@@ -238,14 +267,13 @@ impl Store {
                     out.ticked.push(label);
                 }
             }
-            Store::audit(&tx, &self.actor, now, "ticket", id, "reply", &r.subject)?;
+            Store::audit(tx, &self.actor, now, "ticket", id, "reply", &r.subject)?;
         } else {
-            Store::audit(&tx, &self.actor, now, "account", r.account_id, "message", &r.subject)?;
+            Store::audit(tx, &self.actor, now, "account", r.account_id, "message", &r.subject)?;
         }
         if let Some(task) = r.task_id {
-            out.task_done = close_task(&tx, task, "done", None, now)?;
+            out.task_done = close_task(tx, task, "done", None, now)?;
         }
-        tx.commit()?;
         Ok(out)
     }
 
@@ -296,31 +324,33 @@ impl Store {
         if d.body.trim().is_empty() {
             return self.delete_draft(&d.key);
         }
-        self.conn
-            .prepare_cached(
-                "INSERT INTO drafts (actor, key, body, template, ticket_id, account_id, task_id, updated_at) \
+        let tx = self.write_tx()?;
+        tx.prepare_cached(
+            "INSERT INTO drafts (actor, key, body, template, ticket_id, account_id, task_id, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                  ON CONFLICT (actor, key) DO UPDATE SET body = excluded.body, template = excluded.template, \
                  ticket_id = excluded.ticket_id, account_id = excluded.account_id, task_id = excluded.task_id, \
                  updated_at = excluded.updated_at",
-            )?
-            .execute(params![
-                self.actor,
-                d.key,
-                d.body,
-                d.template,
-                d.ticket_id,
-                d.account_id,
-                d.task_id,
-                d.updated_at
-            ])?;
+        )?
+        .execute(params![
+            self.actor,
+            d.key,
+            d.body,
+            d.template,
+            d.ticket_id,
+            d.account_id,
+            d.task_id,
+            d.updated_at
+        ])?;
+        tx.commit()?;
         Ok(())
     }
 
     pub fn delete_draft(&self, key: &str) -> Result<()> {
-        self.conn
-            .prepare_cached("DELETE FROM drafts WHERE actor = ?1 AND key = ?2")?
+        let tx = self.write_tx()?;
+        tx.prepare_cached("DELETE FROM drafts WHERE actor = ?1 AND key = ?2")?
             .execute(params![self.actor, key])?;
+        tx.commit()?;
         Ok(())
     }
 

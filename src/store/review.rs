@@ -51,17 +51,19 @@ impl Store {
     }
 
     pub fn set_review_mark(&self, day: &str, item: &str, reviewed: bool, now: Timestamp) -> Result<()> {
+        let tx = self.write_tx()?;
         if reviewed {
-            self.conn.execute(
+            tx.execute(
                 "INSERT OR REPLACE INTO review_marks (actor, day, item, at) VALUES (?1, ?2, ?3, ?4)",
                 params![self.actor, day, item, now],
             )?;
         } else {
-            self.conn.execute(
+            tx.execute(
                 "DELETE FROM review_marks WHERE actor = ?1 AND day = ?2 AND item = ?3",
                 params![self.actor, day, item],
             )?;
         }
+        tx.commit()?;
         Ok(())
     }
 
