@@ -1045,3 +1045,273 @@ fn restore_upgrades_a_backup_from_an_older_tend() {
     assert_eq!(check["ok"], true);
     assert_eq!(check["schema_version"], tend::store::schema_version());
 }
+
+/// Counts of what each kind of change writes.
+fn fingerprint(db: &Path) -> Vec<(&'static str, i64)> {
+    [
+        "ticket_events",
+        "ticket_checklist",
+        "tasks",
+        "review_marks",
+        "messages",
+        "sequence_enrollments",
+        "investigations",
+        "accounts",
+        "audit_log",
+    ]
+    .into_iter()
+    .map(|t| (t, count(db, &format!("SELECT count(*) FROM {t}"))))
+    .collect()
+}
+
+#[test]
+fn every_kind_of_change_waits_for_another_process_s_write_changes_nothing_meanwhile_and_goes_in_in_order() {
+    use tend::app::data::TaskOp;
+    use tend::responses::{OutgoingReply, Via};
+    let t = Home::demo(NOW);
+    let db = t.path("tend.db");
+    let templates = t.path("templates");
+    let store = Store::open(&db, "tester").unwrap();
+    let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW_TS))
+        .with_responses(tend::responses::TemplateSet::load(Some(&templates)), Default::default());
+    // a task to finish: a playbook's first
+    let playbook = worker.playbooks[0].slug.clone();
+    let started = worker.handle(Cmd::StartPlaybook {
+        account: 5,
+        playbook: playbook.clone(),
+        version: None,
+    });
+    assert!(matches!(&started[0], Reply::Done(_)), "{started:?}");
+    let task: i64 = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT min(id) FROM tasks WHERE status = 'open'", [], |r| r.get(0))
+        .unwrap();
+    let outbox = t.path("outbox/reply.eml");
+    let csv = t.path("new.csv");
+    std::fs::write(&csv, "external_id,name,segment\nW-1,Waited Ltd,smb\n").unwrap();
+    let cmds = vec![
+        Cmd::Ticket(1, None, TicketOp::SetItem { item: 0, done: true }),
+        Cmd::Task(task, TaskOp::Done),
+        Cmd::MarkReviewed {
+            day: "2026-11-22".into(),
+            item: "ticket:1".into(),
+            reviewed: true,
+        },
+        Cmd::SendReply {
+            key: "reply:ticket:2".into(),
+            reply: OutgoingReply {
+                ticket: Some(2),
+                account: None,
+                task: None,
+                template: None,
+                template_step: None,
+                draft: "Subject: Re: your question\n\nHere is what we found.".into(),
+                version: None,
+            },
+            via: Via::File(outbox.clone()),
+        },
+        Cmd::Enroll {
+            account: 3,
+            sequence: "onboarding".into(),
+            version: None,
+        },
+        // after the enrolment it waits behind: made before it, it would find nothing to end
+        Cmd::Unenroll {
+            account: 3,
+            sequence: "onboarding".into(),
+            version: None,
+        },
+        Cmd::StartPlaybook {
+            account: 4,
+            playbook,
+            version: None,
+        },
+        Cmd::SaveInvestigation {
+            key: "investigation:ticket:3".into(),
+            ticket: Some(3),
+            account: None,
+            answers: Box::new({
+                use tend::domain::investigation::{Answers, ProcessFit, Rating, Situation};
+                Answers {
+                    situation: Some(Situation::AdoptionIssue),
+                    goal: "export the month's numbers".into(),
+                    business_result: "the board pack on time".into(),
+                    customer_impact: Some(Rating::Low),
+                    relationship_impact: Some(Rating::Low),
+                    scalability: Some(Rating::Low),
+                    resource_efficiency: Some(Rating::Low),
+                    process_fit: Some(ProcessFit::Adequate),
+                    ..Default::default()
+                }
+            }),
+        },
+        Cmd::ImportRun {
+            path: csv,
+            what: tend::import::What::Csv(tend::domain::import::Kind::Accounts),
+        },
+    ];
+    let before = fingerprint(&db);
+    let hold = Holder::lock(&db);
+    let mut labels = Vec::new();
+    for c in cmds.clone() {
+        let replies = worker.handle(c);
+        match replies.as_slice() {
+            [Reply::Waiting(w)] => labels = w.clone(),
+            other => panic!("a change made or refused while another process writes: {other:?}"),
+        }
+    }
+    assert_eq!(labels.len(), cmds.len(), "{labels:?}");
+    assert_eq!(labels[3], "your reply to #2");
+    assert!(worker.handle(Cmd::Poll).iter().all(|r| !matches!(r, Reply::Failed(_))));
+    assert_eq!(fingerprint(&db), before, "nothing written while another process writes");
+    assert!(!outbox.exists(), "a reply that waits has not left");
+
+    drop(hold);
+    let replies = worker.handle(Cmd::Poll);
+    let failed: Vec<_> = replies
+        .iter()
+        .filter(|r| matches!(r, Reply::Failed(_) | Reply::ReplyFailed(_) | Reply::Stale { .. }))
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(
+        matches!(replies.last(), Some(Reply::Waiting(w)) if w.is_empty()),
+        "the last word: nothing waits"
+    );
+    let after: std::collections::HashMap<_, _> = fingerprint(&db).into_iter().collect();
+    let before: std::collections::HashMap<_, _> = before.into_iter().collect();
+    for table in [
+        "ticket_checklist",
+        "review_marks",
+        "messages",
+        "investigations",
+        "accounts",
+    ] {
+        assert_eq!(after[table], before[table] + 1, "{table}");
+    }
+    assert!(after["tasks"] > before["tasks"], "the playbook's tasks");
+    assert!(after["sequence_enrollments"] > before["sequence_enrollments"]);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM sequence_enrollments WHERE account_id = 3 AND status = 'active'"
+        ),
+        0,
+        "enrolled, then unenrolled: in the order asked"
+    );
+    assert_eq!(
+        count(
+            &db,
+            &format!("SELECT count(*) FROM tasks WHERE id = {task} AND status = 'done'")
+        ),
+        1
+    );
+    assert!(outbox.exists(), "the reply left once the lock was free");
+    assert_eq!(count(&db, "SELECT count(*) FROM accounts WHERE name = 'Waited Ltd'"), 1);
+    // and nothing is made twice by later polls
+    worker.handle(Cmd::Poll);
+    assert_eq!(
+        fingerprint(&db)
+            .into_iter()
+            .collect::<std::collections::HashMap<_, _>>(),
+        after
+    );
+}
+
+#[test]
+fn two_people_replying_to_the_same_ticket_at_once_send_one_reply_the_other_is_told() {
+    use tend::responses::{OutgoingReply, Via};
+    let t = Home::demo(NOW);
+    let db = t.path("tend.db");
+    let sent = t.path("sent.txt");
+    // delivery takes a second: long enough for the second reply to arrive while the first leaves
+    let responses = tend::config::Responses {
+        send_command: Some(format!("sleep 1; cat >> '{}'", sent.display())),
+        ..Default::default()
+    };
+    let version: i64 = count(&db, "SELECT version FROM tickets WHERE id = 1");
+    let contact = count(
+        &db,
+        "SELECT count(*) FROM contacts c JOIN tickets t ON t.account_id = c.account_id WHERE t.id = 1 AND c.email IS NOT NULL",
+    );
+    assert!(contact > 0, "ticket 1's account has someone to send to");
+    let reply = |who: &str| Cmd::SendReply {
+        key: "reply:ticket:1".into(),
+        reply: OutgoingReply {
+            ticket: Some(1),
+            account: None,
+            task: None,
+            template: None,
+            template_step: None,
+            draft: format!("Subject: Re: your question\n\nAnswer from {who}."),
+            version: Some(version),
+        },
+        via: Via::Command,
+    };
+    let worker = |who: &str| {
+        Worker::new(
+            Store::open(&db, who).unwrap(),
+            HealthRules::default(),
+            SlaTargets::default(),
+            Some(NOW_TS),
+        )
+        .with_responses(tend::responses::TemplateSet::load(None), responses.clone())
+    };
+    let mut first = worker("priya");
+    let mut second = worker("sam");
+    let a = reply("priya");
+    let one = std::thread::spawn(move || first.handle(a));
+    std::thread::sleep(Duration::from_millis(300));
+    // the first holds the lock while its reply leaves: the second waits, it is not sent
+    let replies = second.handle(reply("sam"));
+    assert!(
+        matches!(replies.as_slice(), [Reply::Waiting(w)] if w == &["your reply to #1"]),
+        "{replies:?}"
+    );
+    let done = one.join().unwrap();
+    assert!(matches!(&done[0], Reply::ReplySent(_)), "{done:?}");
+    // once it is free, the second finds the ticket answered since it was read: not sent
+    let replies = second.handle(Cmd::Poll);
+    assert!(
+        replies
+            .iter()
+            .any(|r| matches!(r, Reply::ReplyStale { message, .. } if message.contains("reply by priya"))),
+        "{replies:?}"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM messages WHERE ticket_id = 1"), 1);
+    let out = std::fs::read_to_string(&sent).unwrap();
+    assert!(out.contains("Answer from priya."), "{out}");
+    assert!(!out.contains("Answer from sam."), "{out}");
+}
+
+#[test]
+fn a_template_kept_while_another_process_writes_is_saved_and_its_tick_follows() {
+    let t = Home::demo(NOW);
+    let db = t.path("tend.db");
+    let templates = t.path("templates");
+    let store = Store::open(&db, "tester").unwrap();
+    let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW_TS))
+        .with_responses(tend::responses::TemplateSet::load(Some(&templates)), Default::default());
+    let events = count(&db, "SELECT count(*) FROM ticket_events WHERE ticket_id = 5");
+    let hold = Holder::lock(&db);
+    let replies = worker.handle(Cmd::SaveTemplate {
+        name: "Waited fix".into(),
+        used_for: "resolve".into(),
+        draft: "Subject: Fixed\n\nWe fixed it.".into(),
+        ticket: Some(5),
+        account: 1,
+        blanks: vec![],
+    });
+    assert!(
+        matches!(&replies[0], Reply::Done(m) if m.contains("Update docs if common is ticked once another process's write is done")),
+        "{replies:?}"
+    );
+    assert!(
+        matches!(replies.last(), Some(Reply::Waiting(w)) if w == &["ticking \"Update docs\" on #5"]),
+        "{replies:?}"
+    );
+    assert!(templates.join("waited-fix.tmpl").exists(), "the file needs no lock");
+    drop(hold);
+    let replies = worker.handle(Cmd::Poll);
+    assert!(!replies.iter().any(|r| matches!(r, Reply::Failed(_))), "{replies:?}");
+    assert!(count(&db, "SELECT count(*) FROM ticket_events WHERE ticket_id = 5") > events);
+}

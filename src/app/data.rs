@@ -683,11 +683,16 @@ impl Worker {
                     return vec![self.waiting()];
                 }
                 self.store.take_lock_counts();
-                let out = self.execute(cmd.clone());
+                let mut out = self.execute(cmd.clone());
                 if self.store.take_lock_counts().refused_first() {
                     self.hold(cmd)
                 } else {
-                    self.lock_busy = false;
+                    if self.held.is_empty() {
+                        self.lock_busy = false;
+                    } else {
+                        // made, but a last part of it (a draft's drop, a tick) waits for the lock
+                        out.push(self.waiting());
+                    }
                     out
                 }
             }
@@ -1672,7 +1677,9 @@ impl Worker {
                 Ok(true) => msg.push_str(" Ticked: Update docs if common."),
                 Ok(false) => {}
                 Err(e) if e.is_busy() => {
-                    // the template is saved: only the tick waits for the lock
+                    // the template is saved, so this request is done (not to be made again):
+                    // only the tick waits for the lock
+                    self.store.take_lock_counts();
                     self.lock_busy = true;
                     self.held.push_back(Cmd::TickDocumented {
                         ticket: id,
