@@ -546,10 +546,7 @@ fn the_cockpit_queues_a_change_while_another_process_writes_and_makes_it_after()
         started.elapsed()
     );
     assert!(!app.status_is_error, "{}", app.status);
-    assert_eq!(
-        app.status,
-        "Another process is writing to the database: your note on #1 goes in as soon as it is done. Keep working."
-    );
+    assert_eq!(app.status, "Queued behind another process's write: your note on #1.");
     assert_eq!(
         app.banner().as_deref(),
         Some("waiting: another process is writing; your note on #1 goes in when it is done")

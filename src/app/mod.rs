@@ -1489,10 +1489,9 @@ impl App {
                 let more = what.len() > self.waiting.len();
                 self.waiting = what;
                 if more {
-                    self.info(format!(
-                        "Another process is writing to the database: {} as soon as it is done. Keep working.",
-                        self.waiting_words()
-                    ));
+                    // the line above the view says what waits; this fits an 80-column line
+                    let last = self.waiting.last().cloned().unwrap_or_default();
+                    self.info(format!("Queued behind another process's write: {last}."));
                 }
                 Vec::new()
             }
