@@ -546,10 +546,10 @@ fn the_cockpit_queues_a_change_while_another_process_writes_and_makes_it_after()
         started.elapsed()
     );
     assert!(!app.status_is_error, "{}", app.status);
-    assert_eq!(app.status, "Queued behind another process's write: your note on #1.");
+    assert_eq!(app.status, "Queued behind another write: your note on #1.");
     assert_eq!(
         app.banner().as_deref(),
-        Some("waiting: another process is writing; your note on #1 goes in when it is done")
+        Some("waiting: another write is under way; your note on #1 goes in when it is done")
     );
     // reading goes on meanwhile
     let read = worker.handle(Cmd::LoadTicket(2));
@@ -1299,7 +1299,7 @@ fn a_template_kept_while_another_process_writes_is_saved_and_its_tick_follows() 
         blanks: vec![],
     });
     assert!(
-        matches!(&replies[0], Reply::Done(m) if m.contains("Update docs if common is ticked once another process's write is done")),
+        matches!(&replies[0], Reply::Done(m) if m.contains("Update docs if common is ticked once another write is done")),
         "{replies:?}"
     );
     assert!(

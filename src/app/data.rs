@@ -755,12 +755,12 @@ impl Worker {
         let mut message = if n > 0 {
             let what: Vec<String> = self.held.iter().map(Cmd::change_label).collect();
             format!(
-                "another process was still writing to the database, so {n} change{} could not be made ({})",
+                "another write to the database was still under way, so {n} change{} could not be made ({})",
                 if n == 1 { "" } else { "s" },
                 what.join(", ")
             )
         } else {
-            "another process was still writing to the database, so your latest typing could not be saved in it"
+            "another write to the database was still under way, so your latest typing could not be saved in it"
                 .to_string()
         };
         if !extra.is_empty() {
@@ -913,7 +913,7 @@ impl Worker {
                         self.lock_busy = true;
                         self.unsaved.push(d);
                         vec![Reply::Done(
-                            "Another process is writing to the database: your typing is kept here and saved as soon as it is done."
+                            "Another write is under way: your typing is kept here and saved as soon as it is done."
                                 .into(),
                         )]
                     }
@@ -1427,7 +1427,7 @@ impl Worker {
         let why = if self.detached {
             "the database went away while tend had it open"
         } else {
-            "another process was still writing to the database when tend quit, so they could not be saved in it"
+            "another write to the database was still under way when tend quit, so they could not be saved in it"
         };
         let text = rescue_text(&drafts, self.store.path(), self.store.actor(), why, self.now());
         if let Some(p) = &self.rescue {
@@ -1685,7 +1685,7 @@ impl Worker {
                         ticket: id,
                         template: t.slug.clone(),
                     });
-                    msg.push_str(" Update docs if common is ticked once another process's write is done.");
+                    msg.push_str(" Update docs if common is ticked once another write is done.");
                 }
                 Err(e) => msg.push_str(&format!(" (Not noted on the ticket: {e})")),
             }

@@ -598,7 +598,7 @@ impl App {
             (Some(r), _) if self.detached => Some(format!("detached: {r}")),
             (Some(r), _) => Some(format!("read-only: {r} — you can look, not change")),
             (None, _) if !self.waiting.is_empty() => Some(format!(
-                "waiting: another process is writing; {} when it is done",
+                "waiting: another write is under way; {} when it is done",
                 self.waiting_words()
             )),
             (None, Some(w)) => Some(format!("warning: {w}")),
@@ -1491,7 +1491,7 @@ impl App {
                 if more {
                     // the line above the view says what waits; this fits an 80-column line
                     let last = self.waiting.last().cloned().unwrap_or_default();
-                    self.info(format!("Queued behind another process's write: {last}."));
+                    self.info(format!("Queued behind another write: {last}."));
                 }
                 Vec::new()
             }

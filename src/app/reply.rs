@@ -280,7 +280,7 @@ impl App {
                 // it waits for another process's write: it need not hold the screen meanwhile
                 self.mode = Mode::Normal;
                 self.info(format!(
-                    "Your reply goes out as soon as the other process's write is done ({}); its text stays a draft until then.",
+                    "Your reply goes out as soon as the other write is done ({}); its text stays a draft until then.",
                     self.waiting_words()
                 ));
                 return Vec::new();
@@ -290,7 +290,9 @@ impl App {
                 if self.waiting.is_empty() {
                     self.info("Sending… (the text stays until it is delivered)");
                 } else {
-                    self.info("Your reply waits for another process's write to finish, then goes out. Esc leaves it to go on its own.");
+                    self.info(
+                        "Your reply waits for another write to finish, then goes out. Esc leaves it to go on its own.",
+                    );
                 }
             }
             ReplyStage::Edit => match (k.code, ctrl) {
