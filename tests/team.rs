@@ -682,3 +682,88 @@ fn a_refused_escalation_does_not_open_the_escalation_reply_behind_it() {
     assert!(matches!(&done[0], Reply::Done(_)), "escalated");
     assert!(matches!(w.execute(open).first(), Some(Reply::ReplyOpen(_))));
 }
+
+#[test]
+fn a_reply_queued_behind_another_write_can_be_left_and_goes_out_later_without_closing_a_newer_one() {
+    use tend::app::data::Reply;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let mut app = loaded_app(&path, &mut w);
+    let open = |w: &mut Worker, app: &mut App, ticket: i64| {
+        let replies = w.handle(Cmd::OpenReply {
+            ticket: Some(ticket),
+            account: None,
+            task: None,
+            template: Some("follow-up".into()),
+            use_draft: false,
+        });
+        for r in replies {
+            app.update(Msg::Reply(r));
+        }
+        assert!(
+            matches!(&app.mode, Mode::Reply(e) if e.ticket == Some(ticket)),
+            "{:?}",
+            app.status
+        );
+    };
+    let replies_on_4 = |w: &Worker| {
+        w.store
+            .ticket_events(4)
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == "reply")
+            .count()
+    };
+    let before = replies_on_4(&w);
+    open(&mut w, &mut app, 4);
+    // a word typed, then send: Ctrl-S, send any blanks as written, and 4: record it
+    let mut cmds = key(&mut app, KeyCode::Char('x'));
+    cmds.extend(app.update(Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))));
+    if app.status.starts_with("Still to fill") {
+        cmds.extend(key(&mut app, KeyCode::Char('y')));
+    }
+    cmds.extend(key(&mut app, KeyCode::Char('4')));
+    assert!(
+        cmds.iter().any(|c| matches!(c, Cmd::SendReply { .. })),
+        "{cmds:?} {}",
+        app.status
+    );
+
+    let hold = rusqlite::Connection::open(&path).unwrap();
+    hold.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    for c in cmds {
+        for r in w.handle(c) {
+            app.update(Msg::Reply(r));
+        }
+    }
+    assert_eq!(app.waiting.last().map(String::as_str), Some("your reply to #4"));
+    // the editor need not be held while it waits: Esc leaves it to go on its own
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Normal));
+    assert!(
+        app.status
+            .starts_with("Your reply goes out as soon as the other write is done"),
+        "{}",
+        app.status
+    );
+    // another reply, opened meanwhile, is being written when the first goes out
+    open(&mut w, &mut app, 5);
+    hold.execute_batch("ROLLBACK").unwrap();
+    drop(hold);
+    let replies = w.handle(Cmd::Poll);
+    assert!(
+        replies
+            .iter()
+            .any(|r| matches!(r, Reply::ReplySent(m) if m.starts_with("Reply to #4 recorded"))),
+        "{replies:?}"
+    );
+    for r in replies {
+        app.update(Msg::Reply(r));
+    }
+    assert!(
+        matches!(&app.mode, Mode::Reply(e) if e.ticket == Some(5)),
+        "the newer editor stays open"
+    );
+    assert!(app.waiting.is_empty());
+    assert_eq!(replies_on_4(&w), before + 1, "sent once");
+}
