@@ -767,3 +767,68 @@ fn a_reply_queued_behind_another_write_can_be_left_and_goes_out_later_without_cl
     assert!(app.waiting.is_empty());
     assert_eq!(replies_on_4(&w), before + 1, "sent once");
 }
+
+#[test]
+fn a_note_taken_up_from_the_drafts_list_for_a_ticket_not_on_screen_is_checked_against_its_version() {
+    use tend::app::data::Reply;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let mut app = loaded_app(&path, &mut w);
+    let shown: Vec<i64> = app.tickets.rows.iter().map(|t| t.id).collect();
+    let id = w
+        .store
+        .tickets(
+            &tend::store::TicketFilter {
+                all: true,
+                ..Default::default()
+            },
+            NOW,
+        )
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .find(|id| !shown.contains(id))
+        .expect("a ticket the screen does not show");
+    assert_eq!(app.shown_ticket_version(id), None);
+    w.store
+        .save_draft(&tend::store::Draft {
+            key: format!("note:{id}"),
+            body: "typed yesterday".into(),
+            template: None,
+            ticket_id: Some(id),
+            account_id: None,
+            task_id: None,
+            updated_at: NOW - 3600,
+        })
+        .unwrap();
+    for r in w.handle(Cmd::LoadDrafts) {
+        app.update(Msg::Reply(r));
+    }
+    let at = app
+        .saved_drafts
+        .iter()
+        .position(|d| d.key == format!("note:{id}"))
+        .unwrap();
+    app.mode = Mode::Drafts { selected: at };
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert_eq!(cmds, vec![Cmd::TicketVersion(id)]);
+    run(&mut app, &mut w, cmds);
+    assert!(matches!(&app.mode, Mode::Input { purpose: InputPurpose::Note(t), .. } if *t == id));
+    // someone else changes it while the note is finished
+    Store::open(&path, "priya")
+        .unwrap()
+        .add_note(id, "closed it with the customer", None, NOW)
+        .unwrap();
+    let cmds = key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::Ticket(t, Some(_), TicketOp::Note { .. })] if *t == id),
+        "{cmds:?}"
+    );
+    let replies = w.handle(cmds.into_iter().next().unwrap());
+    assert!(
+        replies
+            .iter()
+            .any(|r| matches!(r, Reply::Stale { message, .. } if message.contains("note by priya"))),
+        "{replies:?}"
+    );
+}

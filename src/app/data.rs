@@ -96,6 +96,9 @@ pub enum Cmd {
     PrepareTicketSearch(QueueQuery),
     LoadAccount(i64),
     LoadTicket(i64),
+    /// A ticket's version now: for text typed on a ticket the screen does not show (a draft
+    /// taken up again from the drafts list), the version its change is checked against.
+    TicketVersion(i64),
     /// A change to a ticket, with the version of it the user saw (None: do not check).
     Ticket(i64, Option<i64>, TicketOp),
     MarkReviewed {
@@ -400,6 +403,11 @@ pub enum Reply {
     Parts(Vec<Part>),
     Account(Box<AccountDetail>),
     Ticket(Box<TicketDetail>),
+    /// A ticket's version as it is now.
+    TicketVersion {
+        id: i64,
+        version: i64,
+    },
     Done(String),
     Failed(String),
     /// A change refused because the user's view was out of date (the view is reloaded first);
@@ -1189,6 +1197,10 @@ impl Worker {
             }
             Cmd::LoadAccount(id) => match load_account(&self.store, id, now, &self.rules) {
                 Ok(d) => vec![Reply::Account(Box::new(d))],
+                Err(e) => vec![Reply::Failed(e.to_string())],
+            },
+            Cmd::TicketVersion(id) => match self.store.check_current(Some(id), None, None) {
+                Ok(version) => vec![Reply::TicketVersion { id, version }],
                 Err(e) => vec![Reply::Failed(e.to_string())],
             },
             Cmd::LoadTicket(id) => match load_ticket(&self.store, id) {

@@ -1341,6 +1341,14 @@ impl App {
                 self.ticket_detail = Some(*d);
                 Vec::new()
             }
+            Reply::TicketVersion { id, version } => {
+                for (p, seen) in self.input_seen.iter_mut() {
+                    if p.ticket() == Some(id) && seen.is_none() {
+                        *seen = Some(version);
+                    }
+                }
+                Vec::new()
+            }
             Reply::Done(m) => {
                 if m.starts_with("Loaded sample data") {
                     // first value: the coloured account list
@@ -1615,7 +1623,14 @@ impl App {
                         if let Some(p) = InputPurpose::from_draft_key(&d.key) {
                             self.drafts.entry(p).or_insert(d.body);
                             self.open_input(p);
-                            Vec::new()
+                            // a ticket not on screen: its change is checked against the version
+                            // when the typing was taken up again
+                            match p.ticket() {
+                                Some(id) if self.input_seen.get(&p).copied().flatten().is_none() => {
+                                    vec![Cmd::TicketVersion(id)]
+                                }
+                                _ => Vec::new(),
+                            }
                         } else if d.key.starts_with("investigation") {
                             vec![Cmd::OpenInvestigation {
                                 ticket: d.ticket_id,
