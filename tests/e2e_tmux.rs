@@ -428,13 +428,18 @@ fn hostile_text_never_reaches_the_real_terminal() {
         t.keys(&["j"]);
     }
     let shown: String = screens.iter().map(|s| assert_only_sgr(s, "the cockpit")).collect();
+    // which details were seen, to tell a missed one from a text not shown
+    let titles: Vec<&str> = screens
+        .iter()
+        .filter_map(|s| s.lines().find(|l| l.contains("┌ #")))
+        .collect();
     for text in [
         "EvilCorp",
         "Acme gnp.exe",
         "red text and a clipboard write  here.",
         "Huge XY XY",
     ] {
-        assert!(shown.contains(text), "{text} shows");
+        assert!(shown.contains(text), "{text} shows; the ticket details seen: {titles:#?}");
     }
     untouched(&t, &title, "the cockpit");
 
