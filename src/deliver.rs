@@ -92,29 +92,77 @@ impl Outgoing {
 /// Pipe a message to the send command (run by `sh -c`), in the local line-ending convention
 /// sendmail-compatible commands expect. A failing command's own words come back.
 pub fn send_with(command: &str, message: &[u8]) -> Result<(), String> {
+    send_within(command, message, SEND_TIMEOUT)
+}
+
+/// How long a send command may run. A reply leaves while its writer holds the database's write
+/// lock (so that no one else's reply to the same ticket goes out meanwhile): a command that
+/// hangs must not hold everyone's changes for ever.
+pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `send_with`, stopping the command after `limit`.
+pub fn send_within(command: &str, message: &[u8], limit: std::time::Duration) -> Result<(), String> {
+    use std::io::Read;
     let local: Vec<u8> = String::from_utf8_lossy(message).replace("\r\n", "\n").into_bytes();
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run the send command `{command}`: {e}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // a command that exits early closes its input: its status says why
-        let _ = stdin.write_all(&local);
+    let mut child = std::os::unix::process::CommandExt::process_group(
+        Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped()),
+        // its own process group, so that stopping it stops what it started too
+        0,
+    )
+    .spawn()
+    .map_err(|e| format!("cannot run the send command `{command}`: {e}"))?;
+    // written and read on their own threads: a command that neither reads all its input nor
+    // stops writing errors must not block this one
+    let stdin = child.stdin.take().map(|mut stdin| {
+        std::thread::spawn(move || {
+            // a command that exits early closes its input: its status says why
+            let _ = stdin.write_all(&local);
+        })
+    });
+    let stderr = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = err.read_to_end(&mut text);
+            text
+        })
+    });
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Ok(None) => {
+                if let Ok(pid) = i32::try_from(child.id()) {
+                    let _ =
+                        nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!(
+                    "the send command `{command}` ran for over {} s and was stopped, so the reply was not recorded; check whether it left before sending it again",
+                    limit.as_secs()
+                ));
+            }
+            Err(e) => return Err(format!("the send command `{command}` did not finish: {e}")),
+        }
+    };
+    if let Some(t) = stdin {
+        let _ = t.join();
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("the send command `{command}` did not finish: {e}"))?;
-    if out.status.success() {
+    let err = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    if status.success() {
         Ok(())
     } else {
-        let err = crate::text::one_line(String::from_utf8_lossy(&out.stderr).trim());
+        let err = crate::text::one_line(String::from_utf8_lossy(&err).trim());
         Err(format!(
-            "the send command `{command}` failed ({}){}",
-            out.status,
+            "the send command `{command}` failed ({status}){}",
             if err.is_empty() {
                 String::new()
             } else {
@@ -141,6 +189,37 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<PathBuf, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_send_command_that_hangs_is_stopped_with_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let late = dir.path().join("late");
+        let started = std::time::Instant::now();
+        // the shell waits for a child that would write a file after the limit
+        let e = send_within(
+            &format!("(sleep 3; touch '{}') ; cat >/dev/null", late.display()),
+            b"Subject: x\r\n\r\nbody\r\n",
+            std::time::Duration::from_millis(300),
+        )
+        .unwrap_err();
+        assert!(e.contains("ran for over 0 s and was stopped"), "{e}");
+        assert!(e.contains("check whether it left"), "{e}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(3500));
+        assert!(!late.exists(), "what the command started was stopped with it");
+        // a command that never reads what it is given, and writes much to its error output
+        let e = send_within(
+            "head -c 200000 /dev/zero >&2; exit 4",
+            &vec![b'x'; 1 << 20],
+            std::time::Duration::from_secs(10),
+        )
+        .unwrap_err();
+        assert!(e.contains("failed (exit status: 4)"), "{e}");
+    }
 
     #[test]
     fn osc52_exact_bytes() {

@@ -582,7 +582,10 @@ fn the_cockpit_queues_a_change_while_another_process_writes_and_makes_it_after()
     // polls while the other still writes change nothing and say nothing new
     let replies = worker.handle(Cmd::Poll);
     assert!(!replies.iter().any(|r| matches!(r, Reply::Failed(_))), "{replies:?}");
+    feed(&mut app, replies);
+    assert_eq!(app.waiting.len(), 2, "{:?}", app.waiting);
     assert_eq!(count(&db, "SELECT count(*) FROM ticket_events"), events);
+    assert!(!app.status_is_error, "{}", app.status);
     assert!(
         !app.status.contains("locked"),
         "no 'locked' reaches the user: {}",
@@ -1167,7 +1170,7 @@ fn every_kind_of_change_waits_for_another_process_s_write_changes_nothing_meanwh
     let replies = worker.handle(Cmd::Poll);
     let failed: Vec<_> = replies
         .iter()
-        .filter(|r| matches!(r, Reply::Failed(_) | Reply::ReplyFailed(_) | Reply::Stale { .. }))
+        .filter(|r| matches!(r, Reply::Failed(_) | Reply::ReplyFailed { .. } | Reply::Stale { .. }))
         .collect();
     assert!(failed.is_empty(), "{failed:?}");
     assert!(
@@ -1265,7 +1268,7 @@ fn two_people_replying_to_the_same_ticket_at_once_send_one_reply_the_other_is_to
         "{replies:?}"
     );
     let done = one.join().unwrap();
-    assert!(matches!(&done[0], Reply::ReplySent(_)), "{done:?}");
+    assert!(matches!(&done[0], Reply::ReplySent { .. }), "{done:?}");
     // once it is free, the second finds the ticket answered since it was read: not sent
     let replies = second.handle(Cmd::Poll);
     assert!(

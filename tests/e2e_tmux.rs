@@ -439,7 +439,10 @@ fn hostile_text_never_reaches_the_real_terminal() {
         "red text and a clipboard write  here.",
         "Huge XY XY",
     ] {
-        assert!(shown.contains(text), "{text} shows; the ticket details seen: {titles:#?}");
+        assert!(
+            shown.contains(text),
+            "{text} shows; the ticket details seen: {titles:#?}"
+        );
     }
     untouched(&t, &title, "the cockpit");
 

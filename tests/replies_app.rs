@@ -222,7 +222,10 @@ fn sending_asks_about_blanks_then_offers_the_ways_out() {
     }
     assert!(matches!(stage(&a), ReplyStage::Sending));
     // a failure keeps the editor and its text
-    a.update(Msg::Reply(Reply::ReplyFailed("the relay refused".into())));
+    a.update(Msg::Reply(Reply::ReplyFailed {
+        key: format!("reply:ticket:{id}"),
+        message: "the relay refused".into(),
+    }));
     assert!(matches!(stage(&a), ReplyStage::Edit));
     assert!(a.status.contains("relay refused") && a.status.contains("kept"));
 }
@@ -245,7 +248,7 @@ fn a_sent_reply_is_recorded_and_ticks_its_item() {
         panic!("record only: {cmds:?}");
     };
     let replies = w.execute(cmds[0].clone());
-    let Some(Reply::ReplySent(msg)) = replies.first() else {
+    let Some(Reply::ReplySent { message: msg, .. }) = replies.first() else {
         panic!("{replies:?}")
     };
     assert!(msg.contains("first response recorded"), "{msg}");
@@ -365,7 +368,7 @@ fn sequences_schedule_from_the_enrolment_day_and_never_twice() {
         via: Via::Record,
     });
     assert!(
-        matches!(&sent[0], Reply::ReplySent(m) if m.contains("task done")),
+        matches!(&sent[0], Reply::ReplySent { message: m, .. } if m.contains("task done")),
         "{sent:?}"
     );
     assert_eq!(w.store.task(first.id).unwrap().status, "done");

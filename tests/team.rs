@@ -211,7 +211,7 @@ fn a_reply_to_a_ticket_changed_since_it_was_opened_is_not_sent_and_stays_in_the_
         "the ticket reloads first"
     );
     let new_version = match &replies[1] {
-        Reply::ReplyStale { message, version } => {
+        Reply::ReplyStale { message, version, .. } => {
             assert!(message.contains("Ticket #4 was changed meanwhile"), "{message}");
             assert!(message.contains("note by priya"), "{message}");
             *version
@@ -223,7 +223,10 @@ fn a_reply_to_a_ticket_changed_since_it_was_opened_is_not_sent_and_stays_in_the_
     // on the version it now knows, the same reply goes
     out.version = new_version;
     let replies = sent(&mut w, out);
-    assert!(matches!(&replies[0], Reply::ReplySent(_)), "sent on the new version");
+    assert!(
+        matches!(&replies[0], Reply::ReplySent { .. }),
+        "sent on the new version"
+    );
     assert_eq!(recorded(&w.store), before + 1);
 }
 
@@ -754,7 +757,7 @@ fn a_reply_queued_behind_another_write_can_be_left_and_goes_out_later_without_cl
     assert!(
         replies
             .iter()
-            .any(|r| matches!(r, Reply::ReplySent(m) if m.starts_with("Reply to #4 recorded"))),
+            .any(|r| matches!(r, Reply::ReplySent { message: m, .. } if m.starts_with("Reply to #4 recorded"))),
         "{replies:?}"
     );
     for r in replies {
@@ -831,4 +834,155 @@ fn a_note_taken_up_from_the_drafts_list_for_a_ticket_not_on_screen_is_checked_ag
             .any(|r| matches!(r, Reply::Stale { message, .. } if message.contains("note by priya"))),
         "{replies:?}"
     );
+}
+
+/// Hold the write lock as another process's long write would, until dropped.
+struct Held(rusqlite::Connection);
+
+impl Held {
+    fn lock(path: &std::path::Path) -> Held {
+        let c = rusqlite::Connection::open(path).unwrap();
+        c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        Held(c)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
+}
+
+#[test]
+fn changes_to_one_ticket_queued_behind_another_write_do_not_refuse_each_other() {
+    use tend::app::data::Reply;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let mut app = loaded_app(&path, &mut w);
+    let id = app.tickets.rows[0].id;
+    app.select_ticket_id(id);
+    let seen = app.shown_ticket_version(id).unwrap();
+    let hold = Held::lock(&path);
+    // three changes typed on the version the screen shows, as the keys ask them
+    let asked = vec![
+        Cmd::Ticket(id, Some(seen), TicketOp::Note { text: "first".into() }),
+        Cmd::Ticket(id, Some(seen), TicketOp::SetItem { item: 0, done: true }),
+        Cmd::Ticket(id, Some(seen), TicketOp::Note { text: "second".into() }),
+    ];
+    for c in asked {
+        for r in w.handle(c) {
+            app.update(Msg::Reply(r));
+        }
+    }
+    assert_eq!(app.waiting.len(), 3);
+    drop(hold);
+    let replies = w.handle(Cmd::Poll);
+    assert!(
+        !replies
+            .iter()
+            .any(|r| matches!(r, Reply::Stale { .. } | Reply::Failed(_))),
+        "each saw only this cockpit's own changes before it: {replies:?}"
+    );
+    let notes: Vec<String> = w
+        .store
+        .ticket_events(id)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "note")
+        .map(|e| e.body)
+        .collect();
+    assert_eq!(notes[notes.len() - 2..], ["first".to_string(), "second".to_string()]);
+    // someone else's change in between is still caught
+    let now = w.store.ticket(id).unwrap().version;
+    Store::open(&path, "priya")
+        .unwrap()
+        .add_note(id, "mine", None, NOW)
+        .unwrap();
+    let replies = w.handle(Cmd::Ticket(id, Some(seen), TicketOp::Note { text: "late".into() }));
+    assert!(
+        replies.iter().any(|r| matches!(r, Reply::Stale { .. })),
+        "asked on {seen}, the ticket at {now} then changed by priya: {replies:?}"
+    );
+}
+
+#[test]
+fn two_changes_asked_faster_than_their_answers_come_back_do_not_refuse_each_other() {
+    use tend::app::data::Reply;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let mut app = loaded_app(&path, &mut w);
+    let id = app.tickets.rows[0].id;
+    app.select_ticket_id(id);
+    let seen = app.shown_ticket_version(id).unwrap();
+    // two checklist ticks: the second asked before the first one's reload arrived
+    let first = w.handle(Cmd::Ticket(id, Some(seen), TicketOp::SetItem { item: 0, done: true }));
+    let second = w.handle(Cmd::Ticket(id, Some(seen), TicketOp::SetItem { item: 1, done: true }));
+    assert!(matches!(&first[0], Reply::Done(_)), "{first:?}");
+    assert!(matches!(&second[0], Reply::Done(_)), "{second:?}");
+}
+
+#[test]
+fn typing_again_under_a_draft_whose_drop_or_send_waits_keeps_the_new_text() {
+    use tend::store::Draft;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let draft = |body: &str| Draft {
+        key: "reply:ticket:4".into(),
+        body: body.into(),
+        template: None,
+        ticket_id: Some(4),
+        account_id: None,
+        task_id: None,
+        updated_at: NOW,
+    };
+    let body = |w: &Worker| {
+        w.store
+            .drafts()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.key == "reply:ticket:4")
+            .map(|d| d.body)
+    };
+    // a reply closed unedited drops its draft: the drop waits, then typing starts again
+    w.handle(Cmd::SaveDraft(draft("old words")));
+    let hold = Held::lock(&path);
+    w.handle(Cmd::DeleteDraft("reply:ticket:4".into()));
+    w.handle(Cmd::SaveDraft(draft("new words")));
+    drop(hold);
+    w.handle(Cmd::Poll);
+    assert_eq!(body(&w).as_deref(), Some("new words"));
+    // a reply sent while another writes, then typed on again under the same key
+    let hold = Held::lock(&path);
+    w.handle(Cmd::SendReply {
+        key: "reply:ticket:4".into(),
+        reply: tend::responses::OutgoingReply {
+            ticket: Some(4),
+            account: None,
+            task: None,
+            template: None,
+            template_step: None,
+            draft: "Subject: Re: it\n\nnew words".into(),
+            version: None,
+        },
+        via: tend::responses::Via::Record,
+    });
+    w.handle(Cmd::SaveDraft(draft("a follow-up begun meanwhile")));
+    // what the drafts list and a reply opened now show: the newest typing, not yet stored
+    let listed = w.handle(Cmd::LoadDrafts);
+    assert!(
+        matches!(&listed[0], tend::app::data::Reply::Drafts(d) if d.iter().any(|d| d.body == "a follow-up begun meanwhile")),
+        "{listed:?}"
+    );
+    drop(hold);
+    let replies = w.handle(Cmd::Poll);
+    assert!(
+        replies
+            .iter()
+            .any(|r| matches!(r, tend::app::data::Reply::ReplySent { .. })),
+        "{replies:?}"
+    );
+    assert_eq!(body(&w).as_deref(), Some("a follow-up begun meanwhile"));
+    // and the next send under the key drops it as usual
+    w.handle(Cmd::DeleteDraft("reply:ticket:4".into()));
+    assert_eq!(body(&w), None);
 }

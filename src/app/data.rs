@@ -270,6 +270,44 @@ impl Cmd {
         }
     }
 
+    /// What the change checks its version against, and the version it was asked on.
+    pub fn versioned(&self) -> Option<(Versioned, Option<i64>)> {
+        match self {
+            Cmd::Ticket(id, seen, _) => Some((Versioned::Ticket(*id), *seen)),
+            Cmd::SendReply { reply, .. } => match (reply.ticket, reply.account) {
+                (Some(t), _) => Some((Versioned::Ticket(t), reply.version)),
+                (None, Some(a)) => Some((Versioned::Account(a), reply.version)),
+                (None, None) => None,
+            },
+            Cmd::Enroll { account, version, .. }
+            | Cmd::Unenroll { account, version, .. }
+            | Cmd::StartPlaybook { account, version, .. } => Some((Versioned::Account(*account), *version)),
+            _ => None,
+        }
+    }
+
+    /// Ask the change on another version.
+    pub fn set_expected(&mut self, v: i64) {
+        match self {
+            Cmd::Ticket(_, seen, _) => *seen = Some(v),
+            Cmd::SendReply { reply, .. } => reply.version = Some(v),
+            Cmd::Enroll { version, .. } | Cmd::Unenroll { version, .. } | Cmd::StartPlaybook { version, .. } => {
+                *version = Some(v)
+            }
+            _ => {}
+        }
+    }
+
+    /// The key of the draft whose text the change carries (or drops).
+    pub fn draft_key(&self) -> Option<String> {
+        match self {
+            Cmd::DeleteDraft(key) | Cmd::SendReply { key, .. } | Cmd::SaveInvestigation { key, .. } => {
+                Some(key.clone())
+            }
+            _ => self.text_carried(0).map(|d| d.key),
+        }
+    }
+
     /// The typed text a change carries, as the draft it was typed under (to keep it when the
     /// change cannot be made).
     pub fn text_carried(&self, now: Timestamp) -> Option<Draft> {
@@ -417,15 +455,27 @@ pub enum Reply {
         input: Option<(String, String)>,
     },
     ReplyOpen(Box<ReplyOpen>),
-    /// The reply left and was recorded.
-    ReplySent(String),
-    /// The reply did not leave; the editor stays open with its text.
-    ReplyFailed(String),
+    /// The reply under the draft key `key` left and was recorded.
+    ReplySent {
+        key: String,
+        message: String,
+    },
+    /// The reply did not leave; its editor, if open, stays open with its text.
+    ReplyFailed {
+        key: String,
+        message: String,
+    },
     /// The reply did not leave: what it answers changed since it was opened (shown reloaded).
-    /// The editor stays open with its text, now on `version`.
+    /// Its editor, if open, stays open with its text, now on `version`.
     ReplyStale {
+        key: String,
         message: String,
         version: Option<i64>,
+    },
+    /// The investigation under the draft key `key` was saved.
+    InvestigationSaved {
+        key: String,
+        message: String,
     },
     Drafts(Vec<Draft>),
     Templates(Box<TemplateSet>),
@@ -629,6 +679,25 @@ pub struct Worker {
     /// Another process held the lock at the last try: a draft's save waits for the poll
     /// instead of trying (and stopping the worker for `COCKPIT_ATTEMPT`) at every keystroke.
     lock_busy: bool,
+    /// Per ticket or account, the versions this cockpit's own consecutive changes went
+    /// through: a change asked on one of them sees only this cockpit's changes since.
+    own: std::collections::HashMap<Versioned, Vec<i64>>,
+    /// Draft keys typed under after a queued change carrying that key was asked: the change,
+    /// once made, leaves that newer text be.
+    typed_since: std::collections::HashSet<String>,
+}
+
+/// A change made, or refused for the lock before it wrote anything (given back to queue).
+enum Made {
+    Done(Vec<Reply>),
+    Refused(Cmd),
+}
+
+/// What a change checks its version against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Versioned {
+    Ticket(i64),
+    Account(i64),
 }
 
 /// How long the cockpit's worker asks for another process's write lock before it queues the
@@ -656,6 +725,8 @@ impl Worker {
             escalation_refused: None,
             held: Default::default(),
             lock_busy: false,
+            own: Default::default(),
+            typed_since: Default::default(),
         }
         .with_lock_wait(crate::store::LockWait::quiet(
             COCKPIT_ATTEMPT.min(crate::store::busy_timeout()),
@@ -680,7 +751,7 @@ impl Worker {
     pub fn handle(&mut self, cmd: Cmd) -> Vec<Reply> {
         match cmd {
             Cmd::Poll => {
-                let mut out = self.retry_held();
+                let mut out = self.retry_held(false);
                 out.extend(self.execute(Cmd::Poll));
                 out
             }
@@ -690,22 +761,70 @@ impl Worker {
                     self.held.push_back(cmd);
                     return vec![self.waiting()];
                 }
-                self.store.take_lock_counts();
-                let mut out = self.execute(cmd.clone());
-                if self.store.take_lock_counts().refused_first() {
-                    self.hold(cmd)
-                } else {
-                    if self.held.is_empty() {
-                        self.lock_busy = false;
-                    } else {
-                        // made, but a last part of it (a draft's drop, a tick) waits for the lock
-                        out.push(self.waiting());
+                match self.make(cmd) {
+                    Made::Refused(cmd) => self.hold(cmd),
+                    Made::Done(mut out) => {
+                        if self.held.is_empty() {
+                            self.lock_busy = false;
+                        } else {
+                            // made, but a last part of it (a draft's drop, a tick) waits for the lock
+                            out.push(self.waiting());
+                        }
+                        out
                     }
-                    out
                 }
             }
             cmd => self.execute(cmd),
         }
+    }
+
+    /// Make a change: on the version its asker saw, moved on past the changes this cockpit made
+    /// since (`own`); refused for the lock before it wrote anything, it comes back unmade.
+    fn make(&mut self, mut cmd: Cmd) -> Made {
+        if let Some((what, Some(seen))) = cmd.versioned() {
+            if let Some(chain) = self.own.get(&what)
+                && chain.contains(&seen)
+                && let Some(&last) = chain.last()
+            {
+                cmd.set_expected(last);
+            }
+        }
+        self.store.take_lock_counts();
+        let out = self.execute(cmd.clone());
+        if self.store.take_lock_counts().refused_first() {
+            return Made::Refused(cmd);
+        }
+        if let Some(key) = cmd.draft_key() {
+            // typing under its key after it was asked is now the draft's own: no longer newer
+            // than a send still to come
+            self.typed_since.remove(&key);
+        }
+        let failed = out.iter().any(|r| {
+            matches!(
+                r,
+                Reply::Failed(_) | Reply::Stale { .. } | Reply::ReplyStale { .. } | Reply::ReplyFailed { .. }
+            )
+        });
+        if let (Some((what, Some(seen))), false) = (cmd.versioned(), failed) {
+            // the version this change made: a change asked on the version before it (typed
+            // before its answer came back, or queued behind it) sees only this cockpit's own
+            let (ticket, account) = match what {
+                Versioned::Ticket(id) => (Some(id), None),
+                Versioned::Account(id) => (None, Some(id)),
+            };
+            if let Ok(now) = self.store.check_current(ticket, account, None) {
+                let chain = self.own.entry(what).or_default();
+                if chain.last() != Some(&seen) {
+                    chain.clear();
+                    chain.push(seen);
+                }
+                chain.push(now);
+                if chain.len() > 16 {
+                    chain.remove(0);
+                }
+            }
+        }
+        Made::Done(out)
     }
 
     /// Queue a change refused for the lock (its replies, all refusals, are not sent).
@@ -722,22 +841,40 @@ impl Worker {
         Reply::Waiting(self.held.iter().map(Cmd::change_label).collect())
     }
 
-    /// Make the queued changes, in order, until one is refused for the lock again.
-    fn retry_held(&mut self) -> Vec<Reply> {
+    /// Make the queued changes, in order, until one is refused for the lock again; then say
+    /// what still waits. Quitting, a reply to be sent by the send command is not tried: it can
+    /// take longer than the cockpit waits for its worker, and must not leave unrecorded.
+    fn retry_held(&mut self, quitting: bool) -> Vec<Reply> {
         if self.held.is_empty() {
             return Vec::new();
         }
         let mut out = Vec::new();
         while let Some(cmd) = self.held.pop_front() {
-            self.store.take_lock_counts();
-            let replies = self.execute(cmd.clone());
-            if self.store.take_lock_counts().refused_first() {
+            if quitting
+                && matches!(
+                    &cmd,
+                    Cmd::SendReply {
+                        via: crate::responses::Via::Command,
+                        ..
+                    }
+                )
+            {
                 self.held.push_front(cmd);
-                return out;
+                break;
             }
-            self.lock_busy = false;
-            out.extend(replies);
-            // what it did shows before the next one's
+            match self.make(cmd) {
+                Made::Refused(cmd) => {
+                    self.held.push_front(cmd);
+                    self.lock_busy = true;
+                    self.escalation_refused = None;
+                    break;
+                }
+                // what it did shows before the next one's
+                Made::Done(replies) => {
+                    self.lock_busy = false;
+                    out.extend(replies);
+                }
+            }
         }
         out.push(self.waiting());
         out
@@ -746,16 +883,17 @@ impl Worker {
     /// Quitting: one more try at what waits; what still cannot be saved (queued changes that
     /// carry text, drafts) goes to a private file, said in a sentence for after the cockpit.
     fn leave(&mut self) -> Vec<Reply> {
-        let mut out = self.retry_unsaved();
-        out.extend(self.retry_held());
+        let _ = self.retry_held(true);
+        let _ = self.retry_unsaved();
         if self.held.is_empty() && self.unsaved.is_empty() {
             return vec![Reply::Left(None)];
         }
         let now = self.now();
-        // the text of each change that waits, then typing not saved that no change carries
+        // the text of each change that waits, then typing not saved (newer, when under the
+        // same key: both are kept)
         let mut extra: Vec<Draft> = self.held.iter().filter_map(|c| c.text_carried(now)).collect();
         for d in &self.unsaved {
-            if !extra.iter().any(|e| e.key == d.key) {
+            if !extra.iter().any(|e| e.key == d.key && e.body == d.body) {
                 extra.push(d.clone());
             }
         }
@@ -780,6 +918,28 @@ impl Worker {
             }
         }
         vec![Reply::Left(Some(message))]
+    }
+
+    /// This person's drafts: as stored, with the newer typing not yet saved (another write
+    /// held the lock, or the disk was full) in place of what is stored under its key.
+    fn kept_drafts(&self) -> crate::store::Result<Vec<Draft>> {
+        let mut drafts = self.store.drafts()?;
+        for u in self.unsaved.iter().rev() {
+            drafts.retain(|d| d.key != u.key);
+            drafts.insert(0, u.clone());
+        }
+        Ok(drafts)
+    }
+
+    /// A text was sent (a note, a reason, a reply, an investigation): its draft goes, and any
+    /// save of it still waiting to be tried again, unless it was typed on after the send was
+    /// asked (while the send waited for the lock): that newer text stays.
+    fn text_sent(&mut self, key: &str) -> crate::store::Result<()> {
+        if self.typed_since.remove(key) {
+            return Ok(());
+        }
+        self.unsaved.retain(|u| u.key != key);
+        self.drop_draft(key)
     }
 
     /// Drop a draft whose text was sent; refused for another's lock, the drop waits its turn.
@@ -910,12 +1070,33 @@ impl Worker {
             },
             Cmd::SaveDraft(d) => {
                 self.unsaved.retain(|u| u.key != d.key);
+                let mut out = Vec::new();
+                if self
+                    .held
+                    .iter()
+                    .any(|c| c.draft_key().as_deref() == Some(d.key.as_str()))
+                {
+                    // typed after a change carrying this key was queued: newer than it. A
+                    // queued drop of the draft is void; a queued send leaves this text be.
+                    let before = self.held.len();
+                    self.held.retain(|c| !matches!(c, Cmd::DeleteDraft(k) if *k == d.key));
+                    if self.held.len() != before {
+                        out.push(self.waiting());
+                    }
+                    if self
+                        .held
+                        .iter()
+                        .any(|c| c.draft_key().as_deref() == Some(d.key.as_str()))
+                    {
+                        self.typed_since.insert(d.key.clone());
+                    }
+                }
                 if self.lock_busy {
                     // another process is writing: the next poll tries, not every keystroke
                     self.unsaved.push(d);
-                    return Vec::new();
+                    return out;
                 }
-                match self.store.save_draft(&d) {
+                out.extend(match self.store.save_draft(&d) {
                     Ok(()) => self.rescue_again(),
                     Err(e) if e.is_busy() => {
                         self.lock_busy = true;
@@ -929,10 +1110,12 @@ impl Worker {
                         self.unsaved.push(d);
                         vec![Reply::Failed(format!("Draft not saved yet, retrying each second: {e}"))]
                     }
-                }
+                });
+                out
             }
             Cmd::DeleteDraft(key) => {
                 self.unsaved.retain(|u| u.key != key);
+                self.typed_since.remove(&key);
                 match self.store.delete_draft(&key) {
                     Ok(()) => {
                         let mut out = self.rescue_again();
@@ -947,11 +1130,16 @@ impl Worker {
                     Ok(msg) => {
                         let mut out = Vec::new();
                         // a save of this draft waiting to be tried again is older than the reply sent
-                        self.unsaved.retain(|u| u.key != key);
-                        if let Err(e) = self.drop_draft(&key) {
+                        if let Err(e) = self.text_sent(&key) {
                             out.push(Reply::Failed(format!("{msg} (the draft could not be dropped: {e})")));
                         }
-                        out.insert(0, Reply::ReplySent(msg));
+                        out.insert(
+                            0,
+                            Reply::ReplySent {
+                                key: key.clone(),
+                                message: msg,
+                            },
+                        );
                         if let Some(id) = reply.ticket {
                             if let Ok(d) = load_ticket(&self.store, id) {
                                 out.push(Reply::Ticket(Box::new(d)));
@@ -971,12 +1159,16 @@ impl Worker {
                         }
                         let version = self.store.check_current(reply.ticket, reply.account, None).ok();
                         out.push(Reply::ReplyStale {
+                            key: key.clone(),
                             message: e.to_string(),
                             version,
                         });
                         out
                     }
-                    Err(e) => vec![Reply::ReplyFailed(e.to_string())],
+                    Err(e) => vec![Reply::ReplyFailed {
+                        key,
+                        message: e.to_string(),
+                    }],
                 }
             }
             Cmd::Clipboard(_) | Cmd::ExternalEditor { .. } => vec![],
@@ -1051,7 +1243,7 @@ impl Worker {
                         .snooze_task(id, until, now)
                         .map(|_| format!("Task {id} snoozed until {until}.")),
                     TaskOp::Dismiss { reason } => self.store.dismiss_task(id, reason, now).map(|_| {
-                        let _ = self.drop_draft(&format!("dismiss:{id}"));
+                        let _ = self.text_sent(&format!("dismiss:{id}"));
                         format!("Task {id} dismissed.")
                     }),
                 };
@@ -1144,8 +1336,7 @@ impl Worker {
                 let o = crate::domain::investigation::evaluate(&answers, health, now);
                 match self.store.create_investigation(account, ticket, &answers, &o, now) {
                     Ok(id) => {
-                        self.unsaved.retain(|u| u.key != key);
-                        let _ = self.drop_draft(&key);
+                        let _ = self.text_sent(&key);
                         let mut msg = format!(
                             "Investigation {id} saved: {} — {}.",
                             o.priority.map(|p| p.label()).unwrap_or("-"),
@@ -1157,7 +1348,11 @@ impl Worker {
                         if o.minimal {
                             msg.push_str(" Logged in the CS debt log.");
                         }
-                        vec![Reply::ReplySent(msg), self.snapshot(), self.drafts()]
+                        vec![
+                            Reply::InvestigationSaved { key, message: msg },
+                            self.snapshot(),
+                            self.drafts(),
+                        ]
                     }
                     Err(e) => vec![Reply::Failed(format!("Could not save the investigation: {e}"))],
                 }
@@ -1308,8 +1503,7 @@ impl Worker {
                         };
                         if let Some(key) = kept {
                             // a save of it waiting to be tried again must not bring it back
-                            self.unsaved.retain(|u| u.key != key);
-                            let _ = self.drop_draft(&key);
+                            let _ = self.text_sent(&key);
                         }
                         let mut out = vec![Reply::Done(msg)];
                         if let Ok(d) = load_ticket(&self.store, id) {
@@ -1433,7 +1627,7 @@ impl Worker {
     /// `write_rescue`, with texts the database does not have yet (`extra`, newest: each
     /// replaces a kept draft of its key).
     fn write_rescue_with(&mut self, extra: &[Draft]) -> Result<(std::path::PathBuf, usize), String> {
-        let mut drafts = self.store.drafts().unwrap_or_default();
+        let mut drafts = self.kept_drafts().unwrap_or_default();
         drafts.retain(|d| !extra.iter().any(|e| e.key == d.key));
         drafts.splice(0..0, extra.iter().cloned());
         let why = if self.detached {
@@ -1533,7 +1727,7 @@ impl Worker {
             answers: Default::default(),
             restored: None,
         };
-        let kept = self.store.drafts().map_err(|e| e.to_string())?;
+        let kept = self.kept_drafts().map_err(|e| e.to_string())?;
         if let Some(d) = kept.into_iter().find(|d| d.key == key) {
             if let Ok(a) = serde_json::from_str(&d.body) {
                 open.answers = a;
@@ -1548,7 +1742,7 @@ impl Worker {
     }
 
     fn drafts(&self) -> Reply {
-        match self.store.drafts() {
+        match self.kept_drafts() {
             Ok(d) => Reply::Drafts(d),
             Err(e) => Reply::Failed(format!("Could not read your drafts: {e}")),
         }
@@ -1607,7 +1801,7 @@ impl Worker {
             }),
         };
         if use_draft {
-            let kept = self.store.drafts().map_err(|e| e.to_string())?;
+            let kept = self.kept_drafts().map_err(|e| e.to_string())?;
             if let Some(d) = kept.into_iter().find(|d| d.key == key) {
                 open.suggest = template.filter(|t| !t.is_empty() && Some(t) != d.template.as_ref());
                 open.template = d.template;

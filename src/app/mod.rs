@@ -1419,34 +1419,48 @@ impl App {
                     Vec::new()
                 }
             }
-            Reply::ReplySent(m) => {
-                // the editor or form that sent it (one opened since, while it waited, stays)
-                let sent_from = match &self.mode {
-                    Mode::Reply(e) => matches!(e.stage, reply::ReplyStage::Sending),
-                    Mode::Investigation(_) => true,
-                    _ => false,
-                };
-                if sent_from {
+            Reply::ReplySent { key, message } => {
+                // the editor that sent it (one opened since, while it waited, stays)
+                if matches!(&self.mode, Mode::Reply(e) if e.key == key && matches!(e.stage, reply::ReplyStage::Sending))
+                {
                     self.mode = Mode::Normal;
                 }
-                self.info(m);
+                self.info(message);
                 Vec::new()
             }
-            Reply::ReplyStale { message, version } => {
-                if let Mode::Reply(e) = &mut self.mode {
-                    e.stage = reply::ReplyStage::Edit;
-                    e.version = version;
+            Reply::InvestigationSaved { key, message } => {
+                if matches!(&self.mode, Mode::Investigation(f) if f.key == key) {
+                    self.mode = Mode::Normal;
                 }
-                self.error(format!(
-                    "{message}. Your reply is kept and was not sent: read the ticket, then send it again if it still fits."
-                ));
+                self.info(message);
                 Vec::new()
             }
-            Reply::ReplyFailed(m) => {
-                if let Mode::Reply(e) = &mut self.mode {
-                    e.stage = reply::ReplyStage::Edit;
+            Reply::ReplyStale { key, message, version } => {
+                match &mut self.mode {
+                    Mode::Reply(e) if e.key == key => {
+                        e.stage = reply::ReplyStage::Edit;
+                        e.version = version;
+                        self.error(format!(
+                            "{message}. Your reply is kept and was not sent: read the ticket, then send it again if it still fits."
+                        ));
+                    }
+                    // it was left to go on its own while it waited
+                    _ => self.error(format!(
+                        "{message}. Your reply was not sent; it is kept as a draft (D lists drafts)."
+                    )),
                 }
-                self.error(format!("{m} Your text is kept."));
+                Vec::new()
+            }
+            Reply::ReplyFailed { key, message } => {
+                match &mut self.mode {
+                    Mode::Reply(e) if e.key == key => {
+                        e.stage = reply::ReplyStage::Edit;
+                        self.error(format!("{message} Your text is kept."));
+                    }
+                    _ => self.error(format!(
+                        "Your reply was not sent: {message}. It is kept as a draft (D lists drafts)."
+                    )),
+                }
                 Vec::new()
             }
             Reply::Drafts(d) => {
@@ -2007,9 +2021,29 @@ impl App {
     }
 
     fn request_quit(&mut self) -> Vec<Cmd> {
-        if !self.waiting.is_empty() && !matches!(self.mode, Mode::ConfirmQuit) {
-            self.mode = Mode::ConfirmQuit;
-            // the banner says what waits; this fits an 80-column line
+        // asked again (Ctrl-C twice): that is the answer
+        if matches!(self.mode, Mode::ConfirmQuit) {
+            self.quit = true;
+            return Vec::new();
+        }
+        let waiting = !self.waiting.is_empty();
+        if !waiting && !self.has_unsaved_edit() {
+            self.quit = true;
+            return Vec::new();
+        }
+        // the input comes back if the user stays; its text is also kept as a draft
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
+            Mode::Input { purpose, area } => {
+                self.drafts.insert(purpose, area.lines().join("\n"));
+                self.quit_pending_input = Some((purpose, area));
+            }
+            Mode::Reply(e) => self.quit_pending_reply = Some(e),
+            Mode::Investigation(f) => self.quit_pending_form = Some(f),
+            _ => {}
+        }
+        self.mode = Mode::ConfirmQuit;
+        if waiting {
+            // the line above the view says what waits; this fits an 80-column line
             let n = self.waiting.len();
             self.error(format!(
                 "{n} change{} still wait{}; quit anyway and keep typed text in a file? (y / n)",
@@ -2018,31 +2052,16 @@ impl App {
             ));
             return Vec::new();
         }
-        if self.has_unsaved_edit() {
-            // the input comes back if the user stays; its text is also kept as a draft
-            match std::mem::replace(&mut self.mode, Mode::Normal) {
-                Mode::Input { purpose, area } => {
-                    self.drafts.insert(purpose, area.lines().join("\n"));
-                    self.quit_pending_input = Some((purpose, area));
-                }
-                Mode::Reply(e) => self.quit_pending_reply = Some(e),
-                Mode::Investigation(f) => self.quit_pending_form = Some(f),
-                _ => {}
-            }
-            self.mode = Mode::ConfirmQuit;
-            let drafts = self.drafts.values().filter(|d| !d.trim().is_empty()).count();
-            self.info(format!(
-                "{} kept as draft{} for next time. Quit anyway? (y / n)",
-                if drafts > 1 {
-                    format!("{drafts} unsent texts are")
-                } else {
-                    "Your unsent text is".to_string()
-                },
-                if drafts > 1 { "s" } else { "" }
-            ));
-        } else {
-            self.quit = true;
-        }
+        let drafts = self.drafts.values().filter(|d| !d.trim().is_empty()).count();
+        self.info(format!(
+            "{} kept as draft{} for next time. Quit anyway? (y / n)",
+            if drafts > 1 {
+                format!("{drafts} unsent texts are")
+            } else {
+                "Your unsent text is".to_string()
+            },
+            if drafts > 1 { "s" } else { "" }
+        ));
         Vec::new()
     }
 
