@@ -432,14 +432,17 @@ impl Store {
     /// Start an import. `create_accounts`: a ticket or mail from an unknown sender's domain
     /// creates its account.
     pub fn begin_import(&self, sla: &SlaTargets, create_accounts: bool, now: Timestamp) -> Result<ImportBatch<'_>> {
-        // a large file's pages stay in memory until the commit instead of spilling to the WAL,
-        // and each statement's undo journal is kept in memory rather than in a temporary file
-        self.conn.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
+        // each statement's undo journal is kept in memory rather than in a temporary file (set
+        // outside the transaction; harmless to keep)
         self.conn.pragma_update(None, "temp_store", "MEMORY")?;
-        Ok(ImportBatch {
+        // the lock next: refused (another process writes), the cache is left as it was
+        let tx = self.write_tx()?;
+        // a large file's pages stay in memory until the commit instead of spilling to the WAL
+        // (the batch's drop puts the cache back)
+        let batch = ImportBatch {
             row_statements: RowStatements::prepare(&self.conn)?,
             conn: &self.conn,
-            tx: self.write_tx()?,
+            tx,
             actor: self.actor.clone(),
             now,
             sla: *sla,
@@ -453,7 +456,9 @@ impl Store {
             bulk_check_at: BULK_AFTER_WRITES,
             bulk: None,
             expect_new: false,
-        })
+        };
+        self.conn.pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
+        Ok(batch)
     }
 }
 
