@@ -200,6 +200,31 @@ fn steps() -> Vec<(&'static str, Step)> {
             }),
         ),
         (
+            "a poll while another process holds the write lock and a note waits",
+            Box::new(|p: &Path| {
+                use tend::app::data::{TicketOp, Worker};
+                let mut worker = Worker::new(
+                    Store::open(p, "bench").unwrap(),
+                    HealthRules::default(),
+                    SlaTargets::default(),
+                    Some(NOW),
+                );
+                worker.handle(Cmd::LoadAll);
+                let other = rusqlite::Connection::open(p).unwrap();
+                other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+                let queued = worker.handle(Cmd::Ticket(1, None, TicketOp::Note { text: "waits".into() }));
+                assert!(
+                    matches!(queued.as_slice(), [Reply::Waiting(w)] if w.len() == 1),
+                    "{queued:?}"
+                );
+                Box::new(move || {
+                    // the other's lock is held for as long as this step runs
+                    let _ = &other;
+                    std::hint::black_box(worker.handle(Cmd::Poll));
+                })
+            }),
+        ),
+        (
             "opening an account's detail (components, signals, tickets, timeline)",
             Box::new(|p: &Path| {
                 let store = Store::open(p, "bench").unwrap();

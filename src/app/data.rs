@@ -687,6 +687,9 @@ pub struct Worker {
     typed_since: std::collections::HashSet<String>,
 }
 
+/// How long a poll asks for the lock again for what waits (it asks again each second).
+pub const RETRY_ATTEMPT: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// A change made, or refused for the lock before it wrote anything (given back to queue).
 enum Made {
     Done(Vec<Reply>),
@@ -751,8 +754,20 @@ impl Worker {
     pub fn handle(&mut self, cmd: Cmd) -> Vec<Reply> {
         match cmd {
             Cmd::Poll => {
+                // what waits is tried again at each poll with a short wait for the lock: a
+                // key pressed meanwhile waits for that try, not for `COCKPIT_ATTEMPT`
+                let normal = self.store.lock_wait();
+                let retrying = self.lock_busy && normal.said.is_none();
+                if retrying {
+                    let _ = self
+                        .store
+                        .set_lock_wait(crate::store::LockWait::quiet(RETRY_ATTEMPT.min(normal.quiet)));
+                }
                 let mut out = self.retry_held(false);
                 out.extend(self.execute(Cmd::Poll));
+                if retrying {
+                    let _ = self.store.set_lock_wait(normal);
+                }
                 out
             }
             Cmd::Leave => self.leave(),
