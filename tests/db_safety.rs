@@ -549,7 +549,7 @@ fn the_cockpit_queues_a_change_while_another_process_writes_and_makes_it_after()
     assert_eq!(app.status, "Queued behind another write: your note on #1.");
     assert_eq!(
         app.banner().as_deref(),
-        Some("waiting: another write is under way; your note on #1 goes in when it is done")
+        Some("waiting for another write: your note on #1 goes in when it ends")
     );
     // reading goes on meanwhile
     let read = worker.handle(Cmd::LoadTicket(2));

@@ -176,8 +176,8 @@ fn a_note_sent_while_another_process_writes_waits_on_screen_and_goes_in_after() 
     t.type_text(note);
     t.wait_for(note);
     t.keys(&["Enter"]);
-    let s = t.wait_for("waiting: another write is under way;");
-    assert!(s.contains("goes in when it is done"), "{s}");
+    let s = t.wait_for("waiting for another write:");
+    assert!(s.contains("goes in when it ends"), "{s}");
     assert!(!s.contains("locked"), "no 'locked' reaches the user:\n{s}");
     // the cockpit is still there: views move, for as long as the other write takes
     t.keys(&["2"]);
@@ -185,14 +185,14 @@ fn a_note_sent_while_another_process_writes_waits_on_screen_and_goes_in_after() 
     tickets(&t);
     std::thread::sleep(Duration::from_millis(2500));
     let s = t.screen();
-    assert!(s.contains("waiting: another write is under way;"), "{s}");
+    assert!(s.contains("waiting for another write:"), "{s}");
     assert!(!s.contains("locked"), "{s}");
     hold.execute_batch("ROLLBACK").unwrap();
     drop(hold);
 
     // the note goes in, once, and the line that said it waits goes
     eventually("the note stored", || (home.notes_with(note) == 1).then_some(()));
-    t.wait_until("the waiting line gone", |s| !s.contains("waiting: another write"));
+    t.wait_until("the waiting line gone", |s| !s.contains("waiting for another write"));
     let s = t.wait_status("Note added to #");
     assert!(!s.contains("locked"), "{s}");
     // and its draft stays gone: a save of it refused meanwhile is not tried again after it
@@ -226,10 +226,10 @@ fn quitting_while_a_note_waits_for_another_process_asks_and_keeps_the_text_in_a_
     t.type_text(note);
     t.wait_for(note);
     t.keys(&["Enter"]);
-    t.wait_for("waiting: another write is under way;");
+    t.wait_for("waiting for another write:");
     t.keys(&["q"]);
     let s = t.wait_status("1 change still waits; quit anyway and keep typed text in a file? (y / n)");
-    assert!(s.contains("waiting: another write is under way; your note on #"), "{s}");
+    assert!(s.contains("waiting for another write: your note on #"), "{s}");
     t.keys(&["y"]);
     t.wait_dead();
     hold.execute_batch("ROLLBACK").unwrap();

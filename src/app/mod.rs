@@ -597,8 +597,9 @@ impl App {
         match (&self.read_only, &self.warning) {
             (Some(r), _) if self.detached => Some(format!("detached: {r}")),
             (Some(r), _) => Some(format!("read-only: {r} — you can look, not change")),
+            // fits 80 columns with a short label
             (None, _) if !self.waiting.is_empty() => Some(format!(
-                "waiting: another write is under way; {} when it is done",
+                "waiting for another write: {} when it ends",
                 self.waiting_words()
             )),
             (None, Some(w)) => Some(format!("warning: {w}")),
