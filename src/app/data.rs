@@ -246,7 +246,7 @@ impl Cmd {
             },
             Cmd::Task(id, op) => match op {
                 TaskOp::Done => format!("task {id} done"),
-                TaskOp::Snooze { until } => format!("task {id} snoozed to {until}"),
+                TaskOp::Snooze { until } => format!("task {id} snoozed to {}", crate::text::one_line(until)),
                 TaskOp::Dismiss { .. } => format!("dismissing task {id}"),
             },
             Cmd::MarkReviewed { .. } => "a review mark".into(),
@@ -256,15 +256,15 @@ impl Cmd {
                 None => "your message".into(),
             },
             Cmd::SaveTemplate { name, .. } => format!("the template '{}'", crate::text::one_line(name)),
-            Cmd::Enroll { sequence, .. } => format!("enrolling in {sequence}"),
-            Cmd::Unenroll { sequence, .. } => format!("unenrolling from {sequence}"),
+            Cmd::Enroll { sequence, .. } => format!("enrolling in {}", crate::text::one_line(sequence)),
+            Cmd::Unenroll { sequence, .. } => format!("unenrolling from {}", crate::text::one_line(sequence)),
             Cmd::SaveInvestigation { .. } => "your investigation".into(),
             Cmd::ImportPreview { .. } => "the import's preview".into(),
             Cmd::ImportRun { path, .. } => format!(
                 "importing {}",
                 crate::text::one_line(&path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default())
             ),
-            Cmd::StartPlaybook { playbook, .. } => format!("starting {playbook}"),
+            Cmd::StartPlaybook { playbook, .. } => format!("starting {}", crate::text::one_line(playbook)),
             Cmd::TickDocumented { ticket, .. } => format!("ticking \"Update docs\" on #{ticket}"),
             _ => "a change".into(),
         }
