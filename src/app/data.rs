@@ -804,6 +804,9 @@ impl Worker {
                 cmd.set_expected(last);
             }
         }
+        // whether another connection commits while this change is made (its version, read
+        // after, is then not known to be this change's own)
+        let others_before = self.store.data_version().ok();
         self.store.take_lock_counts();
         let out = self.execute(cmd.clone());
         if self.store.take_lock_counts().refused_first() {
@@ -827,7 +830,12 @@ impl Worker {
                 Versioned::Ticket(id) => (Some(id), None),
                 Versioned::Account(id) => (None, Some(id)),
             };
-            if let Ok(now) = self.store.check_current(ticket, account, None) {
+            let now = self.store.check_current(ticket, account, None);
+            let others_after = self.store.data_version().ok();
+            if others_before.is_none() || others_after != others_before {
+                // someone else committed meanwhile: the version read may hold their change too
+                self.own.remove(&what);
+            } else if let Ok(now) = now {
                 let chain = self.own.entry(what).or_default();
                 if chain.last() != Some(&seen) {
                     chain.clear();
