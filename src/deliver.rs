@@ -118,19 +118,28 @@ pub fn send_within(command: &str, message: &[u8], limit: std::time::Duration) ->
     .map_err(|e| format!("cannot run the send command `{command}`: {e}"))?;
     // written and read on their own threads: a command that neither reads all its input nor
     // stops writing errors must not block this one
-    let stdin = child.stdin.take().map(|mut stdin| {
+    // neither is waited for past the deadline: something the command left running in the
+    // background can hold its pipes open after it exits
+    if let Some(mut stdin) = child.stdin.take() {
         std::thread::spawn(move || {
             // a command that exits early closes its input: its status says why
             let _ = stdin.write_all(&local);
-        })
-    });
-    let stderr = child.stderr.take().map(|mut err| {
+        });
+    }
+    let (err_tx, err_rx) = std::sync::mpsc::channel();
+    if let Some(mut err) = child.stderr.take() {
         std::thread::spawn(move || {
             let mut text = Vec::new();
             let _ = err.read_to_end(&mut text);
-            text
-        })
-    });
+            let _ = err_tx.send(text);
+        });
+    }
+    let group = i32::try_from(child.id()).ok().map(nix::unistd::Pid::from_raw);
+    let stop_group = || {
+        if let Some(pid) = group {
+            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+    };
     let deadline = std::time::Instant::now() + limit;
     let status = loop {
         match child.try_wait() {
@@ -139,10 +148,7 @@ pub fn send_within(command: &str, message: &[u8], limit: std::time::Duration) ->
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             Ok(None) => {
-                if let Ok(pid) = i32::try_from(child.id()) {
-                    let _ =
-                        nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-                }
+                stop_group();
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!(
@@ -153,10 +159,15 @@ pub fn send_within(command: &str, message: &[u8], limit: std::time::Duration) ->
             Err(e) => return Err(format!("the send command `{command}` did not finish: {e}")),
         }
     };
-    if let Some(t) = stdin {
-        let _ = t.join();
-    }
-    let err = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    // its error output: it closes as the command exits, unless something the command left
+    // running holds it; that gets a second, then goes
+    let left = deadline
+        .saturating_duration_since(std::time::Instant::now())
+        .min(std::time::Duration::from_secs(1));
+    let err = err_rx.recv_timeout(left).unwrap_or_else(|_| {
+        stop_group();
+        Vec::new()
+    });
     if status.success() {
         Ok(())
     } else {
@@ -219,6 +230,14 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("failed (exit status: 4)"), "{e}");
+        // a command that exits leaving something in the background holding its output
+        let started = std::time::Instant::now();
+        send_within("sleep 4 & exit 0", b"x", std::time::Duration::from_secs(60)).unwrap();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]

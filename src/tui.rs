@@ -246,7 +246,17 @@ async fn event_loop(
     // the text of those that cannot be made goes to a file (it waits at most one attempt for
     // the lock; a request it is in the middle of gets a few seconds to end)
     let _ = cmd_tx.send(Cmd::Leave);
-    let last = tokio::time::timeout(Duration::from_secs(5), async {
+    // a reply on its way out is waited for, so that it is recorded (a send command is
+    // stopped after its own limit)
+    let wait = if app.reply_in_flight() {
+        app.status = "Quitting once your reply has gone out…".into();
+        app.status_is_error = false;
+        draw(terminal, &mut app, &theme)?;
+        crate::deliver::SEND_TIMEOUT + Duration::from_secs(5)
+    } else {
+        Duration::from_secs(5)
+    };
+    let last = tokio::time::timeout(wait, async {
         while let Some(m) = rx.recv().await {
             if let Msg::Reply(crate::app::data::Reply::Left(last)) = m {
                 return last;

@@ -986,3 +986,170 @@ fn typing_again_under_a_draft_whose_drop_or_send_waits_keeps_the_new_text() {
     w.handle(Cmd::DeleteDraft("reply:ticket:4".into()));
     assert_eq!(body(&w), None);
 }
+
+#[test]
+fn typing_after_two_queued_notes_outlives_both() {
+    use tend::store::Draft;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let note = |t: &str| Cmd::Ticket(1, None, TicketOp::Note { text: t.into() });
+    let hold = Held::lock(&path);
+    w.handle(note("one"));
+    w.handle(note("two"));
+    w.handle(Cmd::SaveDraft(Draft {
+        key: "note:1".into(),
+        body: "three, being typed".into(),
+        template: None,
+        ticket_id: Some(1),
+        account_id: None,
+        task_id: None,
+        updated_at: NOW,
+    }));
+    drop(hold);
+    w.handle(Cmd::Poll);
+    let kept: Vec<String> = w.store.drafts().unwrap().into_iter().map(|d| d.body).collect();
+    assert_eq!(kept, ["three, being typed"]);
+    // a note queued after the typing is the typing sent: it drops the draft
+    let hold = Held::lock(&path);
+    w.handle(note("three, being typed"));
+    drop(hold);
+    w.handle(Cmd::Poll);
+    assert!(w.store.drafts().unwrap().is_empty());
+}
+
+#[test]
+fn an_investigation_saved_while_another_writes_drops_its_draft_even_when_its_form_is_left_first() {
+    use tend::domain::investigation::{Answers, ProcessFit, Rating, Situation};
+    use tend::store::Draft;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let answers = Answers {
+        situation: Some(Situation::AdoptionIssue),
+        goal: "g".into(),
+        business_result: "r".into(),
+        customer_impact: Some(Rating::Low),
+        relationship_impact: Some(Rating::Low),
+        scalability: Some(Rating::Low),
+        resource_efficiency: Some(Rating::Low),
+        process_fit: Some(ProcessFit::Adequate),
+        ..Default::default()
+    };
+    let key = "investigation:ticket:2".to_string();
+    let hold = Held::lock(&path);
+    w.handle(Cmd::SaveInvestigation {
+        key: key.clone(),
+        ticket: Some(2),
+        account: None,
+        answers: Box::new(answers.clone()),
+    });
+    // leaving the form keeps the same answers as its draft: not newer typing
+    w.handle(Cmd::SaveDraft(Draft {
+        key: key.clone(),
+        body: serde_json::to_string(&answers).unwrap(),
+        template: None,
+        ticket_id: Some(2),
+        account_id: None,
+        task_id: None,
+        updated_at: NOW,
+    }));
+    drop(hold);
+    let replies = w.handle(Cmd::Poll);
+    assert!(
+        replies
+            .iter()
+            .any(|r| matches!(r, tend::app::data::Reply::InvestigationSaved { .. })),
+        "{replies:?}"
+    );
+    assert!(
+        w.store.drafts().unwrap().is_empty(),
+        "no saved investigation comes back as a draft"
+    );
+}
+
+#[test]
+fn typing_not_yet_stored_lists_first_and_newest_first() {
+    use tend::store::Draft;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let draft = |key: &str, body: &str, at: i64| Draft {
+        key: key.into(),
+        body: body.into(),
+        template: None,
+        ticket_id: None,
+        account_id: Some(1),
+        task_id: None,
+        updated_at: at,
+    };
+    w.handle(Cmd::SaveDraft(draft("reply:account:1", "stored", NOW - 60)));
+    let hold = Held::lock(&path);
+    // a change queued so the draft saves wait too
+    w.handle(Cmd::Ticket(1, None, TicketOp::Note { text: "x".into() }));
+    w.handle(Cmd::SaveDraft(draft("reply:account:2", "older typing", NOW)));
+    w.handle(Cmd::SaveDraft(draft("reply:account:3", "newer typing", NOW + 1)));
+    w.handle(Cmd::SaveDraft(draft("reply:account:1", "", NOW + 2)));
+    let listed = match w.handle(Cmd::LoadDrafts).into_iter().next() {
+        Some(tend::app::data::Reply::Drafts(d)) => d,
+        other => panic!("{other:?}"),
+    };
+    let bodies: Vec<&str> = listed.iter().map(|d| d.body.as_str()).collect();
+    assert_eq!(bodies, ["newer typing", "older typing"], "a text cleared is no draft");
+    drop(hold);
+}
+
+#[test]
+fn an_answer_to_a_reply_put_aside_by_the_quit_question_reaches_it_and_ctrl_c_twice_quits() {
+    use tend::app::data::Reply;
+    let (_dir, path) = shared();
+    let mut w = worker(&path);
+    let mut app = loaded_app(&path, &mut w);
+    for r in w.handle(Cmd::OpenReply {
+        ticket: Some(4),
+        account: None,
+        task: None,
+        template: Some("follow-up".into()),
+        use_draft: false,
+    }) {
+        app.update(Msg::Reply(r));
+    }
+    let key_of = |app: &App| match &app.mode {
+        Mode::Reply(e) => e.key.clone(),
+        _ => panic!("no editor"),
+    };
+    let k = key_of(&app);
+    let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+    key(&mut app, KeyCode::Char('x'));
+    app.update(Msg::Key(ctrl('s')));
+    if app.status.starts_with("Still to fill") {
+        key(&mut app, KeyCode::Char('y'));
+    }
+    let sent = key(&mut app, KeyCode::Char('4'));
+    assert!(sent.iter().any(|c| matches!(c, Cmd::SendReply { .. })));
+    assert!(app.reply_in_flight());
+    // an answer for another editor's draft leaves this one be
+    app.update(Msg::Reply(Reply::ReplyFailed {
+        key: "reply:ticket:999".into(),
+        message: "elsewhere".into(),
+    }));
+    assert!(matches!(&app.mode, Mode::Reply(e) if matches!(e.stage, tend::app::reply::ReplyStage::Sending)));
+    // Ctrl-C asks, and the editor is put aside; its answer comes meanwhile
+    app.update(Msg::Key(ctrl('c')));
+    assert!(matches!(app.mode, Mode::ConfirmQuit), "{}", app.status);
+    app.update(Msg::Reply(Reply::ReplySent {
+        key: k.clone(),
+        message: "Reply to #4 recorded.".into(),
+    }));
+    // staying: the sent reply's editor does not come back stuck in sending
+    key(&mut app, KeyCode::Char('n'));
+    assert!(
+        matches!(app.mode, Mode::Normal),
+        "{:?}",
+        std::mem::discriminant(&app.mode)
+    );
+    assert!(!app.quit);
+    // Ctrl-C twice quits
+    app.drafts.insert(InputPurpose::Note(4), "unsent".into());
+    app.update(Msg::Key(ctrl('c')));
+    assert!(matches!(app.mode, Mode::ConfirmQuit));
+    app.update(Msg::Key(ctrl('c')));
+    assert!(app.quit);
+}

@@ -675,20 +675,31 @@ pub struct Worker {
     escalation_refused: Option<i64>,
     /// Changes refused for another process's write lock, oldest first: made again, in order,
     /// at each poll; the changes asked for after them wait behind them, so order is kept.
-    held: std::collections::VecDeque<Cmd>,
+    held: std::collections::VecDeque<Queued>,
     /// Another process held the lock at the last try: a draft's save waits for the poll
     /// instead of trying (and stopping the worker for `COCKPIT_ATTEMPT`) at every keystroke.
     lock_busy: bool,
     /// Per ticket or account, the versions this cockpit's own consecutive changes went
     /// through: a change asked on one of them sees only this cockpit's changes since.
     own: std::collections::HashMap<Versioned, Vec<i64>>,
-    /// Draft keys typed under after a queued change carrying that key was asked: the change,
-    /// once made, leaves that newer text be.
-    typed_since: std::collections::HashSet<String>,
+    /// The queued change being made now was typed on after it was asked (its draft holds
+    /// newer text, which its making leaves be).
+    sparing: bool,
 }
 
 /// How long a poll asks for the lock again for what waits (it asks again each second).
 pub const RETRY_ATTEMPT: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// A change waiting for another process's write lock.
+#[derive(Debug, Clone)]
+struct Queued {
+    cmd: Cmd,
+    /// When it was asked (its text's time, should it go to the drafts file).
+    asked: Timestamp,
+    /// Text was typed under its draft key after it was asked: once made, it leaves that
+    /// newer draft be instead of dropping it.
+    typed_after: bool,
+}
 
 /// A change made, or refused for the lock before it wrote anything (given back to queue).
 enum Made {
@@ -729,7 +740,7 @@ impl Worker {
             held: Default::default(),
             lock_busy: false,
             own: Default::default(),
-            typed_since: Default::default(),
+            sparing: false,
         }
         .with_lock_wait(crate::store::LockWait::quiet(
             COCKPIT_ATTEMPT.min(crate::store::busy_timeout()),
@@ -773,10 +784,15 @@ impl Worker {
             Cmd::Leave => self.leave(),
             cmd if cmd.may_wait_for_lock() => {
                 if !self.held.is_empty() {
-                    self.held.push_back(cmd);
+                    let asked = self.now();
+                    self.held.push_back(Queued {
+                        cmd,
+                        asked,
+                        typed_after: false,
+                    });
                     return vec![self.waiting()];
                 }
-                match self.make(cmd) {
+                match self.make(cmd, false) {
                     Made::Refused(cmd) => self.hold(cmd),
                     Made::Done(mut out) => {
                         if self.held.is_empty() {
@@ -795,7 +811,7 @@ impl Worker {
 
     /// Make a change: on the version its asker saw, moved on past the changes this cockpit made
     /// since (`own`); refused for the lock before it wrote anything, it comes back unmade.
-    fn make(&mut self, mut cmd: Cmd) -> Made {
+    fn make(&mut self, mut cmd: Cmd, sparing: bool) -> Made {
         if let Some((what, Some(seen))) = cmd.versioned() {
             if let Some(chain) = self.own.get(&what)
                 && chain.contains(&seen)
@@ -808,14 +824,11 @@ impl Worker {
         // after, is then not known to be this change's own)
         let others_before = self.store.data_version().ok();
         self.store.take_lock_counts();
+        self.sparing = sparing;
         let out = self.execute(cmd.clone());
+        self.sparing = false;
         if self.store.take_lock_counts().refused_first() {
             return Made::Refused(cmd);
-        }
-        if let Some(key) = cmd.draft_key() {
-            // typing under its key after it was asked is now the draft's own: no longer newer
-            // than a send still to come
-            self.typed_since.remove(&key);
         }
         let failed = out.iter().any(|r| {
             matches!(
@@ -855,13 +868,18 @@ impl Worker {
         // an escalation that waits is not refused: the reply asked for behind it may open
         self.escalation_refused = None;
         self.lock_busy = true;
-        self.held.push_back(cmd);
+        let asked = self.now();
+        self.held.push_back(Queued {
+            cmd,
+            asked,
+            typed_after: false,
+        });
         vec![self.waiting()]
     }
 
     /// What waits for the lock, for the screen (nothing: nothing waits).
     fn waiting(&self) -> Reply {
-        Reply::Waiting(self.held.iter().map(Cmd::change_label).collect())
+        Reply::Waiting(self.held.iter().map(|q| q.cmd.change_label()).collect())
     }
 
     /// Make the queued changes, in order, until one is refused for the lock again; then say
@@ -872,22 +890,23 @@ impl Worker {
             return Vec::new();
         }
         let mut out = Vec::new();
-        while let Some(cmd) = self.held.pop_front() {
+        while let Some(q) = self.held.pop_front() {
             if quitting
                 && matches!(
-                    &cmd,
+                    &q.cmd,
                     Cmd::SendReply {
                         via: crate::responses::Via::Command,
                         ..
                     }
                 )
             {
-                self.held.push_front(cmd);
+                self.held.push_front(q);
                 break;
             }
-            match self.make(cmd) {
+            match self.make(q.cmd.clone(), q.typed_after) {
                 Made::Refused(cmd) => {
-                    self.held.push_front(cmd);
+                    // asked on the version it was moved on to
+                    self.held.push_front(Queued { cmd, ..q });
                     self.lock_busy = true;
                     self.escalation_refused = None;
                     break;
@@ -911,18 +930,20 @@ impl Worker {
         if self.held.is_empty() && self.unsaved.is_empty() {
             return vec![Reply::Left(None)];
         }
-        let now = self.now();
-        // the text of each change that waits, then typing not saved (newer, when under the
-        // same key: both are kept)
-        let mut extra: Vec<Draft> = self.held.iter().filter_map(|c| c.text_carried(now)).collect();
-        for d in &self.unsaved {
-            if !extra.iter().any(|e| e.key == d.key && e.body == d.body) {
-                extra.push(d.clone());
+        // the text of each change that waits, as of when it was asked, and typing not saved
+        // (when under the same key, both are kept); newest first
+        let mut extra: Vec<Draft> = self.unsaved.iter().rev().cloned().collect();
+        for q in self.held.iter().rev() {
+            if let Some(d) = q.cmd.text_carried(q.asked)
+                && !extra.iter().any(|e| e.key == d.key && e.body == d.body)
+            {
+                extra.push(d);
             }
         }
+        extra.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
         let n = self.held.len();
         let mut message = if n > 0 {
-            let what: Vec<String> = self.held.iter().map(Cmd::change_label).collect();
+            let what: Vec<String> = self.held.iter().map(|q| q.cmd.change_label()).collect();
             format!(
                 "another write to the database was still under way, so {n} change{} could not be made ({})",
                 if n == 1 { "" } else { "s" },
@@ -947,9 +968,12 @@ impl Worker {
     /// held the lock, or the disk was full) in place of what is stored under its key.
     fn kept_drafts(&self) -> crate::store::Result<Vec<Draft>> {
         let mut drafts = self.store.drafts()?;
-        for u in self.unsaved.iter().rev() {
+        // the newest typing last in `unsaved`, first in the list; a text cleared is no draft
+        for u in &self.unsaved {
             drafts.retain(|d| d.key != u.key);
-            drafts.insert(0, u.clone());
+            if !u.body.trim().is_empty() {
+                drafts.insert(0, u.clone());
+            }
         }
         Ok(drafts)
     }
@@ -958,7 +982,7 @@ impl Worker {
     /// save of it still waiting to be tried again, unless it was typed on after the send was
     /// asked (while the send waited for the lock): that newer text stays.
     fn text_sent(&mut self, key: &str) -> crate::store::Result<()> {
-        if self.typed_since.remove(key) {
+        if self.sparing {
             return Ok(());
         }
         self.unsaved.retain(|u| u.key != key);
@@ -970,7 +994,12 @@ impl Worker {
         match self.store.delete_draft(key) {
             Err(e) if e.is_busy() => {
                 self.lock_busy = true;
-                self.held.push_back(Cmd::DeleteDraft(key.to_string()));
+                let asked = self.now();
+                self.held.push_back(Queued {
+                    cmd: Cmd::DeleteDraft(key.to_string()),
+                    asked,
+                    typed_after: false,
+                });
                 Ok(())
             }
             r => r,
@@ -1094,24 +1123,20 @@ impl Worker {
             Cmd::SaveDraft(d) => {
                 self.unsaved.retain(|u| u.key != d.key);
                 let mut out = Vec::new();
-                if self
-                    .held
-                    .iter()
-                    .any(|c| c.draft_key().as_deref() == Some(d.key.as_str()))
-                {
-                    // typed after a change carrying this key was queued: newer than it. A
-                    // queued drop of the draft is void; a queued send leaves this text be.
-                    let before = self.held.len();
-                    self.held.retain(|c| !matches!(c, Cmd::DeleteDraft(k) if *k == d.key));
-                    if self.held.len() != before {
-                        out.push(self.waiting());
-                    }
-                    if self
-                        .held
-                        .iter()
-                        .any(|c| c.draft_key().as_deref() == Some(d.key.as_str()))
+                // typed after changes carrying this key were queued: newer than them. A queued
+                // drop of the draft is void; a queued send leaves this text be (the same text
+                // saved again, as leaving a form does, is not newer)
+                let before = self.held.len();
+                self.held
+                    .retain(|q| !matches!(&q.cmd, Cmd::DeleteDraft(k) if *k == d.key));
+                if self.held.len() != before {
+                    out.push(self.waiting());
+                }
+                for q in self.held.iter_mut() {
+                    if q.cmd.draft_key().as_deref() == Some(d.key.as_str())
+                        && q.cmd.text_carried(0).is_none_or(|t| t.body.trim() != d.body.trim())
                     {
-                        self.typed_since.insert(d.key.clone());
+                        q.typed_after = true;
                     }
                 }
                 if self.lock_busy {
@@ -1137,8 +1162,11 @@ impl Worker {
                 out
             }
             Cmd::DeleteDraft(key) => {
+                if self.sparing {
+                    // a drop asked before the text typed since: void
+                    return Vec::new();
+                }
                 self.unsaved.retain(|u| u.key != key);
-                self.typed_since.remove(&key);
                 match self.store.delete_draft(&key) {
                     Ok(()) => {
                         let mut out = self.rescue_again();
@@ -1910,9 +1938,14 @@ impl Worker {
                     // only the tick waits for the lock
                     self.store.take_lock_counts();
                     self.lock_busy = true;
-                    self.held.push_back(Cmd::TickDocumented {
-                        ticket: id,
-                        template: t.slug.clone(),
+                    let asked = self.now();
+                    self.held.push_back(Queued {
+                        cmd: Cmd::TickDocumented {
+                            ticket: id,
+                            template: t.slug.clone(),
+                        },
+                        asked,
+                        typed_after: false,
                     });
                     msg.push_str(" Update docs if common is ticked once another write is done.");
                 }

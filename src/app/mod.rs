@@ -723,6 +723,15 @@ impl App {
             .count()
     }
 
+    /// Whether a reply is on its way out now (sent, not queued behind another write): the
+    /// cockpit waits for it before it exits, so that it is recorded.
+    pub fn reply_in_flight(&self) -> bool {
+        let sending = |e: &reply::ReplyEditor| matches!(e.stage, reply::ReplyStage::Sending);
+        self.waiting.is_empty()
+            && (matches!(&self.mode, Mode::Reply(e) if sending(e))
+                || self.quit_pending_reply.as_deref().is_some_and(sending))
+    }
+
     /// Whether there is typing that quitting would lose.
     pub fn has_unsaved_edit(&self) -> bool {
         matches!(&self.mode, Mode::Input { area, .. } if area.lines().iter().any(|l| !l.trim().is_empty()))
@@ -1421,10 +1430,14 @@ impl App {
                 }
             }
             Reply::ReplySent { key, message } => {
-                // the editor that sent it (one opened since, while it waited, stays)
-                if matches!(&self.mode, Mode::Reply(e) if e.key == key && matches!(e.stage, reply::ReplyStage::Sending))
-                {
+                // the editor that sent it (one opened since, while it waited, stays); also when
+                // it was put aside by a question to quit
+                let sent_by = |e: &reply::ReplyEditor| e.key == key && matches!(e.stage, reply::ReplyStage::Sending);
+                if matches!(&self.mode, Mode::Reply(e) if sent_by(e)) {
                     self.mode = Mode::Normal;
+                }
+                if self.quit_pending_reply.as_deref().is_some_and(sent_by) {
+                    self.quit_pending_reply = None;
                 }
                 self.info(message);
                 Vec::new()
@@ -1433,12 +1446,20 @@ impl App {
                 if matches!(&self.mode, Mode::Investigation(f) if f.key == key) {
                     self.mode = Mode::Normal;
                 }
+                if self.quit_pending_form.as_ref().is_some_and(|f| f.key == key) {
+                    self.quit_pending_form = None;
+                }
                 self.info(message);
                 Vec::new()
             }
             Reply::ReplyStale { key, message, version } => {
-                match &mut self.mode {
-                    Mode::Reply(e) if e.key == key => {
+                let editor = match &mut self.mode {
+                    Mode::Reply(e) => Some(e),
+                    _ => self.quit_pending_reply.as_mut(),
+                }
+                .filter(|e| e.key == key && matches!(e.stage, reply::ReplyStage::Sending));
+                match editor {
+                    Some(e) => {
                         e.stage = reply::ReplyStage::Edit;
                         e.version = version;
                         self.error(format!(
@@ -1446,19 +1467,24 @@ impl App {
                         ));
                     }
                     // it was left to go on its own while it waited
-                    _ => self.error(format!(
+                    None => self.error(format!(
                         "{message}. Your reply was not sent; it is kept as a draft (D lists drafts)."
                     )),
                 }
                 Vec::new()
             }
             Reply::ReplyFailed { key, message } => {
-                match &mut self.mode {
-                    Mode::Reply(e) if e.key == key => {
+                let editor = match &mut self.mode {
+                    Mode::Reply(e) => Some(e),
+                    _ => self.quit_pending_reply.as_mut(),
+                }
+                .filter(|e| e.key == key && matches!(e.stage, reply::ReplyStage::Sending));
+                match editor {
+                    Some(e) => {
                         e.stage = reply::ReplyStage::Edit;
                         self.error(format!("{message} Your text is kept."));
                     }
-                    _ => self.error(format!(
+                    None => self.error(format!(
                         "Your reply was not sent: {message}. It is kept as a draft (D lists drafts)."
                     )),
                 }
