@@ -1315,3 +1315,44 @@ fn a_template_kept_while_another_process_writes_is_saved_and_its_tick_follows() 
     assert!(!replies.iter().any(|r| matches!(r, Reply::Failed(_))), "{replies:?}");
     assert!(count(&db, "SELECT count(*) FROM ticket_events WHERE ticket_id = 5") > events);
 }
+
+#[test]
+fn a_second_connection_in_one_process_keeps_the_first_one_s_locks_so_another_process_cannot_delete_the_log() {
+    // the cockpit opens the database twice (its worker and its slow lane); a header read beside
+    // the first connection once dropped that connection's lock on the file (closing any
+    // descriptor of a file drops all of a process's POSIX locks on it), and another process
+    // closing its connection then took the database for unused and deleted the write-ahead
+    // log: every later change of the cockpit went to a deleted file and was lost
+    use std::os::unix::fs::MetadataExt;
+    let t = Home::demo(NOW);
+    let db = t.path("tend.db");
+    let first = Store::open(&db, "tester").unwrap();
+    let _second = Store::open(&db, "tester").unwrap();
+    first.add_note(1, "before the other process", None, NOW_TS).unwrap();
+    // SQLite's shared lock on the database file, which tells other processes it is in use
+    let ino = std::fs::metadata(&db).unwrap().ino();
+    let mine = format!(" {} ", std::process::id());
+    let locks = std::fs::read_to_string("/proc/locks").unwrap();
+    assert!(
+        locks
+            .lines()
+            .any(|l| l.contains(&mine) && l.contains(&format!(":{ino} "))),
+        "this process holds no lock on the database file:\n{locks}"
+    );
+    // another SQLite program opens and closes the database (Python's, when there is one)
+    let other = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('select count(*) from tickets').fetchone(); c.close()")
+        .arg(&db)
+        .output();
+    if let Ok(out) = other {
+        assert!(out.status.success(), "{out:?}");
+        assert!(t.path("tend.db-wal").exists(), "the log is still there");
+    }
+    t.ok(&["tickets", "show", "1"]);
+    first.add_note(1, "after the other process", None, NOW_TS).unwrap();
+    // a third process sees both
+    let shown = t.ok(&["tickets", "show", "1"]);
+    assert!(shown.contains("before the other process"), "{shown}");
+    assert!(shown.contains("after the other process"), "{shown}");
+}

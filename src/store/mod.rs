@@ -267,10 +267,23 @@ pub struct Store {
     lock_counts: std::cell::Cell<LockCounts>,
 }
 
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(id) = self.opened {
+            files::note_closed(id);
+        }
+    }
+}
+
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-/// Refuse, before SQLite touches it, a file that is not a SQLite database.
+/// Refuse, before SQLite touches it, a file that is not a SQLite database. A file this
+/// process already has open through SQLite is one, and is not opened again (`files::OPEN_HERE`
+/// says why).
 pub(crate) fn check_header(path: &Path) -> Result<()> {
+    if files::is_open_here(path) {
+        return Ok(());
+    }
     let shown = path.display().to_string();
     let mut f = match fs::File::open(path) {
         Ok(f) => f,
@@ -318,6 +331,8 @@ impl Store {
     /// Read-only, without migrating, when this user cannot write it (the reason is kept for
     /// the banner and for the message a write gets).
     pub fn open(path: &Path, actor: &str) -> Result<Store> {
+        // no other open's header read may come between this one's connection and its record
+        let _opening = files::OPENING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         check_header(path)?;
         let access = files::access_of(path)?;
         let (conn, read_only) = match access {
@@ -340,6 +355,9 @@ impl Store {
         };
         let mut store = Self::prepare_as(conn, Some(path.to_path_buf()), actor, read_only)?;
         store.opened = files::file_id(path);
+        if let Some(id) = store.opened {
+            files::note_open(id);
+        }
         Ok(store)
     }
 
