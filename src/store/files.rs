@@ -329,6 +329,48 @@ pub fn sqlite_uri(path: &Path, params: &str) -> String {
     s
 }
 
+/// The database files this process has open through SQLite, with how many connections each.
+///
+/// SQLite's locks on a database are POSIX record locks, and closing *any* descriptor of a file
+/// drops every such lock the process holds on it. A file opened and closed beside SQLite's own
+/// (to read its header, say) would so drop the shared lock a connection keeps on the database:
+/// another process closing its last connection would then take the database for unused, fold
+/// the write-ahead log into it and delete it, and this process's later commits would go to a
+/// deleted log and be lost. So nothing opens a file SQLite has open here.
+static OPEN_HERE: std::sync::Mutex<Vec<(FileId, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// Held while a database is opened, so that no header is read beside a connection being made.
+pub(crate) static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn open_here() -> std::sync::MutexGuard<'static, Vec<(FileId, usize)>> {
+    OPEN_HERE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether a connection of this process has the file open.
+pub(crate) fn is_open_here(path: &Path) -> bool {
+    file_id(path).is_some_and(|id| open_here().iter().any(|(f, _)| *f == id))
+}
+
+/// A connection of this process opened the file.
+pub(crate) fn note_open(id: FileId) {
+    let mut open = open_here();
+    match open.iter_mut().find(|(f, _)| *f == id) {
+        Some((_, n)) => *n += 1,
+        None => open.push((id, 1)),
+    }
+}
+
+/// A connection of this process closed it.
+pub(crate) fn note_closed(id: FileId) {
+    let mut open = open_here();
+    if let Some(i) = open.iter().position(|(f, _)| *f == id) {
+        open[i].1 -= 1;
+        if open[i].1 == 0 {
+            open.swap_remove(i);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,47 +420,5 @@ mod tests {
         assert_eq!(file_state(&p, id), FileState::Replaced);
         fs::remove_file(&p).unwrap();
         assert_eq!(file_state(&p, id), FileState::Deleted);
-    }
-}
-
-/// The database files this process has open through SQLite, with how many connections each.
-///
-/// SQLite's locks on a database are POSIX record locks, and closing *any* descriptor of a file
-/// drops every such lock the process holds on it. A file opened and closed beside SQLite's own
-/// (to read its header, say) would so drop the shared lock a connection keeps on the database:
-/// another process closing its last connection would then take the database for unused, fold
-/// the write-ahead log into it and delete it, and this process's later commits would go to a
-/// deleted log and be lost. So nothing opens a file SQLite has open here.
-static OPEN_HERE: std::sync::Mutex<Vec<(FileId, usize)>> = std::sync::Mutex::new(Vec::new());
-
-/// Held while a database is opened, so that no header is read beside a connection being made.
-pub(crate) static OPENING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn open_here() -> std::sync::MutexGuard<'static, Vec<(FileId, usize)>> {
-    OPEN_HERE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Whether a connection of this process has the file open.
-pub(crate) fn is_open_here(path: &Path) -> bool {
-    file_id(path).is_some_and(|id| open_here().iter().any(|(f, _)| *f == id))
-}
-
-/// A connection of this process opened the file.
-pub(crate) fn note_open(id: FileId) {
-    let mut open = open_here();
-    match open.iter_mut().find(|(f, _)| *f == id) {
-        Some((_, n)) => *n += 1,
-        None => open.push((id, 1)),
-    }
-}
-
-/// A connection of this process closed it.
-pub(crate) fn note_closed(id: FileId) {
-    let mut open = open_here();
-    if let Some(i) = open.iter().position(|(f, _)| *f == id) {
-        open[i].1 -= 1;
-        if open[i].1 == 0 {
-            open.swap_remove(i);
-        }
     }
 }
