@@ -23,7 +23,7 @@ use tend::domain::sla::SlaTargets;
 use tend::store::{Draft, Store};
 
 mod common;
-use common::{Home, assert_runtime_error, expect_code};
+use common::{Home, LockHolder, assert_runtime_error, expect_code, full_answers};
 
 const NOW: &str = "2026-11-22T09:00:00Z";
 /// NOW as a timestamp.
@@ -434,28 +434,12 @@ fn the_cockpit_refuses_each_change_on_a_read_only_database_with_a_word() {
 // ----- faults -----
 
 /// A connection holding the write lock (`BEGIN EXCLUSIVE`) until dropped.
-struct Holder(Connection);
-
-impl Holder {
-    fn lock(db: &Path) -> Holder {
-        let c = Connection::open(db).unwrap();
-        c.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        Holder(c)
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        let _ = self.0.execute_batch("ROLLBACK");
-    }
-}
-
 #[test]
 fn a_lock_held_past_the_wait_is_one_sentence_and_changes_nothing() {
     let t = Home::demo(NOW);
     let db = t.path("tend.db");
     let events = count(&db, "SELECT count(*) FROM ticket_events");
-    let hold = Holder::lock(&db);
+    let hold = LockHolder::lock(&db);
     let out = t
         .cmd(NOW)
         .env("TEND_BUSY_TIMEOUT_MS", "300")
@@ -506,7 +490,7 @@ fn a_command_waits_for_another_process_s_write_says_so_and_goes_in() {
     let t = Home::demo(NOW);
     let db = t.path("tend.db");
     let events = count(&db, "SELECT count(*) FROM ticket_events");
-    let hold = Holder::lock(&db);
+    let hold = LockHolder::lock(&db);
     let mut cmd = t.cmd(NOW);
     cmd.env("TEND_BUSY_TIMEOUT_MS", "60000")
         .args(["tickets", "note", "1", "written while another process wrote"]);
@@ -537,7 +521,7 @@ fn the_cockpit_queues_a_change_while_another_process_writes_and_makes_it_after()
     let events = count(&db, "SELECT count(*) FROM ticket_events");
     let note = |text: &str| Cmd::Ticket(1, None, TicketOp::Note { text: text.into() });
 
-    let hold = Holder::lock(&db);
+    let hold = LockHolder::lock(&db);
     let started = std::time::Instant::now();
     feed(&mut app, worker.handle(note("typed while another wrote")));
     assert!(
@@ -1046,6 +1030,17 @@ fn restore_upgrades_a_backup_from_an_older_tend() {
     assert_eq!(check["schema_version"], tend::store::schema_version());
 }
 
+/// The cockpit's worker on `db` as "tester", keeping new templates in `templates`.
+fn worker_with_templates(db: &Path, templates: &Path) -> Worker {
+    Worker::new(
+        Store::open(db, "tester").unwrap(),
+        HealthRules::default(),
+        SlaTargets::default(),
+        Some(NOW_TS),
+    )
+    .with_responses(tend::responses::TemplateSet::load(Some(templates)), Default::default())
+}
+
 /// Counts of what each kind of change writes.
 fn fingerprint(db: &Path) -> Vec<(&'static str, i64)> {
     [
@@ -1071,9 +1066,7 @@ fn every_kind_of_change_waits_for_another_process_s_write_changes_nothing_meanwh
     let t = Home::demo(NOW);
     let db = t.path("tend.db");
     let templates = t.path("templates");
-    let store = Store::open(&db, "tester").unwrap();
-    let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW_TS))
-        .with_responses(tend::responses::TemplateSet::load(Some(&templates)), Default::default());
+    let mut worker = worker_with_templates(&db, &templates);
     // a task to finish: a playbook's first
     let playbook = worker.playbooks[0].slug.clone();
     let started = worker.handle(Cmd::StartPlaybook {
@@ -1130,20 +1123,7 @@ fn every_kind_of_change_waits_for_another_process_s_write_changes_nothing_meanwh
             key: "investigation:ticket:3".into(),
             ticket: Some(3),
             account: None,
-            answers: Box::new({
-                use tend::domain::investigation::{Answers, ProcessFit, Rating, Situation};
-                Answers {
-                    situation: Some(Situation::AdoptionIssue),
-                    goal: "export the month's numbers".into(),
-                    business_result: "the board pack on time".into(),
-                    customer_impact: Some(Rating::Low),
-                    relationship_impact: Some(Rating::Low),
-                    scalability: Some(Rating::Low),
-                    resource_efficiency: Some(Rating::Low),
-                    process_fit: Some(ProcessFit::Adequate),
-                    ..Default::default()
-                }
-            }),
+            answers: Box::new(full_answers()),
         },
         Cmd::ImportRun {
             path: csv,
@@ -1151,7 +1131,7 @@ fn every_kind_of_change_waits_for_another_process_s_write_changes_nothing_meanwh
         },
     ];
     let before = fingerprint(&db);
-    let hold = Holder::lock(&db);
+    let hold = LockHolder::lock(&db);
     let mut labels = Vec::new();
     for c in cmds.clone() {
         let replies = worker.handle(c);
@@ -1288,11 +1268,9 @@ fn a_template_kept_while_another_process_writes_is_saved_and_its_tick_follows() 
     let t = Home::demo(NOW);
     let db = t.path("tend.db");
     let templates = t.path("templates");
-    let store = Store::open(&db, "tester").unwrap();
-    let mut worker = Worker::new(store, HealthRules::default(), SlaTargets::default(), Some(NOW_TS))
-        .with_responses(tend::responses::TemplateSet::load(Some(&templates)), Default::default());
+    let mut worker = worker_with_templates(&db, &templates);
     let events = count(&db, "SELECT count(*) FROM ticket_events WHERE ticket_id = 5");
-    let hold = Holder::lock(&db);
+    let hold = LockHolder::lock(&db);
     let replies = worker.handle(Cmd::SaveTemplate {
         name: "Waited fix".into(),
         used_for: "resolve".into(),

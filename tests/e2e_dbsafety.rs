@@ -15,7 +15,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 mod common;
-use common::{Tmux, eventually, sh_quote, status_line};
+use common::{LockHolder, Tmux, eventually, sh_quote, status_line};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tend");
 const NOW: &str = "2026-11-22T09:00:00Z";
@@ -161,21 +161,25 @@ fn a_read_only_cockpit_says_so_and_refuses_each_change() {
     std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
 }
 
+/// On the ticket queue, send a note on the first ticket while another process writes for a
+/// long time (as an import of millions of rows holds the write lock): the lock, held until dropped.
+fn note_while_another_writes(home: &Home, t: &Tmux, note: &str) -> LockHolder {
+    tickets(t);
+    let hold = LockHolder::lock(&home.db());
+    open_note(t);
+    t.type_text(note);
+    t.wait_for(note);
+    t.keys(&["Enter"]);
+    hold
+}
+
 #[test]
 fn a_note_sent_while_another_process_writes_waits_on_screen_and_goes_in_after() {
     let home = Home::with_demo();
     let t = Tmux::start(WIDTH, HEIGHT, &home.cockpit(&home.db(), "", &[]));
     t.wait_for("to review today");
-    tickets(&t);
     let note = "Held-lock note 5531";
-
-    // another process writes for a long time (an import of millions of rows holds the lock so)
-    let hold = Connection::open(home.db()).unwrap();
-    hold.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    open_note(&t);
-    t.type_text(note);
-    t.wait_for(note);
-    t.keys(&["Enter"]);
+    let hold = note_while_another_writes(&home, &t, note);
     let s = t.wait_for("waiting for another write:");
     assert!(s.contains("goes in when it ends"), "{s}");
     assert!(!s.contains("locked"), "no 'locked' reaches the user:\n{s}");
@@ -187,7 +191,6 @@ fn a_note_sent_while_another_process_writes_waits_on_screen_and_goes_in_after() 
     let s = t.screen();
     assert!(s.contains("waiting for another write:"), "{s}");
     assert!(!s.contains("locked"), "{s}");
-    hold.execute_batch("ROLLBACK").unwrap();
     drop(hold);
 
     // the note goes in, once, and the line that said it waits goes
@@ -218,21 +221,14 @@ fn quitting_while_a_note_waits_for_another_process_asks_and_keeps_the_text_in_a_
     );
     let t = Tmux::start(WIDTH, HEIGHT, &cmd);
     t.wait_for("to review today");
-    tickets(&t);
     let note = "A note the other writer outlasted 8841";
-    let hold = Connection::open(home.db()).unwrap();
-    hold.execute_batch("BEGIN EXCLUSIVE").unwrap();
-    open_note(&t);
-    t.type_text(note);
-    t.wait_for(note);
-    t.keys(&["Enter"]);
+    let hold = note_while_another_writes(&home, &t, note);
     t.wait_for("waiting for another write:");
     t.keys(&["q"]);
     let s = t.wait_status("1 change still waits; quit anyway and keep typed text in a file? (y / n)");
     assert!(s.contains("waiting for another write: your note on #"), "{s}");
     t.keys(&["y"]);
     t.wait_dead();
-    hold.execute_batch("ROLLBACK").unwrap();
     drop(hold);
     assert_eq!(home.notes_with(note), 0, "not made: the other process still wrote");
     let said = std::fs::read_to_string(&err).unwrap();

@@ -11,6 +11,9 @@ use tend::domain::health::HealthRules;
 use tend::domain::sla::SlaTargets;
 use tend::store::{Store, StoreError};
 
+mod common;
+use common::{LockHolder, full_answers};
+
 const NOW: i64 = 1_795_338_000;
 
 fn shared() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -732,8 +735,7 @@ fn a_reply_queued_behind_another_write_can_be_left_and_goes_out_later_without_cl
         app.status
     );
 
-    let hold = rusqlite::Connection::open(&path).unwrap();
-    hold.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let hold = LockHolder::lock(&path);
     for c in cmds {
         for r in w.handle(c) {
             app.update(Msg::Reply(r));
@@ -751,7 +753,6 @@ fn a_reply_queued_behind_another_write_can_be_left_and_goes_out_later_without_cl
     );
     // another reply, opened meanwhile, is being written when the first goes out
     open(&mut w, &mut app, 5);
-    hold.execute_batch("ROLLBACK").unwrap();
     drop(hold);
     let replies = w.handle(Cmd::Poll);
     assert!(
@@ -836,23 +837,6 @@ fn a_note_taken_up_from_the_drafts_list_for_a_ticket_not_on_screen_is_checked_ag
     );
 }
 
-/// Hold the write lock as another process's long write would, until dropped.
-struct Held(rusqlite::Connection);
-
-impl Held {
-    fn lock(path: &std::path::Path) -> Held {
-        let c = rusqlite::Connection::open(path).unwrap();
-        c.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        Held(c)
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        let _ = self.0.execute_batch("ROLLBACK");
-    }
-}
-
 #[test]
 fn changes_to_one_ticket_queued_behind_another_write_do_not_refuse_each_other() {
     use tend::app::data::Reply;
@@ -862,7 +846,7 @@ fn changes_to_one_ticket_queued_behind_another_write_do_not_refuse_each_other() 
     let id = app.tickets.rows[0].id;
     app.select_ticket_id(id);
     let seen = app.shown_ticket_version(id).unwrap();
-    let hold = Held::lock(&path);
+    let hold = LockHolder::lock(&path);
     // three changes typed on the version the screen shows, as the keys ask them
     let asked = vec![
         Cmd::Ticket(id, Some(seen), TicketOp::Note { text: "first".into() }),
@@ -945,14 +929,14 @@ fn typing_again_under_a_draft_whose_drop_or_send_waits_keeps_the_new_text() {
     };
     // a reply closed unedited drops its draft: the drop waits, then typing starts again
     w.handle(Cmd::SaveDraft(draft("old words")));
-    let hold = Held::lock(&path);
+    let hold = LockHolder::lock(&path);
     w.handle(Cmd::DeleteDraft("reply:ticket:4".into()));
     w.handle(Cmd::SaveDraft(draft("new words")));
     drop(hold);
     w.handle(Cmd::Poll);
     assert_eq!(body(&w).as_deref(), Some("new words"));
     // a reply sent while another writes, then typed on again under the same key
-    let hold = Held::lock(&path);
+    let hold = LockHolder::lock(&path);
     w.handle(Cmd::SendReply {
         key: "reply:ticket:4".into(),
         reply: tend::responses::OutgoingReply {
@@ -993,7 +977,7 @@ fn typing_after_two_queued_notes_outlives_both() {
     let (_dir, path) = shared();
     let mut w = worker(&path);
     let note = |t: &str| Cmd::Ticket(1, None, TicketOp::Note { text: t.into() });
-    let hold = Held::lock(&path);
+    let hold = LockHolder::lock(&path);
     w.handle(note("one"));
     w.handle(note("two"));
     w.handle(Cmd::SaveDraft(Draft {
@@ -1010,7 +994,7 @@ fn typing_after_two_queued_notes_outlives_both() {
     let kept: Vec<String> = w.store.drafts().unwrap().into_iter().map(|d| d.body).collect();
     assert_eq!(kept, ["three, being typed"]);
     // a note queued after the typing is the typing sent: it drops the draft
-    let hold = Held::lock(&path);
+    let hold = LockHolder::lock(&path);
     w.handle(note("three, being typed"));
     drop(hold);
     w.handle(Cmd::Poll);
@@ -1019,23 +1003,12 @@ fn typing_after_two_queued_notes_outlives_both() {
 
 #[test]
 fn an_investigation_saved_while_another_writes_drops_its_draft_even_when_its_form_is_left_first() {
-    use tend::domain::investigation::{Answers, ProcessFit, Rating, Situation};
     use tend::store::Draft;
     let (_dir, path) = shared();
     let mut w = worker(&path);
-    let answers = Answers {
-        situation: Some(Situation::AdoptionIssue),
-        goal: "g".into(),
-        business_result: "r".into(),
-        customer_impact: Some(Rating::Low),
-        relationship_impact: Some(Rating::Low),
-        scalability: Some(Rating::Low),
-        resource_efficiency: Some(Rating::Low),
-        process_fit: Some(ProcessFit::Adequate),
-        ..Default::default()
-    };
+    let answers = full_answers();
     let key = "investigation:ticket:2".to_string();
-    let hold = Held::lock(&path);
+    let hold = LockHolder::lock(&path);
     w.handle(Cmd::SaveInvestigation {
         key: key.clone(),
         ticket: Some(2),
@@ -1081,7 +1054,7 @@ fn typing_not_yet_stored_lists_first_and_newest_first() {
         updated_at: at,
     };
     w.handle(Cmd::SaveDraft(draft("reply:account:1", "stored", NOW - 60)));
-    let hold = Held::lock(&path);
+    let hold = LockHolder::lock(&path);
     // a change queued so the draft saves wait too
     w.handle(Cmd::Ticket(1, None, TicketOp::Note { text: "x".into() }));
     w.handle(Cmd::SaveDraft(draft("reply:account:2", "older typing", NOW)));

@@ -723,6 +723,15 @@ impl App {
             .count()
     }
 
+    /// The reply editor sending the draft `key`: on screen, or put aside by the question to quit.
+    fn sending_editor(&mut self, key: &str) -> Option<&mut reply::ReplyEditor> {
+        match &mut self.mode {
+            Mode::Reply(e) => Some(&mut **e),
+            _ => self.quit_pending_reply.as_deref_mut(),
+        }
+        .filter(|e| e.key == key && matches!(e.stage, reply::ReplyStage::Sending))
+    }
+
     /// Whether a reply is on its way out now (sent, not queued behind another write): the
     /// cockpit waits for it before it exits, so that it is recorded.
     pub fn reply_in_flight(&self) -> bool {
@@ -1453,19 +1462,14 @@ impl App {
                 Vec::new()
             }
             Reply::ReplyStale { key, message, version } => {
-                let editor = match &mut self.mode {
-                    Mode::Reply(e) => Some(e),
-                    _ => self.quit_pending_reply.as_mut(),
-                }
-                .filter(|e| e.key == key && matches!(e.stage, reply::ReplyStage::Sending));
-                match editor {
-                    Some(e) => {
-                        e.stage = reply::ReplyStage::Edit;
-                        e.version = version;
-                        self.error(format!(
-                            "{message}. Your reply is kept and was not sent: read the ticket, then send it again if it still fits."
-                        ));
-                    }
+                let kept = self.sending_editor(&key).map(|e| {
+                    e.stage = reply::ReplyStage::Edit;
+                    e.version = version;
+                });
+                match kept {
+                    Some(()) => self.error(format!(
+                        "{message}. Your reply is kept and was not sent: read the ticket, then send it again if it still fits."
+                    )),
                     // it was left to go on its own while it waited
                     None => self.error(format!(
                         "{message}. Your reply was not sent; it is kept as a draft (D lists drafts)."
@@ -1474,16 +1478,8 @@ impl App {
                 Vec::new()
             }
             Reply::ReplyFailed { key, message } => {
-                let editor = match &mut self.mode {
-                    Mode::Reply(e) => Some(e),
-                    _ => self.quit_pending_reply.as_mut(),
-                }
-                .filter(|e| e.key == key && matches!(e.stage, reply::ReplyStage::Sending));
-                match editor {
-                    Some(e) => {
-                        e.stage = reply::ReplyStage::Edit;
-                        self.error(format!("{message} Your text is kept."));
-                    }
+                match self.sending_editor(&key).map(|e| e.stage = reply::ReplyStage::Edit) {
+                    Some(()) => self.error(format!("{message} Your text is kept.")),
                     None => self.error(format!(
                         "Your reply was not sent: {message}. It is kept as a draft (D lists drafts)."
                     )),

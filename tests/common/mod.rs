@@ -415,3 +415,37 @@ pub fn assert_only_sgr(capture: &str, what: &str) -> String {
     assert!(bad.is_empty(), "{what}: {bad:?} on the screen:\n{plain}");
     plain
 }
+
+/// Another process's long write, as far as this database can tell: the write lock held (in a
+/// connection of its own) until dropped.
+pub struct LockHolder(rusqlite::Connection);
+
+impl LockHolder {
+    pub fn lock(db: &std::path::Path) -> LockHolder {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        LockHolder(c)
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
+}
+
+/// An investigation's answers with every required field given.
+pub fn full_answers() -> tend::domain::investigation::Answers {
+    use tend::domain::investigation::{Answers, ProcessFit, Rating, Situation};
+    Answers {
+        situation: Some(Situation::AdoptionIssue),
+        goal: "export the month's numbers".into(),
+        business_result: "the board pack on time".into(),
+        customer_impact: Some(Rating::Low),
+        relationship_impact: Some(Rating::Low),
+        scalability: Some(Rating::Low),
+        resource_efficiency: Some(Rating::Low),
+        process_fit: Some(ProcessFit::Adequate),
+        ..Default::default()
+    }
+}
